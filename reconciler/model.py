@@ -1,0 +1,173 @@
+"""The plain data passed between stages: manifest, state, plan, apply outcomes.
+
+Nothing here does I/O or imports anything else from the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+#: The attributes of a number that a manifest can manage, in display order.
+MANAGED_FIELDS = ("friendly_name", "voice_flow", "sms_flow", "protect")
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The Exotel account a manifest describes."""
+
+    sid: str
+    region: str = "singapore"
+    default_country: str = "IN"
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A named Exotel flow (App Bazaar app)."""
+
+    name: str
+    app_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NumberSpec:
+    """One wanted number; None means "not managed, leave as Exotel has it"."""
+
+    number: str  # E.164
+    written: str  # as spelled in the manifest
+    index: int  # position in the manifest's numbers list
+    friendly_name: str | None = None
+    voice_flow: str | None = None
+    sms_flow: str | None = None
+    protect: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A validated manifest: numbers keyed by E.164, in manifest order."""
+
+    path: str
+    sha256: str
+    account: Account
+    flows: dict[str, Flow]
+    numbers: dict[str, NumberSpec]
+
+
+@dataclass(slots=True)
+class State:
+    """What exoplan manages; lineage is None until the file is first written."""
+
+    path: str
+    lineage: str | None = None
+    serial: int = 0
+    account_sid: str | None = None
+    numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return self.lineage is not None
+
+
+class ActionKind(str, Enum):
+    """What a plan does to a number; declaration order is the order of execution."""
+
+    PURCHASE = "purchase"
+    UPDATE = "update"
+    RELEASE = "release"
+
+    @property
+    def rank(self) -> int:
+        return list(ActionKind).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One attribute changing; flows are shown as {flow, app_id, url} mappings."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One step of a plan.
+
+    ``params`` are the form fields to send to Exotel (only the changed ones for an
+    update); ``sid`` is the ExoPhone sid from the state for updates and releases;
+    ``protect`` is the value the state entry will carry afterwards.
+    """
+
+    kind: ActionKind
+    number: str
+    name: str | None = None  # friendly name, for display
+    changes: tuple[Change, ...] = ()
+    params: dict[str, str] = field(default_factory=dict)
+    sid: str | None = None
+    protect: bool = False
+    rental_price: str | None = None
+    currency: str | None = None
+
+    @property
+    def needs_api(self) -> bool:
+        """False for an update that only changes exoplan's own bookkeeping (protect)."""
+        return self.kind is not ActionKind.UPDATE or bool(self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The ordered actions that would make the account match the manifest."""
+
+    actions: tuple[Action, ...]
+    account_sid: str
+    region: str
+    manifest_path: str
+    manifest_sha256: str
+    state_path: str
+    state_lineage: str | None
+    state_serial: int
+    unchanged: int = 0
+
+    def counts(self) -> dict[str, int]:
+        result = {kind.value: 0 for kind in ActionKind}
+        for action in self.actions:
+            result[action.kind.value] += 1
+        result["unchanged"] = self.unchanged
+        return result
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one action during apply."""
+
+    action: Action
+    ok: bool
+    detail: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """Every outcome of one apply run."""
+
+    outcomes: tuple[Outcome, ...]
+
+    def counts(self) -> dict[str, int]:
+        result = {"purchased": 0, "updated": 0, "released": 0, "failed": 0}
+        names = {
+            ActionKind.PURCHASE: "purchased",
+            ActionKind.UPDATE: "updated",
+            ActionKind.RELEASE: "released",
+        }
+        for outcome in self.outcomes:
+            result[names[outcome.action.kind] if outcome.ok else "failed"] += 1
+        return result
+
+    @property
+    def failed(self) -> bool:
+        return any(not outcome.ok for outcome in self.outcomes)

@@ -1,0 +1,249 @@
+"""The state file: load with clear errors, atomic save with a backup, exclusive lock.
+
+Only this module (and the journal beside it) touches the state file. A state that is
+not valid is never overwritten or repaired; a crash at any instant of a save leaves
+the old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .errors import StateError
+from .model import State
+
+FORMAT = "exoplan-state"
+VERSION = 1
+_RESTORE = "restore it from its .backup or from version control; exoplan never repairs it"
+
+
+def default_state_path(manifest_path: str) -> str:
+    """examples/numbers.yaml -> examples/numbers.state.json."""
+    return str(Path(manifest_path).with_suffix(".state.json"))
+
+
+def load_state(path: str) -> State:
+    """Read the state at ``path``; a missing file is an empty state."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return State(path=path)
+    except OSError as exc:
+        raise StateError(f"{path}: cannot read the state file ({exc.strerror})") from None
+    return parse_state(raw, path)
+
+
+def parse_state(raw: bytes, path: str) -> State:
+    """Turn the bytes of a state file into a State, or raise StateError naming ``path``."""
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise StateError(f"{path}: the state file is not UTF-8 text; {_RESTORE}") from None
+    except json.JSONDecodeError as exc:
+        where = f"{path}:{exc.lineno}:{exc.colno}"
+        raise StateError(
+            f"{where}: the state file is not valid JSON ({exc.msg}); {_RESTORE}"
+        ) from None
+    _check_format(data, path)
+    return State(
+        path=path,
+        lineage=data["lineage"],
+        serial=data["serial"],
+        account_sid=data.get("account_sid"),
+        numbers=data["numbers"],
+    )
+
+
+def _check_format(data: Any, path: str) -> None:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise StateError(f'{path}: not an exoplan state file (no "format": "{FORMAT}"); {_RESTORE}')
+    if data.get("version") != VERSION:
+        raise StateError(
+            f"{path}: state format version {data.get('version')!r} is not supported "
+            f"(this exoplan reads version {VERSION}); upgrade exoplan or restore the file"
+        )
+    problems = _shape_problems(data)
+    if problems:
+        raise StateError(f"{path}: the state file is damaged ({'; '.join(problems)}); {_RESTORE}")
+
+
+def _shape_problems(data: dict[str, Any]) -> list[str]:
+    problems = []
+    if not isinstance(data.get("lineage"), str) or not data["lineage"]:
+        problems.append("lineage must be a non-empty string")
+    serial = data.get("serial")
+    if not isinstance(serial, int) or isinstance(serial, bool) or serial < 0:
+        problems.append("serial must be a whole number >= 0")
+    numbers = data.get("numbers")
+    if not isinstance(numbers, dict):
+        problems.append("numbers must be an object keyed by E.164 number")
+    elif not all(isinstance(entry, dict) for entry in numbers.values()):
+        bad = next(key for key, entry in numbers.items() if not isinstance(entry, dict))
+        problems.append(f"the entry of {bad} must be an object")
+    return problems
+
+
+def new_state(path: str, account_sid: str) -> State:
+    """A state that has never been written: a fresh lineage, serial 0."""
+    return State(path=path, lineage=str(uuid.uuid4()), serial=0, account_sid=account_sid)
+
+
+def to_data(state: State) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "lineage": state.lineage,
+        "serial": state.serial,
+        "account_sid": state.account_sid,
+        "numbers": state.numbers,
+    }
+
+
+def save_state(state: State) -> None:
+    """Write ``state`` with serial + 1: temp file, fsync, backup of the old, os.replace."""
+    if state.lineage is None:
+        state.lineage = str(uuid.uuid4())
+    state.serial += 1
+    payload = json.dumps(to_data(state), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        _keep_backup(state.path)
+        atomic_write(state.path, payload.encode("utf-8"))
+    except OSError as exc:
+        state.serial -= 1
+        raise StateError(
+            f"{state.path}: could not write the state ({exc}); the previous file is intact"
+        ) from None
+
+
+def _keep_backup(path: str) -> None:
+    try:
+        with open(path, "rb") as handle:
+            previous = handle.read()
+    except FileNotFoundError:
+        return
+    atomic_write(path + ".backup", previous)
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new bytes only."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class StateLock:
+    """``<state>.lock``, created exclusively and holding who took it.
+
+    A second writer fails at once naming the holder, or waits up to ``timeout``
+    seconds. Only the holder's own lock is removed on release.
+    """
+
+    def __init__(self, state_path: str, command: str, timeout: float = 0.0) -> None:
+        self.path = state_path + ".lock"
+        self.state_path = state_path
+        self.command = command
+        self.timeout = timeout
+        self.token = uuid.uuid4().hex
+
+    def __enter__(self) -> StateLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while not self._try_create():
+            if time.monotonic() >= deadline:
+                raise StateError(self._held_message())
+            time.sleep(min(0.2, max(0.01, deadline - time.monotonic())))
+
+    def _try_create(self) -> bool:
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot create the lock ({exc.strerror})") from None
+        holder = {
+            "id": self.token,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "command": self.command,
+        }
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(holder, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return True
+
+    def _held_message(self) -> str:
+        holder = read_lock(self.path)
+        who = describe_holder(holder) if holder else "another exoplan process"
+        waited = f" after waiting {self.timeout:g}s" if self.timeout else ""
+        return (
+            f"{self.state_path} is locked by {who}{waited}. Wait for it to finish "
+            f"(or pass --lock-timeout SECONDS); if that process is gone, run "
+            f"`exoplan force-unlock --state {self.state_path}`"
+        )
+
+    def release(self) -> None:
+        holder = read_lock(self.path)
+        if holder is not None and holder.get("id") == self.token:
+            _remove_quietly(self.path)
+
+
+def read_lock(path: str) -> dict[str, Any] | None:
+    """The holder details in a lock file, or None when there is no readable lock."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def describe_holder(holder: dict[str, Any]) -> str:
+    return (
+        f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} since "
+        f"{holder.get('time', '?')} running '{holder.get('command', '?')}'"
+    )
