@@ -7,10 +7,12 @@ Exit codes: 0 success, 1 error the user can act on, 2 changes present (plan with
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .errors import ExoplanError
@@ -23,9 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
-    handler: Handler = args.handler
     try:
-        return handler(args)
+        return _resolve(args.handler)(args)
     except ExoplanError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr)
@@ -45,13 +46,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
 
 
+def _resolve(name: str) -> Handler:
+    """Import a command's module only when that command runs (keeps start-up light)."""
+    module_name, function = name.split(":")
+    module = importlib.import_module(f"{__package__}.{module_name}")
+    handler: Handler = getattr(module, function)
+    return handler
+
+
 def _configure_logging(verbose: int) -> None:
     level = logging.DEBUG if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage; exoplan keeps 2 for "changes present"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"error: {message}\n")
+
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Subparsers: TypeAlias = argparse._SubParsersAction[_Parser]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="exoplan",
         description="Declarative management of Exotel ExoPhones: validate, plan, apply.",
     )
@@ -60,11 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_validate(sub, common)
     _add_plan(sub, common)
+    _add_apply(sub, common)
     return parser
 
 
-def _common_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _common_options() -> _Parser:
+    common = _Parser(add_help=False)
     common.add_argument(
         "-f",
         "--manifest",
@@ -82,15 +106,11 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
-def _add_validate(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    from .commands import run_validate
-
+def _add_validate(sub: Subparsers, common: _Parser) -> None:
     cmd = sub.add_parser(
         "validate", parents=[common], help="check the manifest; report every problem"
     )
-    cmd.set_defaults(handler=run_validate)
+    cmd.set_defaults(handler="commands:run_validate")
 
 
 def add_format_options(cmd: argparse.ArgumentParser) -> None:
@@ -105,11 +125,7 @@ def add_format_options(cmd: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_plan(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    from .commands import run_plan
-
+def _add_plan(sub: Subparsers, common: _Parser) -> None:
     cmd = sub.add_parser("plan", parents=[common], help="show what apply would change")
     add_format_options(cmd)
     cmd.add_argument(
@@ -120,4 +136,71 @@ def _add_plan(
         action="store_true",
         help="exit 0 when there are no changes, 2 when there are, 1 on error",
     )
-    cmd.set_defaults(handler=run_plan)
+    cmd.set_defaults(handler="commands:run_plan")
+
+
+def positive_int(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def add_api_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--rate-limit",
+        type=non_negative,
+        default=50.0,
+        metavar="N",
+        help="API requests per minute, client-side (default: 50, the ExoPhone API's limit; 0: none)",
+    )
+    cmd.add_argument(
+        "--timeout",
+        type=non_negative,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for each Exotel answer (default: 30)",
+    )
+
+
+def add_lock_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--lock-timeout",
+        type=non_negative,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another exoplan holding the state lock (default: fail at once)",
+    )
+
+
+def _add_apply(sub: Subparsers, common: _Parser) -> None:
+    cmd = sub.add_parser("apply", parents=[common], help="make the account match the plan")
+    cmd.add_argument(
+        "planfile", nargs="?", metavar="PLANFILE", help="a plan saved by `exoplan plan --out`"
+    )
+    cmd.add_argument("--auto-approve", action="store_true", help="do not ask for 'yes' (for CI)")
+    cmd.add_argument(
+        "--allow-release",
+        action="store_true",
+        help="allow releasing numbers (never protected ones); without it apply refuses",
+    )
+    cmd.add_argument(
+        "--parallelism",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help="actions in flight at once (default: 4), all under the rate limit",
+    )
+    add_api_options(cmd)
+    add_lock_option(cmd)
+    cmd.set_defaults(handler="apply_cmd:run_apply")

@@ -39,6 +39,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[Manifest, State]:
 
 def run_plan(args: argparse.Namespace) -> int:
     manifest, state = load_inputs(args)
+    warn_about_journal(state)
     plan = make_plan(manifest, state)
     if args.out:
         save_plan(plan, args.out)
@@ -49,6 +50,18 @@ def run_plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return plan_exit_code(plan, args.detailed_exitcode)
+
+
+def warn_about_journal(state: State) -> None:
+    """A journal left by a crashed apply means the state may miss numbers it bought."""
+    from .journal import journal_path
+
+    if os.path.exists(journal_path(state.path)):
+        print(
+            f"warning: {journal_path(state.path)} is left from an interrupted apply; the "
+            "plan may show numbers that were already bought. Run `exoplan apply` to settle it.",
+            file=sys.stderr,
+        )
 
 
 def plan_exit_code(plan: Plan, detailed: bool) -> int:

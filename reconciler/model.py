@@ -149,6 +149,7 @@ class Outcome:
     ok: bool
     detail: str = ""
     error: str = ""
+    record: dict[str, Any] | None = None  # what Exotel answered, for the state
 
 
 @dataclass(frozen=True, slots=True)
