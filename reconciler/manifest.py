@@ -8,6 +8,7 @@ normalisation, flow references, app ids). Lines are looked up only for the probl
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 
 from . import numbers as phone
 from .errors import Location, ManifestError, Problem
+from .gcpause import collector_paused
 from .model import Account, Flow, Manifest, NumberSpec
 from .resources import schema
 from .schemacheck import SchemaChecker
@@ -35,15 +37,17 @@ def load_manifest(path: str) -> Manifest:
     """Read, parse and validate the manifest at ``path``; raises ManifestError."""
     raw = _read(path)
     text = _decode(raw, path)
-    try:
-        data, duplicates = parse(text, path)
-    except yaml.YAMLError as exc:
-        raise ManifestError([syntax_problem(exc, path)]) from None
-    findings, e164s = _check(data)
+    with collector_paused():
+        try:
+            data, duplicates = parse(text, path)
+        except yaml.YAMLError as exc:
+            raise ManifestError([syntax_problem(exc, path)]) from None
+        findings, e164s = _check(data)
     if findings or duplicates:
         locator = Locator(text, path)
         raise ManifestError(duplicates + [_locate(f, locator) for f in findings])
-    return _build(data, e164s, path, hashlib.sha256(raw).hexdigest())
+    with collector_paused():
+        return _build(data, e164s, path, hashlib.sha256(raw).hexdigest())
 
 
 def _locate(finding: Finding, locator: Locator) -> Problem:
@@ -89,6 +93,8 @@ def _check(data: Any) -> tuple[list[Finding], list[str | None]]:
 
 
 _CHECKER: SchemaChecker | None = None
+_TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
+_APP_ID = re.compile(r"[0-9]+")
 
 
 def _checker() -> SchemaChecker:
@@ -101,8 +107,8 @@ def _checker() -> SchemaChecker:
 def _default_country(data: dict[str, Any], findings: list[Finding]) -> str:
     account = data.get("account")
     country = account.get("default_country", "IN") if isinstance(account, dict) else "IN"
-    if not isinstance(country, str):
-        return "IN"
+    if not isinstance(country, str) or not _TWO_LETTERS.fullmatch(country):
+        return "IN"  # the schema reports it; saying it twice would be noise
     if not phone.is_region(country):
         message = f"unknown country code '{country}': use an ISO 3166-1 code such as IN or SG"
         findings.append(Finding(("account", "default_country"), message))
@@ -115,13 +121,14 @@ def _check_flows(flows: Any, findings: list[Finding]) -> set[str]:
         return set()
     for name, flow in flows.items():
         app_id = flow.get("app_id") if isinstance(flow, dict) else None
-        if isinstance(app_id, str) and not app_id.strip().isdigit():
+        # str.isdigit() accepts any Unicode digit ("١٢٣", "²"); an app id is ASCII.
+        if isinstance(app_id, str) and not _APP_ID.fullmatch(app_id.strip()):
             message = (
                 f"app_id '{app_id}' of flow '{name}' is not numeric: "
                 "use the flow's numeric id from the Exotel dashboard"
             )
             findings.append(Finding(("flows", name, "app_id"), message))
-        elif isinstance(app_id, int) and (isinstance(app_id, bool) or app_id <= 0):
+        elif isinstance(app_id, int) and not isinstance(app_id, bool) and app_id <= 0:
             message = f"app_id of flow '{name}' must be a positive number"
             findings.append(Finding(("flows", name, "app_id"), message))
     return {str(name) for name in flows}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StateError
+from .gcpause import collector_paused
 from .model import State
 
 FORMAT = "exoplan-state"
@@ -44,7 +45,8 @@ def load_state(path: str) -> State:
 def parse_state(raw: bytes, path: str) -> State:
     """Turn the bytes of a state file into a State, or raise StateError naming ``path``."""
     try:
-        data = json.loads(raw)
+        with collector_paused():
+            data = json.loads(raw)
     except UnicodeDecodeError:
         raise StateError(f"{path}: the state file is not UTF-8 text; {_RESTORE}") from None
     except json.JSONDecodeError as exc:
@@ -65,9 +67,10 @@ def parse_state(raw: bytes, path: str) -> State:
 def _check_format(data: Any, path: str) -> None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StateError(f'{path}: not an exoplan state file (no "format": "{FORMAT}"); {_RESTORE}')
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if version != VERSION or isinstance(version, bool):  # JSON true == 1 in Python
         raise StateError(
-            f"{path}: state format version {data.get('version')!r} is not supported "
+            f"{path}: state format version {version!r} is not supported "
             f"(this exoplan reads version {VERSION}); upgrade exoplan or restore the file"
         )
     problems = _shape_problems(data)

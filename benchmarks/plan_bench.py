@@ -1,0 +1,188 @@
+"""Measure `exoplan plan` against the cost of merely parsing its manifest.
+
+For manifests of 1k, 10k and 100k numbers (with states where 90% are unchanged, 5%
+changed and 5% new) it prints, from one run: the time of
+``yaml.load(..., Loader=yaml.CSafeLoader)`` on the manifest (the floor: plan must at
+least read it), the full in-process plan time (load + validate + read state + plan +
+render), their ratio, and the peak memory of a process that only plans. It ends with
+the whole-process time of ``exoplan plan -f examples/numbers.yaml``.
+
+    python benchmarks/plan_bench.py [--sizes 1000,10000,100000] [--repeat 3]
+
+Targets: plan/floor <= 1.5 at 10k and 100k; whole process < 0.3 s; memory < 1 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+FLOWS = {"support": 123456, "sales": 234567, "night": 345678}
+
+
+def spelling(i: int) -> tuple[str, str]:
+    """The E.164 form of the i-th number and one of three spellings of it."""
+    national = f"80{30000000 + i:08d}"
+    e164 = "+91" + national
+    return e164, [e164, "0" + national, "91" + national][i % 3]
+
+
+def write_inputs(size: int, folder: Path) -> tuple[Path, Path]:
+    lines = [
+        "version: 1",
+        "account:",
+        "  sid: bench1",
+        "  region: mumbai",
+        "flows:",
+    ]
+    for name, app in FLOWS.items():
+        lines += [f"  {name}:", f"    app_id: {app}"]
+    lines.append("numbers:")
+    state: dict[str, dict[str, object]] = {}
+    names = list(FLOWS)
+    for i in range(size):
+        e164, written = spelling(i)
+        flow = names[i % 3]
+        lines += [f'  - number: "{written}"', f"    friendly_name: Line {i}", f"    voice_flow: {flow}"]
+        bucket = i % 20  # 0: new, 1: changed, others unchanged
+        if bucket == 0:
+            continue
+        app = FLOWS[flow] if bucket != 1 else 999999
+        state[e164] = {
+            "sid": f"{i:032x}",
+            "phone_number": e164,
+            "friendly_name": f"Line {i}",
+            "voice_url": f"https://my.exotel.in/bench1/exoml/start_voice/{app}",
+            "sms_url": None,
+            "capabilities": {"voice": True, "sms": False},
+            "rental_price": "499.000000",
+            "currency": "INR",
+            "protect": False,
+        }
+    manifest = folder / f"m{size}.yaml"
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    state_path = folder / f"m{size}.state.json"
+    state_doc = {
+        "format": "exoplan-state",
+        "version": 1,
+        "lineage": "00000000-0000-4000-8000-000000000000",
+        "serial": 1,
+        "account_sid": "bench1",
+        "numbers": state,
+    }
+    state_path.write_text(json.dumps(state_doc), encoding="utf-8")
+    return manifest, state_path
+
+
+def floor_seconds(manifest: Path) -> float:
+    import yaml
+
+    started = time.perf_counter()
+    with manifest.open(encoding="utf-8") as handle:
+        yaml.load(handle.read(), Loader=yaml.CSafeLoader)
+    return time.perf_counter() - started
+
+
+def plan_seconds(manifest: Path, state_path: Path) -> tuple[float, dict[str, int]]:
+    # Imports happen before the clock starts, as yaml's does for the floor; start-up
+    # is measured separately, by the whole-process line.
+    import deepdiff  # noqa: F401  (planning imports it lazily when entries differ)
+
+    from reconciler.manifest import load_manifest
+    from reconciler.planner import make_plan
+    from reconciler.render import render_text
+    from reconciler.state import load_state
+
+    started = time.perf_counter()
+    plan = make_plan(load_manifest(str(manifest)), load_state(str(state_path)))
+    render_text(plan, io.StringIO())
+    return time.perf_counter() - started, plan.counts()
+
+
+def child(mode: str, manifest: Path, state_path: Path) -> None:
+    """Runs in a fresh process so that each measurement starts cold and alone."""
+    if mode == "floor":
+        result: dict[str, object] = {"seconds": floor_seconds(manifest)}
+    else:
+        seconds, counts = plan_seconds(manifest, state_path)
+        result = {"seconds": seconds, "counts": counts}
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(mode: str, manifest: Path, state_path: Path) -> dict[str, object]:
+    command = [sys.executable, __file__, "--child", mode, str(manifest), str(state_path)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result: dict[str, object] = json.loads(out)
+    return result
+
+
+def bench_size(size: int, folder: Path, repeat: int) -> dict[str, object]:
+    manifest, state_path = write_inputs(size, folder)
+    floors, plans, peaks = [], [], []
+    counts: object = None
+    for _ in range(repeat):  # alternate, so that both see the same machine load
+        floors.append(float(measure("floor", manifest, state_path)["seconds"]))  # type: ignore[arg-type]
+        planned = measure("plan", manifest, state_path)
+        plans.append(float(planned["seconds"]))  # type: ignore[arg-type]
+        peaks.append(float(planned["peak_mib"]))  # type: ignore[arg-type]
+        counts = planned["counts"]
+    floor, plan = min(floors), min(plans)
+    return {"size": size, "floor": floor, "plan": plan, "ratio": plan / floor, "peak": max(peaks), "counts": counts}
+
+
+def whole_process(runs: int = 7) -> tuple[float, float]:
+    """Median wall time of `exoplan plan` on the example, and of a bare interpreter."""
+    example = ["-m", "reconciler", "plan", "-f", str(REPO / "examples" / "numbers.yaml")]
+
+    def timed(args: list[str]) -> float:
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=REPO)
+            samples.append(time.perf_counter() - started)
+        return statistics.median(samples)
+
+    return timed(example), timed(["-c", "pass"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", nargs=3, metavar=("MODE", "MANIFEST", "STATE"))
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]), Path(args.child[2]))
+        return 0
+    print("| numbers | yaml.load floor (s) | plan (s) | plan / floor | peak memory (MiB) | plan |")
+    print("| ---: | ---: | ---: | ---: | ---: | --- |")
+    with tempfile.TemporaryDirectory() as folder:
+        for size in (int(s) for s in args.sizes.split(",")):
+            r = bench_size(size, Path(folder), args.repeat)
+            c = r["counts"]
+            summary = f"{c['purchase']} new, {c['update']} changed, {c['unchanged']} unchanged"  # type: ignore[index]
+            print(
+                f"| {size:,} | {r['floor']:.3f} | {r['plan']:.3f} | {r['ratio']:.2f} | "
+                f"{r['peak']:.0f} | {summary} |"
+            )
+    example, bare = whole_process()
+    print(f"\nwhole process `exoplan plan -f examples/numbers.yaml`: {example:.3f} s "
+          f"(bare `python -c pass`: {bare:.3f} s) on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
