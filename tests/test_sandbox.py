@@ -1,0 +1,594 @@
+"""The local Exotel stand-in, exercised over real HTTP on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from reconciler import sandbox as sandbox_module
+from reconciler.sandbox import Sandbox, load_seed, serve
+
+KEY, TOKEN = "test-key", "test-token"
+ACCOUNT = "acme1"
+BASE = f"/v2_beta/Accounts/{ACCOUNT}/IncomingPhoneNumbers"
+NUMBER = "+918030240001"
+LEGACY = f"http://twilix.exotel.com{BASE}"
+VOICE_LEGACY = f"http://my.exotel.com/{ACCOUNT}/exoml/start_voice/123456"
+VOICE_EXOTEL = f"https://my.exotel.in/{ACCOUNT}/exoml/start_voice/123456"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def make(**options: Any) -> Sandbox:
+    return Sandbox(account_sid=ACCOUNT, api_key=KEY, api_token=TOKEN, **options)
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    with make() as sandbox:
+        yield sandbox
+
+
+def fetch(method: str, url: str, **kwargs: Any) -> requests.Response:
+    kwargs.setdefault("timeout", 5)
+    with requests.Session() as session:
+        session.trust_env = False  # never through a proxy from the environment
+        return session.request(method, url, **kwargs)
+
+
+def call(sandbox: Sandbox, method: str, path: str = BASE, **kwargs: Any) -> requests.Response:
+    kwargs.setdefault("auth", (KEY, TOKEN))
+    return fetch(method, sandbox.url + path, **kwargs)
+
+
+def buy(sandbox: Sandbox, number: str = NUMBER, **fields: Any) -> requests.Response:
+    timeout = fields.pop("timeout", 5)
+    return call(sandbox, "POST", data={"PhoneNumber": number, **fields}, timeout=timeout)
+
+
+def seeded(count: int, **options: Any) -> Sandbox:
+    numbers = [{"phone_number": f"+9180302400{i:02d}"} for i in range(1, count + 1)]
+    return make(seed=numbers, **options)
+
+
+def error_of(response: requests.Response) -> dict[str, Any]:
+    assert response.headers["Content-Type"] == "application/json"
+    error: dict[str, Any] = response.json()["RestException"]
+    assert error["Status"] == response.status_code
+    assert error["Message"] and error["Code"]
+    return error
+
+
+def wait_until_owned(sandbox: Sandbox, number: str) -> bool:
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        if any(r["phone_number"] == number for r in sandbox.owned()):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+# -- purchase -----------------------------------------------------------------------
+
+
+def test_purchase_answers_exotels_shape(sb: Sandbox) -> None:
+    response = buy(sb, VoiceUrl=VOICE_LEGACY, FriendlyName="Support line")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert re.fullmatch(r"[0-9a-f]{32}", body.pop("sid"))
+    assert body == {
+        "phone_number": NUMBER,
+        "friendly_name": "Support line",
+        "capabilities": {"voice": True, "sms": True},
+        "country": "IN",
+        "region": "IN",
+        "number_type": "Landline",
+        "rental_price": "499.000000",
+        "currency": "INR",
+        "voice_url": VOICE_EXOTEL,
+        "sms_url": None,
+    }
+    assert sb.purchases == Counter({NUMBER: 1})
+
+
+@pytest.mark.parametrize(
+    "spelling", ["+918030240001", "918030240001", "08030240001", "080 3024 0001"]
+)
+def test_purchase_accepts_any_spelling_and_names_it_nationally(sb: Sandbox, spelling: str) -> None:
+    body = buy(sb, spelling).json()
+    assert body["phone_number"] == NUMBER
+    assert body["friendly_name"] == "08030240001"
+
+
+def test_purchase_outside_india_prices_locally(sb: Sandbox) -> None:
+    body = buy(sb, "+6561234567").json()
+    assert (body["country"], body["currency"]) == ("SG", "SGD")
+
+
+def test_buying_an_owned_number_again_is_409(sb: Sandbox) -> None:
+    assert buy(sb).status_code == 200
+    response = buy(sb, "08030240001")
+    assert response.status_code == 409
+    assert "already owned" in error_of(response)["Message"]
+    assert sb.purchases[NUMBER] == 1
+    assert len(sb.owned()) == 1
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"data": {}},
+        {"data": {"PhoneNumber": ""}},
+        {"data": {"PhoneNumber": "12"}},
+        {"data": {"PhoneNumber": "not a number"}},
+        {"data": {"PhoneNumber": NUMBER, "VoiceURL": VOICE_LEGACY}},
+        {"data": b"PhoneNumber=%ff", "headers": FORM},
+        {"data": b"PhoneNumber", "headers": FORM},
+        {"data": f"PhoneNumber={NUMBER}&PhoneNumber=08030240002", "headers": FORM},
+        {"json": {"PhoneNumber": NUMBER}},
+    ],
+    ids=["empty", "blank", "short", "words", "unknown", "utf8", "no-equals", "repeat", "json"],
+)
+def test_bad_purchase_is_400(sb: Sandbox, request_kwargs: dict[str, Any]) -> None:
+    response = call(sb, "POST", **request_kwargs)
+    assert response.status_code == 400
+    error_of(response)
+    assert sb.owned() == []
+
+
+# -- auth, routing, methods ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"auth": None},
+        {"auth": (KEY, "wrong")},
+        {"auth": ("wrong", TOKEN)},
+        {"auth": None, "headers": {"Authorization": f"Bearer {TOKEN}"}},
+        {"auth": None, "headers": {"Authorization": "Basic !!!"}},
+    ],
+    ids=["missing", "wrong-token", "wrong-key", "bearer", "garbage"],
+)
+def test_bad_credentials_are_401_and_never_echoed(
+    sb: Sandbox, request_kwargs: dict[str, Any]
+) -> None:
+    response = call(sb, "GET", **request_kwargs)
+    assert response.status_code == 401
+    assert error_of(response)["Code"] == "UNAUTHORIZED"
+    assert "Basic" in response.headers["WWW-Authenticate"]
+    assert TOKEN not in response.text and KEY not in response.text
+    assert TOKEN not in str(response.headers)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"{BASE}/0123456789abcdef"),
+        ("PUT", f"{BASE}/0123456789abcdef"),
+        ("DELETE", f"{BASE}/0123456789abcdef"),
+        ("GET", "/v2_beta/Accounts/other/IncomingPhoneNumbers"),
+        ("POST", "/v2_beta/Accounts/other/IncomingPhoneNumbers"),
+        ("GET", f"/v2_beta/Accounts/{ACCOUNT}/Calls"),
+        ("GET", f"{BASE}.json"),
+        ("GET", f"{BASE}/"),
+        ("GET", f"{BASE}/a/b"),
+        ("GET", "/"),
+    ],
+)
+def test_unknown_sid_account_or_path_is_404(sb: Sandbox, method: str, path: str) -> None:
+    response = call(sb, method, path)
+    assert response.status_code == 404
+    error_of(response)
+
+
+@pytest.mark.parametrize(
+    ("method", "item", "allowed"),
+    [
+        ("PATCH", False, "GET, POST"),
+        ("DELETE", False, "GET, POST"),
+        ("PUT", False, "GET, POST"),
+        ("POST", True, "GET, PUT, DELETE"),
+        ("PATCH", True, "GET, PUT, DELETE"),
+    ],
+)
+def test_wrong_method_is_405(sb: Sandbox, method: str, item: bool, allowed: str) -> None:
+    path = f"{BASE}/{buy(sb).json()['sid']}" if item else BASE
+    response = call(sb, method, path)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allowed
+    error_of(response)
+
+
+# -- get, update, release --------------------------------------------------------------
+
+
+def test_get_one_number_matches_the_purchase(sb: Sandbox) -> None:
+    bought = buy(sb, VoiceUrl=VOICE_LEGACY).json()
+    response = call(sb, "GET", f"{BASE}/{bought['sid']}")
+    assert response.status_code == 200
+    assert response.json() == bought
+
+
+def test_put_changes_only_the_fields_sent(sb: Sandbox) -> None:
+    sid = buy(sb, VoiceUrl=VOICE_LEGACY, FriendlyName="Old").json()["sid"]
+    renamed = call(sb, "PUT", f"{BASE}/{sid}", data={"FriendlyName": "New"})
+    assert renamed.status_code == 200
+    assert (renamed.json()["friendly_name"], renamed.json()["voice_url"]) == ("New", VOICE_EXOTEL)
+    sms = f"http://my.exotel.com/{ACCOUNT}/exoml/start_sms/223344"
+    body = call(sb, "PUT", f"{BASE}/{sid}", data={"SMSUrl": sms}).json()
+    assert body["sms_url"] == f"https://my.exotel.in/{ACCOUNT}/exoml/start_sms/223344"
+    assert (body["friendly_name"], body["voice_url"]) == ("New", VOICE_EXOTEL)
+    assert call(sb, "GET", f"{BASE}/{sid}").json() == body
+
+
+def test_put_with_no_fields_changes_nothing_and_unknown_fields_are_400(sb: Sandbox) -> None:
+    bought = buy(sb).json()
+    assert call(sb, "PUT", f"{BASE}/{bought['sid']}").json() == bought
+    bad = call(sb, "PUT", f"{BASE}/{bought['sid']}", data={"PhoneNumber": "+918030240002"})
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("field", "sent", "stored"),
+    [
+        ("VoiceUrl", VOICE_LEGACY, VOICE_EXOTEL),
+        (
+            "VoiceUrl",
+            "https://my.exotel.com/exoml/start/42",
+            f"https://my.exotel.in/{ACCOUNT}/exoml/start_voice/42",
+        ),
+        (
+            "SMSUrl",
+            "https://my.exotel.com/exoml/start/42",
+            f"https://my.exotel.in/{ACCOUNT}/exoml/start_sms/42",
+        ),
+        (
+            "SMSUrl",
+            "http://my.exotel.in/Exotel/exoml/start_sms/7",
+            f"https://my.exotel.in/{ACCOUNT}/exoml/start_sms/7",
+        ),
+        ("VoiceUrl", "https://hooks.example.com/flow/42", "https://hooks.example.com/flow/42"),
+        ("VoiceUrl", f"{VOICE_LEGACY}?debug=1", f"{VOICE_LEGACY}?debug=1"),
+        ("VoiceUrl", "", None),
+    ],
+)
+def test_flow_urls_come_back_in_exotels_other_form(
+    sb: Sandbox, field: str, sent: str, stored: str | None
+) -> None:
+    key = "voice_url" if field == "VoiceUrl" else "sms_url"
+    assert buy(sb, **{field: sent}).json()[key] == stored
+    sid = sb.owned()[0]["sid"]
+    assert call(sb, "PUT", f"{BASE}/{sid}", data={field: sent}).json()[key] == stored
+
+
+def test_delete_is_202_and_the_number_is_gone(sb: Sandbox) -> None:
+    sid = buy(sb).json()["sid"]
+    response = call(sb, "DELETE", f"{BASE}/{sid}")
+    assert response.status_code == 202
+    assert response.json() == {"Status": 202, "Message": "Accepted"}
+    assert call(sb, "GET", f"{BASE}/{sid}").status_code == 404
+    assert call(sb, "DELETE", f"{BASE}/{sid}").status_code == 404
+    assert call(sb, "GET").json()["incoming_phone_numbers"] == []
+    assert sb.owned() == []
+    assert buy(sb).status_code == 200  # released numbers can be bought again
+
+
+# -- listing ----------------------------------------------------------------------------
+
+
+def test_list_pages_with_absolute_legacy_uris() -> None:
+    with seeded(5) as sandbox:
+        pages = [call(sandbox, "GET", params={"Page": n, "PageSize": 2}).json() for n in range(3)]
+        everything = [r["phone_number"] for r in sandbox.owned()]
+    assert [len(p["incoming_phone_numbers"]) for p in pages] == [2, 2, 1]
+    listed = [r["phone_number"] for p in pages for r in p["incoming_phone_numbers"]]
+    assert listed == everything
+    for n, page in enumerate(pages):
+        assert (page["page"], page["page_size"]) == (n, 2)
+        assert page["uri"] == f"{LEGACY}?Page={n}&PageSize=2"
+        assert page["first_page_uri"] == f"{LEGACY}?Page=0&PageSize=2"
+    assert pages[0]["previous_page_uri"] is None
+    assert pages[0]["next_page_uri"] == f"{LEGACY}?Page=1&PageSize=2"
+    assert pages[2]["previous_page_uri"] == f"{LEGACY}?Page=1&PageSize=2"
+    assert pages[2]["next_page_uri"] is None
+
+
+def test_list_page_size_defaults_to_50_and_is_capped_at_100() -> None:
+    with seeded(99) as sandbox:
+        first = call(sandbox, "GET").json()
+        capped = call(sandbox, "GET", params={"PageSize": 500}).json()
+        beyond = call(sandbox, "GET", params={"Page": 9}).json()
+    assert (first["page_size"], len(first["incoming_phone_numbers"])) == (50, 50)
+    assert first["next_page_uri"] == f"{LEGACY}?Page=1&PageSize=50"
+    assert (capped["page_size"], len(capped["incoming_phone_numbers"])) == (100, 99)
+    assert capped["next_page_uri"] is None
+    assert (beyond["incoming_phone_numbers"], beyond["next_page_uri"]) == ([], None)
+
+
+@pytest.mark.parametrize("query", ["Page=-1", "Page=x", "PageSize=0", "Page=1&Page=2", "PageSize="])
+def test_bad_page_parameters_are_400(sb: Sandbox, query: str) -> None:
+    response = call(sb, "GET", f"{BASE}?{query}")
+    assert response.status_code == 400
+    error_of(response)
+
+
+# -- rate limits and faults ---------------------------------------------------------
+
+
+def test_rate_limit_answers_429_with_headers_until_the_window_slides() -> None:
+    with make(rate_limit=2, window_seconds=0.4) as sandbox:
+        first, second = call(sandbox, "GET"), call(sandbox, "GET")
+        limited = buy(sandbox)
+        assert sandbox.owned() == []  # a throttled request does no work
+        time.sleep(0.45)
+        again = call(sandbox, "GET")
+    assert first.headers["X-RateLimit-Limit"] == "2"
+    assert [first.headers["X-RateLimit-Remaining"], second.headers["X-RateLimit-Remaining"]] == [
+        "1",
+        "0",
+    ]
+    assert limited.status_code == 429
+    assert error_of(limited)["Code"] == "RATE_LIMIT_EXCEEDED"
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert limited.headers["X-RateLimit-Remaining"] == "0"
+    assert time.time() - 1 <= int(limited.headers["X-RateLimit-Reset"]) <= time.time() + 2
+    assert again.status_code == 200
+
+
+def test_unlimited_sandbox_sends_no_rate_headers(sb: Sandbox) -> None:
+    assert "X-RateLimit-Limit" not in call(sb, "GET").headers
+
+
+def test_throttle_next_answers_429_with_retry_after(sb: Sandbox) -> None:
+    sb.throttle_next(1, retry_after=3)
+    limited = buy(sb)
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "3"
+    assert limited.headers["X-RateLimit-Limit"] == "50"
+    assert error_of(limited)["Code"] == "RATE_LIMIT_EXCEEDED"
+    assert sb.owned() == []
+    assert buy(sb).status_code == 200
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_fail_next_answers_5xx_without_doing_the_work(sb: Sandbox, status: int) -> None:
+    sb.fail_next(2, status=status)
+    assert buy(sb).status_code == status
+    failed = call(sb, "GET")
+    assert failed.status_code == status
+    error_of(failed)
+    assert sb.owned() == [] and sb.purchases == Counter()
+    assert buy(sb).status_code == 200
+    assert sb.purchases == Counter({NUMBER: 1})
+
+
+def test_fault_hooks_reject_nonsense(sb: Sandbox) -> None:
+    with pytest.raises(ValueError):
+        sb.fail_next(1, status=404)
+    with pytest.raises(ValueError):
+        sb.delay_next(-1, 1.0)
+
+
+def test_fail_rate_fails_at_random_without_doing_the_work() -> None:
+    with make(fail_rate=1.0, rng_seed=3) as sandbox:
+        statuses = {buy(sandbox).status_code for _ in range(5)}
+        assert sandbox.owned() == []
+    assert statuses <= {500, 502, 503}
+
+
+def test_fail_rate_is_reproducible_with_an_rng_seed() -> None:
+    def statuses() -> list[int]:
+        with make(fail_rate=0.5, rng_seed=2) as sandbox:
+            return [call(sandbox, "GET").status_code for _ in range(10)]
+
+    first = statuses()
+    assert first == statuses()
+    assert 200 in first and set(first) - {200}
+
+
+def test_dropped_purchase_is_committed_once_but_never_answered(sb: Sandbox) -> None:
+    sb.drop_after_commit_next(1)
+    assert call(sb, "GET").status_code == 200  # only purchases are dropped
+    with pytest.raises(requests.ConnectionError):
+        buy(sb)
+    assert [r["phone_number"] for r in sb.owned()] == [NUMBER]
+    assert buy(sb).status_code == 409
+    assert sb.purchases == Counter({NUMBER: 1})
+    assert ("POST", BASE, 0) in sb.request_log
+
+
+def test_delay_next_does_the_work_but_answers_after_the_client_gave_up(sb: Sandbox) -> None:
+    sb.delay_next(1, 0.5)
+    with pytest.raises(requests.Timeout):
+        buy(sb, timeout=0.15)
+    assert wait_until_owned(sb, NUMBER)
+    assert sb.purchases == Counter({NUMBER: 1})
+
+
+def test_delay_next_holds_the_answer(sb: Sandbox) -> None:
+    sb.delay_next(1, 0.25)
+    started = time.monotonic()
+    assert call(sb, "GET").status_code == 200
+    assert time.monotonic() - started >= 0.25
+    started = time.monotonic()
+    call(sb, "GET")
+    assert time.monotonic() - started < 0.25
+
+
+def test_latency_delays_every_answer() -> None:
+    with make(latency_ms=100) as sandbox:
+        started = time.monotonic()
+        assert call(sandbox, "GET").status_code == 200
+    assert time.monotonic() - started >= 0.1
+
+
+def test_concurrent_purchases_of_one_number_buy_it_once(sb: Sandbox) -> None:
+    statuses: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: statuses.append(buy(sb).status_code)) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [409] * 7
+    assert sb.purchases == Counter({NUMBER: 1})
+
+
+# -- observation, lifecycle -------------------------------------------------------------
+
+
+def test_request_log_and_status_counts(sb: Sandbox) -> None:
+    buy(sb)
+    call(sb, "GET", f"{BASE}/nope", params={"x": 1})
+    assert sb.request_log == [("POST", BASE, 200), ("GET", f"{BASE}/nope", 404)]
+    assert sb.requests_by_status == Counter({200: 1, 404: 1})
+
+
+def test_owned_returns_copies(sb: Sandbox) -> None:
+    buy(sb)
+    sb.owned()[0]["capabilities"]["sms"] = False
+    assert sb.owned()[0]["capabilities"]["sms"] is True
+
+
+def test_url_env_and_random_default_credentials(sb: Sandbox) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", sb.url)
+    assert sb.env() == {"EXOTEL_API_URL": sb.url, "EXOTEL_API_KEY": KEY, "EXOTEL_API_TOKEN": TOKEN}
+    one, two = Sandbox(), Sandbox()
+    assert re.fullmatch(r"[0-9a-f]{32}", one.api_key) and one.api_token != two.api_token
+
+
+def test_stopped_sandbox_refuses_connections() -> None:
+    with make() as sandbox:
+        url = sandbox.url
+    with pytest.raises(requests.ConnectionError):
+        fetch("GET", url + BASE, auth=(KEY, TOKEN), timeout=2)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"rate_limit": -1}, {"latency_ms": -1}, {"fail_rate": 1.5}, {"window_seconds": 0}],
+)
+def test_bad_settings_are_rejected(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        make(**options)
+
+
+# -- seeding --------------------------------------------------------------------------
+
+
+def test_seed_records_are_owned_from_the_start() -> None:
+    start_url = "https://my.exotel.com/exoml/start/1"
+    seed = [
+        {"phone_number": "08030240001", "sid": "01130240001", "voice_url": start_url},
+        {"phone_number": "+918030240002", "friendly_name": "Sales"},
+    ]
+    with make(seed=seed) as sandbox:
+        first = call(sandbox, "GET", f"{BASE}/01130240001").json()
+        listed = call(sandbox, "GET").json()["incoming_phone_numbers"]
+    assert (first["phone_number"], first["friendly_name"]) == (NUMBER, "08030240001")
+    assert first["voice_url"] == start_url  # seeds are stored exactly as given
+    assert [r["friendly_name"] for r in listed] == ["08030240001", "Sales"]
+    assert re.fullmatch(r"[0-9a-f]{32}", listed[1]["sid"])
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        [{"phone_number": "12"}],
+        [{"sid": "abc"}],
+        [{"phone_number": NUMBER, "sid": 5}],
+        [{"phone_number": NUMBER}, {"phone_number": "08030240001"}],
+        [{"phone_number": NUMBER, "sid": "a"}, {"phone_number": "+918030240002", "sid": "a"}],
+    ],
+    ids=["invalid", "no-number", "sid-type", "same-number", "same-sid"],
+)
+def test_bad_seed_is_rejected(seed: list[dict[str, Any]]) -> None:
+    with pytest.raises(ValueError):
+        make(seed=seed)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("seed.json", json.dumps([{"phone_number": NUMBER, "sid": "s1"}])),
+        (
+            "seed.json",
+            json.dumps({"incoming_phone_numbers": [{"phone_number": NUMBER, "sid": "s1"}]}),
+        ),
+        ("seed.yaml", f"- phone_number: '{NUMBER}'\n  sid: s1\n"),
+        ("seed.yml", f"incoming_phone_numbers:\n  - phone_number: '{NUMBER}'\n    sid: s1\n"),
+    ],
+)
+def test_load_seed_reads_json_and_yaml(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    assert load_seed(path) == [{"phone_number": NUMBER, "sid": "s1"}]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("bad.json", "["),
+        ("bad.yaml", "- [unclosed\n"),
+        ("bad.json", '{"numbers": []}'),
+        ("bad.json", '[{"sid": "s1"}]'),
+    ],
+)
+def test_load_seed_rejects_bad_files_naming_them(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=name):
+        load_seed(path)
+
+
+# -- serve ------------------------------------------------------------------------------
+
+
+def test_serve_prints_url_exports_and_account_then_stops_on_ctrl_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_path = tmp_path / "seed.json"
+    seed_path.write_text(json.dumps([{"phone_number": NUMBER}]), encoding="utf-8")
+    out = io.StringIO()
+    seen: dict[str, Any] = {}
+
+    def pretend_ctrl_c() -> None:
+        exports = dict(re.findall(r"export (EXOTEL_API_\w+)=(\S+)", out.getvalue()))
+        seen.update(exports)
+        url = exports["EXOTEL_API_URL"]
+        auth = (exports["EXOTEL_API_KEY"], exports["EXOTEL_API_TOKEN"])
+        seen["listed"] = fetch("GET", url + BASE, auth=auth).json()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sandbox_module, "_wait_for_interrupt", pretend_ctrl_c)
+    assert serve("127.0.0.1", 0, 0, 0, 0.0, seed_path, ACCOUNT, out=out) == 0
+    text = out.getvalue()
+    assert f"listening on {seen['EXOTEL_API_URL']}" in text
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", seen["EXOTEL_API_URL"])
+    assert set(seen) == {"EXOTEL_API_URL", "EXOTEL_API_KEY", "EXOTEL_API_TOKEN", "listed"}
+    assert f"sid: {ACCOUNT}" in text and "stopped" in text
+    assert [r["phone_number"] for r in seen["listed"]["incoming_phone_numbers"]] == [NUMBER]
+    with pytest.raises(requests.ConnectionError):
+        fetch("GET", seen["EXOTEL_API_URL"] + BASE, timeout=2)
+
+
+def test_serve_reports_an_unreadable_seed_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = io.StringIO()
+    missing = tmp_path / "missing.json"
+    assert serve("127.0.0.1", 0, 0, 0, 0.0, missing, ACCOUNT, out=out) == 1
+    assert "error:" in capsys.readouterr().err
+    assert out.getvalue() == ""
