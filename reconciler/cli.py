@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub, common)
     _add_plan(sub, common)
     _add_apply(sub, common)
+    _add_sandbox(sub)
     return parser
 
 
@@ -204,3 +205,38 @@ def _add_apply(sub: Subparsers, common: _Parser) -> None:
     add_api_options(cmd)
     add_lock_option(cmd)
     cmd.set_defaults(handler="apply_cmd:run_apply")
+
+
+def _add_sandbox(sub: Subparsers) -> None:
+    from .sandbox_cmd import per_minute, probability
+
+    cmd = sub.add_parser("sandbox", help="run a local stand-in of Exotel's ExoPhone API")
+    cmd.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    cmd.add_argument(
+        "--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)"
+    )
+    cmd.add_argument(
+        "--account-sid", default="acme1", help="the account SID it serves (default: acme1)"
+    )
+    cmd.add_argument(
+        "--rate-limit",
+        type=per_minute,
+        default=0,
+        metavar="N/min",
+        help="answer 429 beyond N requests a minute (default: no limit)",
+    )
+    cmd.add_argument("--latency", type=int, default=0, metavar="MS", help="delay every answer")
+    cmd.add_argument(
+        "--fail-rate",
+        type=probability,
+        default=0.0,
+        metavar="P",
+        help="answer this share of requests with a random 5xx (0 to 1)",
+    )
+    cmd.add_argument(
+        "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
+    )
+    cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
+    cmd.set_defaults(handler="sandbox_cmd:run_sandbox")

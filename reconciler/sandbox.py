@@ -348,6 +348,8 @@ def serve(
     seed_path: str | os.PathLike[str] | None,
     account_sid: str,
     out: TextIO | None = None,
+    api_key: str | None = None,
+    api_token: str | None = None,
 ) -> int:
     """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code."""
     out = out or sys.stdout
@@ -357,6 +359,8 @@ def serve(
             host,
             port,
             account_sid=account_sid,
+            api_key=api_key,
+            api_token=api_token,
             rate_limit=rate_limit,
             latency_ms=latency_ms,
             fail_rate=fail_rate,
@@ -367,7 +371,12 @@ def serve(
         sys.stderr.write(f"error: sandbox: {exc}\n")
         return 1
     try:
-        out.write(banner(sandbox))
+        given = frozenset(
+            name
+            for name, value in (("EXOTEL_API_KEY", api_key), ("EXOTEL_API_TOKEN", api_token))
+            if value
+        )
+        out.write(banner(sandbox, given))
         out.flush()
         _wait_for_interrupt()
     except KeyboardInterrupt:
@@ -377,10 +386,17 @@ def serve(
     return 0
 
 
-def banner(sandbox: Sandbox) -> str:
-    """What ``exoplan sandbox`` prints: the URL, the exports to paste, the account sid."""
+def banner(sandbox: Sandbox, given: frozenset[str] = frozenset()) -> str:
+    """What ``exoplan sandbox`` prints: the URL, the exports to paste, the account sid.
+
+    Variables in ``given`` came from the user's environment and are not echoed: they
+    might be real credentials.
+    """
     exports = "".join(
-        f"  export {name}={shlex.quote(value)}\n" for name, value in sandbox.env().items()
+        f"  export {name}={shlex.quote(value)}\n"
+        if name not in given
+        else f"  # {name}: the value already in your environment\n"
+        for name, value in sandbox.env().items()
     )
     return (
         f"Exotel sandbox (ExoPhone API v2_beta) listening on {sandbox.url}\n"
