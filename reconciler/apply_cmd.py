@@ -12,6 +12,7 @@ from typing import Any
 
 from .applier import execute
 from .commands import state_path_for, use_color, write_plan
+from .drift import fold_drift
 from .errors import ExoplanError, StateError, UnsafePlanError, UsageError
 from .journal import Journal, journal_path, read_journal
 from .ledger import fold
@@ -34,6 +35,7 @@ def run_apply(args: argparse.Namespace) -> int:
         plan = saved if saved is not None else make_plan(_need(manifest), state)
         check_fresh(plan, state, args.planfile)
         check_safe(plan, state, args.allow_release)
+        fold_drift(state, plan.drift)  # a plan made with --refresh showed it; record it
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
         if not plan.has_changes:
             return 0

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub, common)
     _add_plan(sub, common)
     _add_apply(sub, common)
+    _add_drift(sub, common)
+    _add_state(sub, common)
     _add_sandbox(sub)
     return parser
 
@@ -137,6 +139,12 @@ def _add_plan(sub: Subparsers, common: _Parser) -> None:
         action="store_true",
         help="exit 0 when there are no changes, 2 when there are, 1 on error",
     )
+    cmd.add_argument(
+        "--refresh",
+        action="store_true",
+        help="first read the live account (needs credentials); the state file is not written",
+    )
+    add_api_options(cmd)
     cmd.set_defaults(handler="commands:run_plan")
 
 
@@ -240,3 +248,56 @@ def _add_sandbox(sub: Subparsers) -> None:
     )
     cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
     cmd.set_defaults(handler="sandbox_cmd:run_sandbox")
+
+
+def _add_drift(sub: Subparsers, common: _Parser) -> None:
+    refresh = sub.add_parser(
+        "refresh", parents=[common], help="update the state from the live account"
+    )
+    add_api_options(refresh)
+    add_lock_option(refresh)
+    refresh.set_defaults(handler="drift_cmd:run_refresh")
+
+    imp = sub.add_parser(
+        "import", parents=[common], help="adopt numbers the account owns, without buying"
+    )
+    imp.add_argument("numbers", nargs="*", metavar="NUMBER", help="numbers to adopt, any spelling")
+    imp.add_argument(
+        "--all", action="store_true", help="adopt every owned number the manifest lists"
+    )
+    add_api_options(imp)
+    add_lock_option(imp)
+    imp.set_defaults(handler="drift_cmd:run_import")
+
+    export = sub.add_parser("export", parents=[common], help="write a manifest of the live account")
+    export.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
+    export.add_argument(
+        "--account-sid", metavar="SID", help="the account (default: the one in -f's manifest)"
+    )
+    export.add_argument(
+        "--region",
+        choices=("singapore", "mumbai"),
+        default="singapore",
+        help="with --account-sid: the account's cluster (default: singapore)",
+    )
+    add_api_options(export)
+    export.set_defaults(handler="drift_cmd:run_export")
+
+
+def _add_state(sub: Subparsers, common: _Parser) -> None:
+    state = sub.add_parser("state", help="inspect or edit exoplan's state")
+    verbs = state.add_subparsers(dest="verb", required=True, metavar="VERB")
+    verbs.add_parser("list", parents=[common], help="one line per managed number").set_defaults(
+        handler="state_cmd:run_list"
+    )
+    show = verbs.add_parser("show", parents=[common], help="one managed number as JSON")
+    show.add_argument("number", metavar="NUMBER")
+    show.set_defaults(handler="state_cmd:run_show")
+    rm = verbs.add_parser("rm", parents=[common], help="forget numbers without releasing them")
+    rm.add_argument("numbers", nargs="+", metavar="NUMBER")
+    add_lock_option(rm)
+    rm.set_defaults(handler="state_cmd:run_rm")
+
+    unlock = sub.add_parser("force-unlock", parents=[common], help="remove a stale state lock")
+    unlock.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    unlock.set_defaults(handler="state_cmd:run_force_unlock")

@@ -40,7 +40,12 @@ def load_inputs(args: argparse.Namespace) -> tuple[Manifest, State]:
 def run_plan(args: argparse.Namespace) -> int:
     manifest, state = load_inputs(args)
     warn_about_journal(state)
-    plan = make_plan(manifest, state)
+    if args.refresh:
+        from .drift_cmd import refreshed_plan
+
+        plan = refreshed_plan(args, manifest, state)
+    else:
+        plan = make_plan(manifest, state)
     if args.out:
         save_plan(plan, args.out)
     write_plan(plan, args.format, sys.stdout, use_color(args, sys.stdout))

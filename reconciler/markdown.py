@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
-from .model import Action, ActionKind, Plan
+from .model import Action, ActionKind, Drift, Plan
 from .render import flow_text, money, value_text
 
 MARKER = "<!-- exoplan-plan -->"
@@ -39,7 +39,8 @@ def markdown_text(plan: Plan, limit: int = GITHUB_LIMIT) -> str:
     text = _compose(plan, max_rows=None)
     if len(text) <= limit:
         return text
-    low, high = 0, max(len(rows) for rows in _rows_by_kind(plan).values())
+    sizes = [len(rows) for rows in _rows_by_kind(plan).values()] + [len(plan.drift)]
+    low, high = 0, max(sizes)
     while low < high:  # the most rows per table that still fit
         middle = (low + high + 1) // 2
         if len(_compose(plan, middle)) <= limit:
@@ -57,6 +58,7 @@ def _compose(plan: Plan, max_rows: int | None) -> str:
     rental_line = _rental_line(plan)
     if rental_line:
         parts += [rental_line, ""]
+    parts += _drift_section(plan, max_rows)
     for kind, rows in _rows_by_kind(plan).items():
         parts += _table(kind, rows, max_rows)
     parts += [_footer(plan), ""]
@@ -139,6 +141,32 @@ def _table(kind: ActionKind, rows: list[str], max_rows: int | None) -> list[str]
     if len(rows) > COLLAPSE_AFTER:
         return [f"<details><summary><b>{title}</b></summary>", "", table, "", "</details>", ""]
     return [f"#### {title}", "", table, ""]
+
+
+def _drift_section(plan: Plan, max_rows: int | None) -> list[str]:
+    parts = []
+    if plan.drift:
+        rows = [_drift_row(drift) for drift in plan.drift]
+        shown = rows if max_rows is None else rows[:max_rows]
+        body = ["| Number | Changed outside exoplan |", "| --- | --- |", *shown]
+        if len(shown) < len(rows):
+            body.append(f"\n_{len(rows) - len(shown)} more rows not shown._")
+        parts += [f"#### Changed outside exoplan ({len(rows)})", "", "\n".join(body), ""]
+    if plan.unmanaged:
+        parts += [
+            f"_The account owns {plan.unmanaged} number(s) that exoplan does not manage._",
+            "",
+        ]
+    return parts
+
+
+def _drift_row(drift: Drift) -> str:
+    if drift.gone:
+        return f"| `{drift.number}` | **no longer owned** (released outside exoplan) |"
+    changes = "<br>".join(
+        _cell(f"{c.field}: {value_text(c.before)} → {value_text(c.after)}") for c in drift.changes
+    )
+    return f"| `{drift.number}` | {changes} |"
 
 
 def _footer(plan: Plan) -> str:

@@ -116,6 +116,19 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
+class Drift:
+    """A managed number that changed outside exoplan; ``live`` is None once it is gone."""
+
+    number: str
+    changes: tuple[Change, ...]
+    live: dict[str, Any] | None
+
+    @property
+    def gone(self) -> bool:
+        return self.live is None
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """The ordered actions that would make the account match the manifest."""
 
@@ -128,6 +141,8 @@ class Plan:
     state_lineage: str | None
     state_serial: int
     unchanged: int = 0
+    drift: tuple[Drift, ...] = ()  # read from Exotel by plan --refresh
+    unmanaged: int | None = None  # owned but not managed; None without --refresh
 
     def counts(self) -> dict[str, int]:
         result = {kind.value: 0 for kind in ActionKind}

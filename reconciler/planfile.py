@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from .errors import StateError
-from .model import Action, ActionKind, Change, Plan
+from .model import Action, ActionKind, Change, Drift, Plan
 
 FORMAT = "exoplan-plan"
 VERSION = 1
@@ -30,6 +30,25 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         },
         "summary": plan.counts(),
         "actions": [_action_to_data(action) for action in plan.actions],
+        "drift": [_drift_to_data(drift) for drift in plan.drift],
+        "unmanaged": plan.unmanaged,
+    }
+
+
+def _changes_to_data(changes: tuple[Change, ...]) -> list[dict[str, Any]]:
+    return [{"field": c.field, "before": c.before, "after": c.after} for c in changes]
+
+
+def _changes_from_data(items: list[dict[str, Any]]) -> tuple[Change, ...]:
+    return tuple(Change(c["field"], c["before"], c["after"]) for c in items)
+
+
+def _drift_to_data(drift: Drift) -> dict[str, Any]:
+    return {
+        "number": drift.number,
+        "gone": drift.gone,
+        "changes": _changes_to_data(drift.changes),
+        "live": drift.live,
     }
 
 
@@ -41,9 +60,7 @@ def _action_to_data(action: Action) -> dict[str, Any]:
         "sid": action.sid,
         "protect": action.protect,
         "params": dict(action.params),
-        "changes": [
-            {"field": c.field, "before": c.before, "after": c.after} for c in action.changes
-        ],
+        "changes": _changes_to_data(action.changes),
     }
     if action.rental_price is not None:
         data["rental"] = {"price": action.rental_price, "currency": action.currency}
@@ -63,6 +80,11 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
         state_lineage=data["state"]["lineage"],
         state_serial=data["state"]["serial"],
         unchanged=data["summary"]["unchanged"],
+        drift=tuple(
+            Drift(d["number"], _changes_from_data(d["changes"]), d["live"])
+            for d in data.get("drift", [])
+        ),
+        unmanaged=data.get("unmanaged"),
     )
 
 
@@ -72,7 +94,7 @@ def _action_from_data(item: dict[str, Any]) -> Action:
         kind=ActionKind(item["action"]),
         number=item["number"],
         name=item.get("name"),
-        changes=tuple(Change(c["field"], c["before"], c["after"]) for c in item["changes"]),
+        changes=_changes_from_data(item["changes"]),
         params=dict(item["params"]),
         sid=item.get("sid"),
         protect=bool(item.get("protect", False)),

@@ -9,7 +9,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
-from .model import Action, ActionKind, Change, Plan
+from .model import Action, ActionKind, Change, Drift, Plan
 from .planfile import plan_to_data
 
 _SIGNS = {ActionKind.PURCHASE: "+", ActionKind.UPDATE: "~", ActionKind.RELEASE: "-"}
@@ -26,6 +26,13 @@ def render_json(plan: Plan, out: TextIO) -> None:
 
 
 def render_text(plan: Plan, out: TextIO, color: bool = False) -> None:
+    if plan.drift:
+        out.write("Changed outside exoplan (as Exotel reports it now):\n")
+        for drift in plan.drift:
+            out.write(drift_block(drift, color))
+        out.write("\n")
+    if plan.unmanaged is not None:
+        out.write(unmanaged_note(plan.unmanaged) + "\n\n")
     if not plan.has_changes:
         out.write(no_changes_line(plan) + "\n")
         return
@@ -36,6 +43,28 @@ def render_text(plan: Plan, out: TextIO, color: bool = False) -> None:
     releases = plan.counts()[ActionKind.RELEASE.value]
     if releases:
         out.write(paint(release_warning(releases), "1;31", color) + "\n")
+
+
+def drift_block(drift: Drift, color: bool) -> str:
+    if drift.gone:
+        sign = paint("!", "31", color)
+        return (
+            f"  {sign} {drift.number}  no longer owned by the account (released outside exoplan)\n"
+        )
+    lines = [f"  {paint('~', '33', color)} {drift.number}"]
+    for change in drift.changes:
+        lines.append(f"        {change.field}: {change_text(change, ActionKind.UPDATE)}")
+    return "\n".join(lines) + "\n"
+
+
+def unmanaged_note(count: int) -> str:
+    if count == 0:
+        return "Note: exoplan manages every number the account owns."
+    noun = "number" if count == 1 else "numbers"
+    return (
+        f"Note: the account owns {count} {noun} that exoplan does not manage "
+        "(`exoplan import NUMBER` adopts one)."
+    )
 
 
 def no_changes_line(plan: Plan) -> str:
