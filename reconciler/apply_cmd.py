@@ -38,6 +38,8 @@ def run_apply(args: argparse.Namespace) -> int:
         fold_drift(state, plan.drift)  # a plan made with --refresh showed it; record it
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
         if not plan.has_changes:
+            if plan.drift:
+                save_state(state)
             return 0
         client = factory.client()
         print(estimate(plan, args.rate_limit))

@@ -113,6 +113,12 @@ def _add_validate(sub: Subparsers, common: _Parser) -> None:
     cmd = sub.add_parser(
         "validate", parents=[common], help="check the manifest; report every problem"
     )
+    cmd.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="manifests to check instead of -f's (several allowed)",
+    )
     cmd.set_defaults(handler="commands:run_validate")
 
 

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import TextIO
 
+from .errors import ExoplanError
 from .manifest import load_manifest
 from .model import Manifest, Plan, State
 from .planfile import save_plan
@@ -17,14 +18,22 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    manifest = load_manifest(args.manifest)
-    flows = len(manifest.flows)
-    count = len(manifest.numbers)
-    print(
-        f"{manifest.path}: valid ({count} number{'s' * (count != 1)}, "
-        f"{flows} flow{'s' * (flows != 1)}, account {manifest.account.sid})"
-    )
-    return EXIT_OK
+    """Validate -f's manifest, or every FILE given (pre-commit passes several)."""
+    failed = False
+    for path in args.files or [args.manifest]:
+        try:
+            manifest = load_manifest(path)
+        except ExoplanError as exc:
+            failed = True
+            for line in exc.lines():
+                print(line, file=sys.stderr)
+            continue
+        flows, count = len(manifest.flows), len(manifest.numbers)
+        print(
+            f"{manifest.path}: valid ({count} number{'s' * (count != 1)}, "
+            f"{flows} flow{'s' * (flows != 1)}, account {manifest.account.sid})"
+        )
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def state_path_for(args: argparse.Namespace) -> str:
