@@ -45,7 +45,9 @@ def load_manifest(path: str) -> Manifest:
         findings, e164s = _check(data)
     if findings or duplicates:
         locator = Locator(text, path)
-        raise ManifestError(duplicates + [_locate(f, locator) for f in findings])
+        problems = duplicates + [_locate(f, locator) for f in findings]
+        # Entries sharing a merged (<<: *anchor) value share its problems: say each once.
+        raise ManifestError(list(dict.fromkeys(problems)))
     with collector_paused():
         return _build(data, e164s, path, hashlib.sha256(raw).hexdigest())
 

@@ -108,13 +108,30 @@ class Locator:
         return self._root
 
 
-def _child(node: Node, item: PathItem) -> tuple[Node | None, Node | None]:
-    """The (key node, value node) of ``item`` inside ``node``; the last one wins."""
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _child(
+    node: Node, item: PathItem, seen: frozenset[int] = frozenset()
+) -> tuple[Node | None, Node | None]:
+    """The (key node, value node) of ``item`` inside ``node``; the last one wins.
+
+    A key the mapping only has through a merge (``<<: *defaults``) is found where the
+    merged mapping spells it, as YAML would read it: own keys first, then the sources.
+    """
     if isinstance(node, MappingNode):
+        seen = seen | {id(node)}  # a merge may refer back to its own mapping
         found: tuple[Node | None, Node | None] = (None, None)
+        sources: list[Node] = []
         for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == str(item):
+            if key_node.tag == _MERGE:
+                merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                sources += merged
+            elif isinstance(key_node, ScalarNode) and key_node.value == str(item):
                 found = (key_node, value_node)
+        for source in sources:
+            if found[1] is None and id(source) not in seen:
+                found = _child(source, item, seen)
         return found
     if isinstance(node, SequenceNode) and isinstance(item, int) and item < len(node.value):
         return None, node.value[item]

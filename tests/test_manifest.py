@@ -1,0 +1,249 @@
+"""reconciler.manifest: YAML -> Manifest, or every problem at once with its location."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from conftest import BAD_MANIFESTS, FIXTURES, REPO, write_manifest
+
+from reconciler.errors import Location, ManifestError
+from reconciler.manifest import load_manifest
+from reconciler.model import Account, Flow, NumberSpec
+
+
+def problems_of(path: str) -> list[tuple[str, str]]:
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(path)
+    return [(str(p.location), p.message) for p in raised.value.problems]
+
+
+def test_every_failing_fixture_has_its_expectations() -> None:
+    assert sorted(p.name for p in FIXTURES.glob("bad-*.yaml")) == sorted(BAD_MANIFESTS)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_MANIFESTS))
+def test_each_failing_fixture_reports_every_problem_with_its_location(name: str) -> None:
+    path = str(FIXTURES / name)
+    found = problems_of(path)
+    expected = BAD_MANIFESTS[name]
+    assert [where for where, _ in found] == [f"{path}:{line}:{col}" for line, col, _ in expected]
+    for (_, message), (_, _, fragment) in zip(found, expected, strict=True):
+        assert fragment in message
+
+
+def test_the_error_lines_end_with_a_summary_naming_the_file() -> None:
+    path = str(FIXTURES / "bad-many.yaml")
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(path)
+    lines = raised.value.lines()
+    assert len(lines) == len(BAD_MANIFESTS["bad-many.yaml"]) + 1
+    assert lines[-1] == f"error: 8 problems in {path}; fix them and run again"
+    assert lines[0].startswith(f"{path}:4:3: unknown key 'colour'")
+
+
+def test_a_single_problem_says_problem() -> None:
+    path = str(FIXTURES / "bad-app-id.yaml")
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(path)
+    assert raised.value.lines()[-1] == f"error: 1 problem in {path}; fix them and run again"
+
+
+def test_a_missing_manifest_is_named_with_a_hint(tmp_path: Path) -> None:
+    path = str(tmp_path / "numbers.yaml")
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(path)
+    [problem] = raised.value.problems
+    assert problem.location == Location(path)
+    assert str(problem) == (
+        f"{path}: manifest not found: create it (see examples/numbers.yaml) or pass -f PATH"
+    )
+
+
+def test_an_unreadable_manifest_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(str(tmp_path))  # a directory
+    [problem] = raised.value.problems
+    assert str(problem).startswith(f"{tmp_path}: cannot read the manifest: ")
+
+
+def test_a_good_manifest_is_built_with_normalised_numbers() -> None:
+    path = str(FIXTURES / "good-full.yaml")
+    manifest = load_manifest(path)
+    assert manifest.path == path
+    assert manifest.sha256 == hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    assert manifest.account == Account(sid="acme1", region="mumbai", default_country="IN")
+    assert manifest.flows == {
+        "support-ivr": Flow("support-ivr", "123456"),
+        "order-sms": Flow("order-sms", "223344"),
+    }
+    assert list(manifest.numbers) == ["+918030240001", "+918030240002", "+912240350010"]
+    assert manifest.numbers["+918030240001"] == NumberSpec(
+        number="+918030240001",
+        written="+918030240001",
+        index=0,
+        friendly_name="Support line",
+        voice_flow="support-ivr",
+        sms_flow="order-sms",
+        protect=True,
+    )
+    assert manifest.numbers["+918030240002"].written == "08030240002"
+    assert manifest.numbers["+912240350010"] == NumberSpec(
+        "+912240350010", "912240350010", 2, friendly_name="Sales Mumbai"
+    )
+
+
+def test_defaults_apply_when_left_out() -> None:
+    manifest = load_manifest(str(FIXTURES / "good-minimal.yaml"))
+    assert manifest.account == Account(sid="acme1", region="singapore", default_country="IN")
+    assert manifest.flows == {}
+    spec = manifest.numbers["+918030240001"]
+    assert (spec.friendly_name, spec.voice_flow, spec.sms_flow, spec.protect) == (
+        None,
+        None,
+        None,
+        False,
+    )
+
+
+def test_the_shipped_example_is_valid() -> None:
+    manifest = load_manifest(str(REPO / "examples" / "numbers.yaml"))
+    assert len(manifest.numbers) == 7
+    assert "+918030240002" in manifest.numbers  # written "08030240002"
+    assert "+912240350010" in manifest.numbers  # written "912240350010"
+
+
+@pytest.mark.parametrize(
+    ("country", "written", "e164"),
+    [
+        ("IN", "08030240001", "+918030240001"),
+        ("in", "918030240001", "+918030240001"),
+        ("SG", "61234567", "+6561234567"),
+        ("SG", "+918030240001", "+918030240001"),
+    ],
+)
+def test_default_country_is_used_to_read_numbers(
+    tmp_path: Path, country: str, written: str, e164: str
+) -> None:
+    body = (
+        f"version: 1\naccount:\n  sid: a\n  default_country: {country}\n"
+        f'numbers:\n  - number: "{written}"\n'
+    )
+    manifest = load_manifest(str(write_manifest(tmp_path, body)))
+    assert list(manifest.numbers) == [e164]
+    assert manifest.account.default_country == country.upper()
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("+918030240001", "918030240001"),
+        ("+918030240001", "08030240001"),
+        ("918030240001", "08030240001"),
+        ("+91 80302 40001", "+918030240001"),
+    ],
+)
+def test_two_spellings_of_one_number_are_a_duplicate_naming_both_lines(
+    tmp_path: Path, spellings: tuple[str, str]
+) -> None:
+    first, second = spellings
+    body = (
+        "version: 1\naccount:\n  sid: a\nnumbers:\n"
+        f'  - number: "{first}"\n  - friendly_name: x\n    number: "{second}"\n'
+    )
+    path = write_manifest(tmp_path, body)
+    assert problems_of(str(path)) == [
+        (
+            f"{path}:7:13",
+            f"'{second}' is the same number as '{first}' at line 5: both are +918030240001; "
+            "keep one of the two entries",
+        )
+    ]
+
+
+def test_a_number_invalid_in_the_default_country_is_reported(tmp_path: Path) -> None:
+    body = 'version: 1\naccount:\n  sid: a\n  default_country: SG\nnumbers:\n  - number: "08030240001"\n'
+    path = write_manifest(tmp_path, body)
+    [(where, message)] = problems_of(str(path))
+    assert where == f"{path}:6:13"
+    assert message.startswith("'08030240001' is not a valid phone number")
+
+
+@pytest.mark.parametrize(
+    ("app_id", "fragment"),
+    [
+        ('"12a"', "app_id '12a' of flow 'ivr' is not numeric"),
+        ('"١٢٣"', "app_id '١٢٣' of flow 'ivr' is not numeric"),
+        ('""', "app_id '' of flow 'ivr' is not numeric"),
+        ("0", "app_id of flow 'ivr' must be a positive number"),
+        ("true", "flows.ivr.app_id must be a whole number or a string, not true or false"),
+        ("1.5", "flows.ivr.app_id must be a whole number or a string, not a number"),
+    ],
+)
+def test_app_ids_must_be_positive_ascii_numbers(tmp_path: Path, app_id: str, fragment: str) -> None:
+    body = (
+        f"version: 1\naccount:\n  sid: a\nflows:\n  ivr:\n    app_id: {app_id}\n"
+        'numbers:\n  - number: "+918030240001"\n    voice_flow: ivr\n'
+    )
+    path = write_manifest(tmp_path, body)
+    found = problems_of(str(path))
+    assert len(found) == 1, found  # reported once, not by both the schema and the checks
+    assert found[0][0] == f"{path}:6:13"
+    assert fragment in found[0][1]
+
+
+@pytest.mark.parametrize(("app_id", "kept"), [('" 123 "', "123"), ("123", "123"), ('"042"', "042")])
+def test_app_ids_are_kept_as_strings(tmp_path: Path, app_id: str, kept: str) -> None:
+    body = f"version: 1\naccount:\n  sid: a\nflows:\n  ivr:\n    app_id: {app_id}\nnumbers: []\n"
+    assert load_manifest(str(write_manifest(tmp_path, body))).flows["ivr"].app_id == kept
+
+
+def test_a_malformed_default_country_is_reported_once(tmp_path: Path) -> None:
+    body = "version: 1\naccount:\n  sid: a\n  default_country: IND\nnumbers: []\n"
+    path = write_manifest(tmp_path, body)
+    assert problems_of(str(path)) == [
+        (
+            f"{path}:4:20",
+            "account.default_country must be a two-letter country code such as IN, not 'IND'",
+        )
+    ]
+
+
+def test_flow_references_are_checked_for_both_voice_and_sms(tmp_path: Path) -> None:
+    body = (
+        "version: 1\naccount:\n  sid: a\nnumbers:\n"
+        '  - number: "+918030240001"\n    voice_flow: a\n    sms_flow: b\n'
+    )
+    path = write_manifest(tmp_path, body)
+    assert problems_of(str(path)) == [
+        (
+            f"{path}:6:17",
+            "unknown flow 'a' in voice_flow: define it under flows (known: none defined)",
+        ),
+        (
+            f"{path}:7:15",
+            "unknown flow 'b' in sms_flow: define it under flows (known: none defined)",
+        ),
+    ]
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.yaml"
+    path.write_bytes(b"\xef\xbb\xbfversion: 1\naccount:\n  sid: a\nnumbers: []\n")
+    assert load_manifest(str(path)).numbers == {}
+
+
+def test_the_sha256_covers_the_exact_bytes(tmp_path: Path) -> None:
+    first = write_manifest(tmp_path, "version: 1\naccount: {sid: a}\nnumbers: []\n", "a.yaml")
+    second = write_manifest(tmp_path, "version: 1\naccount: {sid: a}\nnumbers: []  \n", "b.yaml")
+    assert load_manifest(str(first)).sha256 != load_manifest(str(second)).sha256
+
+
+def test_many_entries_of_one_shape_are_all_checked(tmp_path: Path) -> None:
+    lines = [f'  - number: "+9180302{i:05d}"\n    protect: true\n' for i in range(200)]
+    lines[150] = '  - number: "+918030200150"\n    protect: "true"\n'
+    path = write_manifest(tmp_path, "version: 1\naccount: {sid: a}\nnumbers:\n" + "".join(lines))
+    assert problems_of(str(path)) == [
+        (f"{path}:305:14", "numbers[150].protect must be true or false, not a string")
+    ]

@@ -1,0 +1,171 @@
+"""reconciler.markdown: stable PR comments that stay under GitHub's size limit."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from conftest import LINEAGE
+
+from reconciler.markdown import COLLAPSE_AFTER, GITHUB_LIMIT, MARKER, markdown_text, render_markdown
+from reconciler.model import Action, ActionKind, Change, Plan
+
+VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
+SHA = "0123456789abcdef" * 4
+
+
+def plan_of(*actions: Action, unchanged: int = 0, lineage: str | None = LINEAGE) -> Plan:
+    return Plan(
+        actions=actions,
+        account_sid="acme1",
+        region="mumbai",
+        manifest_path="numbers.yaml",
+        manifest_sha256=SHA,
+        state_path="numbers.state.json",
+        state_lineage=lineage,
+        state_serial=7 if lineage else 0,
+        unchanged=unchanged,
+    )
+
+
+def purchase(number: str, name: str | None = "Support") -> Action:
+    flow = {"flow": "ivr", "app_id": "123456", "url": VOICE}
+    return Action(
+        ActionKind.PURCHASE,
+        number,
+        name=name,
+        changes=(Change("voice_flow", None, flow),),
+        params={"VoiceUrl": VOICE},
+    )
+
+
+def update(number: str) -> Action:
+    return Action(
+        ActionKind.UPDATE,
+        number,
+        name="Desk",
+        changes=(Change("friendly_name", "Old", "Desk"), Change("protect", False, True)),
+        params={"FriendlyName": "Desk"},
+        sid="sid",
+        protect=True,
+    )
+
+
+def release(number: str, price: str | None = "499.000000") -> Action:
+    return Action(
+        ActionKind.RELEASE,
+        number,
+        name="Gone",
+        sid="sid",
+        rental_price=price,
+        currency="INR" if price else None,
+    )
+
+
+MIXED = plan_of(
+    purchase("+918030240001"), update("+918030240003"), release("+918030240009"), unchanged=2
+)
+
+
+def test_the_comment_has_the_documented_parts() -> None:
+    text = markdown_text(MIXED)
+    assert text.splitlines()[0] == MARKER == "<!-- exoplan-plan -->"
+    assert "### exoplan plan for account `acme1`" in text
+    assert "**1 to purchase, 1 to update, 1 to release** (2 unchanged)" in text
+    assert "#### Purchase (1)" in text
+    assert "| `+918030240001` | Support | ivr (app 123456) |  |  |" in text
+    assert "#### Update (1)" in text
+    assert (
+        '| `+918030240003` | Desk | friendly_name: "Old" → "Desk"<br>protect: false → true |'
+        in text
+    )
+    assert "| `+918030240009` | Gone | 499.00 INR |" in text
+    assert text.endswith(
+        f"<sub>manifest `numbers.yaml` sha256 `{SHA}` · state serial 7, lineage `{LINEAGE}`</sub>\n"
+    )
+
+
+def test_releases_are_highlighted() -> None:
+    text = markdown_text(MIXED)
+    assert "> [!CAUTION]\n> **1 number will be released.**" in text
+    assert "Apply needs `--allow-release`." in text
+    assert "#### ⚠️ Release (1)" in text
+    assert "**Monthly rental:** -499.00 INR, +1 new rental(s), priced by Exotel at purchase" in text
+    # The warning comes before any table.
+    assert text.index("[!CAUTION]") < text.index("#### Purchase")
+
+
+def test_no_release_no_caution() -> None:
+    text = markdown_text(plan_of(purchase("+918030240001")))
+    assert "CAUTION" not in text and "⚠️" not in text
+
+
+def test_release_rentals_are_summed_per_currency() -> None:
+    plan = plan_of(
+        release("+918030240008"), release("+918030240009", "1.5"), release("+918030240007", None)
+    )
+    text = markdown_text(plan)
+    assert "**Monthly rental:** -500.50 INR\n" in text
+    assert "| `+918030240007` | Gone | unknown |" in text
+
+
+def test_no_changes() -> None:
+    text = markdown_text(plan_of(unchanged=3, lineage=None))
+    assert "**No changes.** 3 numbers match the manifest." in text
+    assert "####" not in text
+    assert "state serial 0, lineage `none yet`" in text
+
+
+def test_rendering_is_stable() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    render_markdown(MIXED, first)
+    render_markdown(MIXED, second)
+    assert first.getvalue() == second.getvalue() == markdown_text(MIXED)
+
+
+def test_table_cells_escape_pipes_and_newlines() -> None:
+    text = markdown_text(plan_of(purchase("+918030240001", name="A | B\nC")))
+    assert "| `+918030240001` | A \\| B C |" in text
+
+
+@pytest.mark.parametrize(("count", "folded"), [(COLLAPSE_AFTER, False), (COLLAPSE_AFTER + 1, True)])
+def test_long_tables_are_folded(count: int, folded: bool) -> None:
+    plan = plan_of(*(purchase(f"+9180302400{i:02d}") for i in range(count)))
+    text = markdown_text(plan)
+    assert (f"<details><summary><b>Purchase ({count})</b></summary>" in text) is folded
+    assert (f"#### Purchase ({count})" in text) is not folded
+    assert text.count("| `+9180302400") == count
+
+
+def huge_plan() -> Plan:
+    actions = [purchase(f"+9180{i:08d}", name=f"Desk {i}") for i in range(6000)]
+    actions += [update(f"+9181{i:08d}") for i in range(3000)]
+    actions += [release(f"+9182{i:08d}") for i in range(3000)]
+    return plan_of(*actions)
+
+
+def test_a_huge_plan_stays_under_the_github_limit_with_a_pointer_to_the_full_plan() -> None:
+    plan = huge_plan()
+    text = markdown_text(plan)
+    assert GITHUB_LIMIT == 65_535
+    assert len(text) <= 65_535
+    assert text.startswith(MARKER + "\n")
+    assert "**6000 to purchase, 3000 to update, 3000 to release**" in text
+    assert "**3000 numbers will be released.**" in text
+    assert "more rows not shown: the full plan is in the plan artifact" in text
+    assert "`exoplan plan --format json`" in text
+    assert f"sha256 `{SHA}`" in text and "state serial 7" in text
+    assert text.endswith("</sub>\n")
+    shown = text.count("| `+91")
+    assert 0 < shown < len(plan.actions)
+    assert markdown_text(plan) == text  # stable, even when cut
+
+
+def test_a_smaller_limit_cuts_rows_but_never_the_headline_or_footer() -> None:
+    plan = plan_of(*(release(f"+9180302400{i:02d}") for i in range(40)))
+    full = markdown_text(plan)
+    cut = markdown_text(plan, limit=len(full) - 200)
+    assert len(cut) <= len(full) - 200
+    assert "40 numbers will be released" in cut
+    assert "more rows not shown" in cut
+    assert cut.endswith("</sub>\n")

@@ -1,0 +1,167 @@
+"""reconciler.render: Plan -> text (Terraform style, colour optional) and JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from conftest import LINEAGE
+
+from reconciler.model import Action, ActionKind, Change, Plan
+from reconciler.planfile import plan_to_data
+from reconciler.render import money, render_json, render_text, value_text
+
+VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
+ANSI = re.compile(r"\033\[[0-9;]*m")
+
+
+def plan_of(*actions: Action, unchanged: int = 0) -> Plan:
+    return Plan(
+        actions=actions,
+        account_sid="acme1",
+        region="mumbai",
+        manifest_path="numbers.yaml",
+        manifest_sha256="ab" * 32,
+        state_path="numbers.state.json",
+        state_lineage=LINEAGE,
+        state_serial=7,
+        unchanged=unchanged,
+    )
+
+
+PURCHASE = Action(
+    ActionKind.PURCHASE,
+    "+918030240001",
+    name="Support line",
+    changes=(
+        Change("friendly_name", None, "Support line"),
+        Change("voice_flow", None, {"flow": "support-ivr", "app_id": "123456", "url": VOICE}),
+        Change("protect", None, True),
+    ),
+    params={"FriendlyName": "Support line", "VoiceUrl": VOICE},
+    protect=True,
+)
+UPDATE = Action(
+    ActionKind.UPDATE,
+    "+918030240003",
+    name="New name",
+    changes=(
+        Change("friendly_name", "Old name", "New name"),
+        Change(
+            "voice_flow",
+            {"flow": None, "app_id": None, "url": "https://example.com/hook"},
+            {"flow": "support-ivr", "app_id": "123456", "url": VOICE},
+        ),
+    ),
+    params={"FriendlyName": "New name", "VoiceUrl": VOICE},
+    sid="sid3",
+)
+RELEASE = Action(
+    ActionKind.RELEASE, "+918030240009", sid="sid9", rental_price="499.000000", currency="INR"
+)
+
+
+def text(plan: Plan, color: bool = False) -> str:
+    out = io.StringIO()
+    render_text(plan, out, color=color)
+    return out.getvalue()
+
+
+def test_text_shows_every_action_kind_terraform_style() -> None:
+    assert text(plan_of(PURCHASE, UPDATE, RELEASE, unchanged=2)) == (
+        "exoplan will change account acme1:\n"
+        "\n"
+        '  + purchase +918030240001  "Support line"\n'
+        "        voice_flow: support-ivr (app 123456)\n"
+        "        protect: true\n"
+        '  ~ update   +918030240003  "New name"\n'
+        '        friendly_name: "Old name" -> "New name"\n'
+        "        voice_flow: https://example.com/hook -> support-ivr (app 123456)\n"
+        "  - release  +918030240009  (rental 499.00 INR/month)\n"
+        "\n"
+        "Plan: 1 to purchase, 1 to update, 1 to release. 2 unchanged.\n"
+        "Warning: 1 number will be released. A released number is gone for good; "
+        "apply refuses releases unless given --allow-release.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("unchanged", "line"),
+    [
+        (0, "No changes. 0 numbers match the manifest.\n"),
+        (1, "No changes. 1 number matches the manifest.\n"),
+        (7, "No changes. 7 numbers match the manifest.\n"),
+    ],
+)
+def test_no_changes_says_so(unchanged: int, line: str) -> None:
+    assert text(plan_of(unchanged=unchanged)) == line
+
+
+def test_the_release_warning_counts_releases() -> None:
+    other = Action(ActionKind.RELEASE, "+918030240008")
+    output = text(plan_of(RELEASE, other))
+    assert "Warning: 2 numbers will be released." in output
+    assert "  - release  +918030240008\n" in output  # no rental known: none shown
+
+
+def test_no_release_no_warning() -> None:
+    assert "Warning" not in text(plan_of(PURCHASE))
+
+
+def test_colour_marks_signs_and_the_release_warning() -> None:
+    coloured = text(plan_of(PURCHASE, UPDATE, RELEASE), color=True)
+    assert "\033[32m+\033[0m purchase" in coloured
+    assert "\033[33m~\033[0m update" in coloured
+    assert "\033[31m-\033[0m release" in coloured
+    assert "\033[1;31mWarning: 1 number will be released." in coloured
+    assert ANSI.sub("", coloured) == text(plan_of(PURCHASE, UPDATE, RELEASE))
+
+
+def test_no_colour_means_no_escape_codes() -> None:
+    assert "\033" not in text(plan_of(PURCHASE, UPDATE, RELEASE), color=False)
+
+
+def test_names_are_json_quoted() -> None:
+    action = Action(ActionKind.PURCHASE, "+918030240001", name='Desk "A" é')
+    assert '  + purchase +918030240001  "Desk \\"A\\" é"\n' in text(plan_of(action))
+
+
+def test_json_is_the_plan_data() -> None:
+    plan = plan_of(PURCHASE, UPDATE, RELEASE, unchanged=2)
+    out = io.StringIO()
+    render_json(plan, out)
+    assert out.getvalue().endswith("}\n")
+    assert json.loads(out.getvalue()) == plan_to_data(plan)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "(none)"),
+        (True, "true"),
+        (False, "false"),
+        ("Desk", '"Desk"'),
+        ({"flow": "ivr", "app_id": "1", "url": "u"}, "ivr (app 1)"),
+        ({"flow": None, "app_id": "1", "url": "u"}, "app 1"),
+        ({"flow": None, "app_id": None, "url": "https://x/y"}, "https://x/y"),
+        ({"flow": None, "app_id": None, "url": None}, "(none)"),
+    ],
+)
+def test_value_text(value: Any, shown: str) -> None:
+    assert value_text(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "shown"),
+    [
+        ("499.000000", "INR", "499.00 INR"),
+        ("0.5", "USD", "0.50 USD"),
+        ("499", None, "499.00"),
+        ("n/a", "INR", "n/a INR"),
+    ],
+)
+def test_money(price: str | None, currency: str | None, shown: str) -> None:
+    assert money(price, currency) == shown

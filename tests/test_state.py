@@ -1,0 +1,362 @@
+"""reconciler.state: clear load errors, atomic save with a backup, an exclusive lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import LINEAGE, write_state
+
+from reconciler.errors import StateError
+from reconciler.model import State
+from reconciler.state import (
+    StateLock,
+    default_state_path,
+    describe_holder,
+    load_state,
+    new_state,
+    read_lock,
+    save_state,
+)
+
+RESTORE = "restore it from its .backup or from version control; exoplan never repairs it"
+
+
+@pytest.mark.parametrize(
+    ("manifest", "state"),
+    [
+        ("examples/numbers.yaml", "examples/numbers.state.json"),
+        ("numbers.yaml", "numbers.state.json"),
+        ("prod.yml", "prod.state.json"),
+        ("dir.v2/numbers", "dir.v2/numbers.state.json"),
+    ],
+)
+def test_default_state_path_replaces_the_suffix(manifest: str, state: str) -> None:
+    assert default_state_path(manifest) == state
+
+
+def test_a_missing_state_file_is_an_empty_state(tmp_path: Path) -> None:
+    path = str(tmp_path / "numbers.state.json")
+    state = load_state(path)
+    assert state == State(path=path)
+    assert not state.exists
+    assert not os.path.exists(path)
+
+
+def test_a_state_file_loads(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    write_state(path, {"+918030240001": {"friendly_name": "x"}}, serial=4)
+    state = load_state(str(path))
+    assert (state.lineage, state.serial, state.account_sid) == (LINEAGE, 4, "acme1")
+    assert state.numbers["+918030240001"]["friendly_name"] == "x"
+    assert state.exists
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "{path}:1:1: the state file is not valid JSON (Expecting value); " + RESTORE),
+        (
+            b'{"format": "exoplan-state",\n "version": 1,,}',
+            "{path}:2:15: the state file is not valid JSON (Expecting property name enclosed "
+            "in double quotes); " + RESTORE,
+        ),
+        (b'{"format": "\xff"}', "{path}: the state file is not UTF-8 text; " + RESTORE),
+        (b"[]", '{path}: not an exoplan state file (no "format": "exoplan-state"); ' + RESTORE),
+        (
+            b'{"format": "terraform", "version": 1}',
+            '{path}: not an exoplan state file (no "format": "exoplan-state"); ' + RESTORE,
+        ),
+        (
+            b'{"format": "exoplan-state", "version": 2}',
+            "{path}: state format version 2 is not supported (this exoplan reads version 1); "
+            "upgrade exoplan or restore the file",
+        ),
+        (
+            b'{"format": "exoplan-state"}',
+            "{path}: state format version None is not supported",
+        ),
+        (
+            b'{"format": "exoplan-state", "version": true, "lineage": "x", "serial": 1,'
+            b' "numbers": {}}',
+            "{path}: state format version True is not supported",
+        ),
+        (
+            b'{"format": "exoplan-state", "version": 1, "lineage": "", "serial": -1,'
+            b' "numbers": []}',
+            "{path}: the state file is damaged (lineage must be a non-empty string; serial must "
+            "be a whole number >= 0; numbers must be an object keyed by E.164 number); " + RESTORE,
+        ),
+        (
+            b'{"format": "exoplan-state", "version": 1, "lineage": "x", "serial": true,'
+            b' "numbers": {}}',
+            "{path}: the state file is damaged (serial must be a whole number >= 0)",
+        ),
+        (
+            b'{"format": "exoplan-state", "version": 1, "lineage": "x", "serial": 1,'
+            b' "numbers": {"+918030240001": "sold"}}',
+            "{path}: the state file is damaged (the entry of +918030240001 must be an object)",
+        ),
+    ],
+)
+def test_a_bad_state_file_is_an_error_naming_it_and_is_left_alone(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "numbers.state.json"
+    path.write_bytes(content)
+    with pytest.raises(StateError) as raised:
+        load_state(str(path))
+    assert str(raised.value).startswith(message.format(path=path))
+    assert path.read_bytes() == content
+    assert sorted(os.listdir(tmp_path)) == ["numbers.state.json"]
+
+
+def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.state.json"
+    path.mkdir()
+    with pytest.raises(StateError) as raised:
+        load_state(str(path))
+    assert str(raised.value) == f"{path}: cannot read the state file (Is a directory)"
+
+
+def test_new_state_has_a_fresh_lineage_and_serial_zero(tmp_path: Path) -> None:
+    one, two = new_state("s.json", "acme1"), new_state("s.json", "acme1")
+    assert one.serial == 0 and one.account_sid == "acme1"
+    assert one.lineage and two.lineage and one.lineage != two.lineage
+
+
+def test_save_creates_the_file_and_increments_the_serial(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    state = new_state(str(path), "acme1")
+    state.numbers["+918030240001"] = {"phone_number": "+918030240001", "protect": True}
+    save_state(state)
+    data = json.loads(path.read_text())
+    assert data == {
+        "format": "exoplan-state",
+        "version": 1,
+        "lineage": state.lineage,
+        "serial": 1,
+        "account_sid": "acme1",
+        "numbers": {"+918030240001": {"phone_number": "+918030240001", "protect": True}},
+    }
+    assert state.serial == 1
+    assert not (tmp_path / "s.json.backup").exists()  # nothing to back up the first time
+    assert load_state(str(path)) == state
+
+
+def test_save_of_an_empty_state_gives_it_a_lineage(tmp_path: Path) -> None:
+    state = load_state(str(tmp_path / "s.json"))
+    save_state(state)
+    reloaded = load_state(str(tmp_path / "s.json"))
+    assert reloaded.lineage == state.lineage and reloaded.lineage
+    assert reloaded.serial == 1
+
+
+def test_lineage_is_kept_and_serial_grows_by_one_per_write(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    write_state(path, ["+918030240001"], serial=7)
+    for expected in (8, 9, 10):
+        state = load_state(str(path))
+        save_state(state)
+        reloaded = load_state(str(path))
+        assert (reloaded.lineage, reloaded.serial) == (LINEAGE, expected)
+
+
+def test_save_keeps_the_previous_version_as_backup(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    old = write_state(path, ["+918030240001"])
+    state = load_state(str(path))
+    state.numbers.clear()
+    save_state(state)
+    assert (tmp_path / "s.json.backup").read_bytes() == old
+    newer = path.read_bytes()
+    save_state(load_state(str(path)))
+    assert (tmp_path / "s.json.backup").read_bytes() == newer
+
+
+def test_save_writes_a_temp_file_in_the_same_folder_fsyncs_then_replaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.json"
+    write_state(path, [])
+    events: list[tuple[str, Any]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", fd))
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        events.append(("replace", (Path(src).parent, Path(dst).name)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    save_state(load_state(str(path)))
+    replaces = [e for e in events if e[0] == "replace"]
+    assert [detail for _, detail in replaces] == [
+        (tmp_path, "s.json.backup"),
+        (tmp_path, "s.json"),
+    ]
+    last_replace = events.index(replaces[-1])
+    assert any(kind == "fsync" for kind, _ in events[:last_replace])
+
+
+@pytest.mark.parametrize("failing_call", [1, 2])
+def test_a_failed_replace_leaves_the_old_file_intact_and_no_temp_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_call: int
+) -> None:
+    # Call 1 replaces the backup, call 2 the state itself: fail either one.
+    path = tmp_path / "numbers.state.json"
+    old = write_state(path, ["+918030240001"], serial=7)
+    before = sorted(os.listdir(tmp_path))
+    calls = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        calls.append(dst)
+        if len(calls) == failing_call:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    state = load_state(str(path))
+    state.numbers.clear()
+    with pytest.raises(StateError) as raised:
+        save_state(state)
+    assert str(raised.value).startswith(f"{path}: could not write the state (")
+    assert "No space left on device" in str(raised.value)
+    assert str(raised.value).endswith("the previous file is intact")
+    assert path.read_bytes() == old
+    assert state.serial == 7  # the failed write did not count
+    leftovers = sorted(set(os.listdir(tmp_path)) - set(before))
+    assert [name for name in leftovers if name.endswith(".tmp")] == []
+    assert leftovers in ([], ["numbers.state.json.backup"])
+    if leftovers:
+        assert (tmp_path / "numbers.state.json.backup").read_bytes() == old
+
+
+def test_a_failed_write_cleans_its_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.json"
+
+    def fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(StateError, match="could not write the state"):
+        save_state(new_state(str(path), "acme1"))
+    assert os.listdir(tmp_path) == []
+
+
+def holder(path: Path) -> dict[str, Any]:
+    data = read_lock(str(path) + ".lock")
+    assert data is not None
+    return data
+
+
+def test_the_lock_file_names_its_holder(tmp_path: Path) -> None:
+    state = tmp_path / "s.json"
+    with StateLock(str(state), "exoplan apply"):
+        data = holder(state)
+        assert data["pid"] == os.getpid()
+        assert data["host"] == socket.gethostname()
+        assert data["command"] == "exoplan apply"
+        assert time.strptime(data["time"], "%Y-%m-%dT%H:%M:%SZ")
+    assert not (tmp_path / "s.json.lock").exists()
+
+
+def test_a_second_lock_fails_at_once_naming_the_holder(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.json")
+    with StateLock(state, "exoplan apply -f numbers.yaml"):
+        started = time.monotonic()
+        with pytest.raises(StateError) as raised:
+            StateLock(state, "exoplan refresh").acquire()
+        assert time.monotonic() - started < 0.5
+    message = str(raised.value)
+    assert message.startswith(
+        f"{state} is locked by pid {os.getpid()} on {socket.gethostname()} since "
+    )
+    assert "running 'exoplan apply -f numbers.yaml'" in message
+    assert f"`exoplan force-unlock --state {state}`" in message
+    assert "after waiting" not in message
+
+
+def test_with_a_timeout_a_second_lock_waits_then_fails(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.json")
+    with StateLock(state, "exoplan apply"):
+        started = time.monotonic()
+        with pytest.raises(StateError) as raised:
+            StateLock(state, "exoplan apply", timeout=0.3).acquire()
+        waited = time.monotonic() - started
+    assert 0.3 <= waited < 1.0
+    assert "after waiting 0.3s" in str(raised.value)
+    assert f"pid {os.getpid()}" in str(raised.value)
+
+
+def test_with_a_timeout_a_second_lock_gets_it_once_released(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.json")
+    first = StateLock(state, "exoplan apply")
+    first.acquire()
+    timer = threading.Timer(0.2, first.release)
+    timer.start()
+    try:
+        with StateLock(state, "exoplan refresh", timeout=1.0):
+            assert holder(tmp_path / "s.json")["command"] == "exoplan refresh"
+    finally:
+        timer.join()
+    assert not os.path.exists(state + ".lock")
+
+
+def test_release_removes_only_its_own_lock(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.json")
+    lock = StateLock(state, "exoplan apply")
+    lock.acquire()
+    # Someone force-unlocked and another process took the lock meanwhile.
+    other = {"id": "someone-else", "pid": 4242, "host": "ci-7", "time": "t", "command": "x"}
+    Path(state + ".lock").write_text(json.dumps(other))
+    lock.release()
+    assert json.loads(Path(state + ".lock").read_text()) == other
+
+
+def test_release_without_a_lock_file_is_harmless(tmp_path: Path) -> None:
+    lock = StateLock(str(tmp_path / "s.json"), "exoplan apply")
+    lock.release()
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_lock_is_released_when_the_block_raises(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.json")
+    with pytest.raises(RuntimeError), StateLock(state, "exoplan apply"):
+        raise RuntimeError("boom")
+    assert not os.path.exists(state + ".lock")
+
+
+def test_a_failed_acquire_leaves_the_holders_lock(tmp_path: Path) -> None:
+    state = str(tmp_path / "s.json")
+    with StateLock(state, "exoplan apply"):
+        before = Path(state + ".lock").read_bytes()
+        with pytest.raises(StateError), StateLock(state, "exoplan refresh"):
+            pass  # pragma: no cover - never entered
+        assert Path(state + ".lock").read_bytes() == before
+
+
+@pytest.mark.parametrize("content", ["", "not json", "[1, 2]"])
+def test_an_unreadable_lock_is_still_a_lock(tmp_path: Path, content: str) -> None:
+    state = str(tmp_path / "s.json")
+    Path(state + ".lock").write_text(content)
+    with pytest.raises(StateError) as raised:
+        StateLock(state, "exoplan apply").acquire()
+    assert str(raised.value).startswith(f"{state} is locked by another exoplan process.")
+    assert Path(state + ".lock").read_text() == content
+
+
+def test_describe_holder_tolerates_missing_details() -> None:
+    assert describe_holder({"pid": 1}) == "pid 1 on ? since ? running '?'"
