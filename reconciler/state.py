@@ -140,6 +140,7 @@ def atomic_write(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
+        os.chmod(temp, _mode_for(path))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -149,6 +150,16 @@ def atomic_write(path: str, data: bytes) -> None:
         _remove_quietly(temp)
         raise
     _fsync_dir(folder)
+
+
+def _mode_for(path: str) -> int:
+    """Keep the file's permissions; a new file gets the usual 0666 less the umask."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_dir(folder: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
 import threading
 import time
 from pathlib import Path
@@ -360,3 +361,22 @@ def test_an_unreadable_lock_is_still_a_lock(tmp_path: Path, content: str) -> Non
 
 def test_describe_holder_tolerates_missing_details() -> None:
     assert describe_holder({"pid": 1}) == "pid 1 on ? since ? running '?'"
+
+
+def test_save_keeps_the_permissions_of_the_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.state.json"
+    state = new_state(str(path), "acme1")
+    save_state(state)
+    os.chmod(path, 0o640)
+    save_state(state)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_a_new_state_file_is_not_private_to_the_process(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.state.json"
+    old = os.umask(0o022)
+    try:
+        save_state(new_state(str(path), "acme1"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
