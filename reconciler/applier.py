@@ -39,11 +39,18 @@ def execute(
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         futures = [pool.submit(_run_one, action, client, journal) for action in actions]
-        for future in as_completed(futures):
-            outcome = future.result()
-            outcomes.append(outcome)
-            if on_outcome is not None:
-                on_outcome(outcome)
+        try:
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+        except BaseException:
+            # Ctrl-C or a bug: start nothing more (leaving the pool would otherwise run
+            # every queued action); those in flight finish and are journalled.
+            for future in futures:
+                future.cancel()
+            raise
     return ApplyResult(tuple(outcomes))
 
 
