@@ -8,7 +8,7 @@ import sys
 
 from . import drift as drifts
 from .commands import state_path_for, use_color
-from .errors import ExoplanError, UsageError
+from .errors import ExoplanError, StateError, UsageError
 from .exported import manifest_text
 from .ledger import adopt
 from .manifest import load_manifest
@@ -35,6 +35,7 @@ def run_refresh(args: argparse.Namespace) -> int:
     manifest = load_manifest(args.manifest)
     with StateLock(state_path_for(args), "exoplan refresh", args.lock_timeout):
         state = load_state(state_path_for(args))
+        _check_account(manifest, state)
         with ClientFactory.from_args(args, manifest) as factory:
             owned = factory.client().owned_index()
         found = drifts.detect(state, owned, manifest)
@@ -68,6 +69,7 @@ def run_import(args: argparse.Namespace) -> int:
     wanted = _wanted_numbers(args, manifest)
     with StateLock(state_path_for(args), "exoplan import", args.lock_timeout):
         state = load_state(state_path_for(args))
+        _check_account(manifest, state)
         with ClientFactory.from_args(args, manifest) as factory:
             owned = factory.client().owned_index()
         targets = _import_targets(args, manifest, wanted, owned)
@@ -85,6 +87,15 @@ def run_import(args: argparse.Namespace) -> int:
             save_state(state)
         print(f"Imported {len(fresh)} number(s) into {state.path}; nothing was bought.")
     return 0
+
+
+def _check_account(manifest: Manifest, state: State) -> None:
+    """Refuse a state of another account: its numbers would all look released."""
+    if state.account_sid and state.account_sid != manifest.account.sid:
+        raise StateError(
+            f"{state.path} belongs to account '{state.account_sid}', but {manifest.path} "
+            f"describes account '{manifest.account.sid}': pass that account's state with --state"
+        )
 
 
 def _wanted_numbers(args: argparse.Namespace, manifest: Manifest) -> list[str]:
@@ -124,7 +135,12 @@ def run_export(args: argparse.Namespace) -> int:
         owned = factory.client().owned_index()
     text = manifest_text(account_sid, region, owned)
     if args.output:
-        atomic_write(args.output, text.encode("utf-8"))
+        try:
+            atomic_write(args.output, text.encode("utf-8"))
+        except OSError as exc:
+            raise ExoplanError(
+                f"{args.output}: could not write the manifest ({exc.strerror or exc})"
+            ) from None
         print(
             f"Wrote {len(owned)} number(s) to {args.output}. Next: exoplan validate -f {args.output}",
             file=sys.stderr,

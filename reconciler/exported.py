@@ -8,6 +8,7 @@ as a flow, so it is left unmanaged and named in a comment.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -61,7 +62,7 @@ def _flow_lines(names: dict[str, str], owned: dict[str, dict[str, Any]]) -> list
     for app_id, name in sorted(names.items(), key=lambda item: item[1]):
         lines += [
             f"  {name}:  # used by {counts[app_id]} number(s); rename freely",
-            f"    app_id: {app_id}",
+            f"    app_id: {_app_id_text(app_id)}",
         ]
     return lines
 
@@ -85,6 +86,17 @@ def _number_lines(names: dict[str, str], owned: dict[str, dict[str, Any]]) -> li
     return lines
 
 
+def _app_id_text(app_id: str) -> str:
+    """Plain digits, but quoted with a leading zero: YAML 1.1 reads 0123 as octal 83."""
+    return _quote(app_id) if app_id.startswith("0") else app_id
+
+
+# Characters that json.dumps leaves raw but YAML rejects (DEL, C1 controls, U+FFFE/F)
+# or reads as line breaks inside a quoted scalar (NEL, U+2028, U+2029).
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
 def _quote(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar (JSON strings are valid YAML, once escaped as above)."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)

@@ -49,7 +49,8 @@ def run_rm(args: argparse.Namespace) -> int:
     path = state_path_for(args)
     with StateLock(path, "exoplan state rm", args.lock_timeout):
         state = load_state(path)
-        numbers = [_managed(args, text, state.numbers, path) for text in args.numbers]
+        # Two spellings of one number name it once.
+        numbers = list(dict.fromkeys(_managed(args, t, state.numbers, path) for t in args.numbers))
         for number in numbers:
             del state.numbers[number]
         save_state(state)

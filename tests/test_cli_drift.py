@@ -1,0 +1,551 @@
+"""refresh, plan --refresh, import and export, run as real subprocesses against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import LINEAGE
+from drift_helpers import (
+    API,
+    HOLDER_TEXT,
+    ONE,
+    SPARE,
+    STATE,
+    TWO,
+    adopted,
+    described,
+    hold_lock,
+    live_url,
+    make_project,
+    read_state,
+    record,
+    run_live,
+    sandbox,
+    seed,
+    snapshot,
+)
+from jsonschema import Draft202012Validator
+
+from reconciler.resources import schema
+from reconciler.sandbox import Sandbox
+
+SUPPORT, SALES = "support-ivr (app 123456)", "sales-queue (app 234567)"
+NO_UNMANAGED = "Note: exoplan manages every number the account owns.\n"
+ONE_UNMANAGED = (
+    "Note: the account owns 1 number that exoplan does not manage "
+    "(`exoplan import NUMBER` adopts one).\n"
+)
+
+Changes = dict[str, dict[str, Any]]
+#: A change made in the dashboard -> (the drift lines, the update lines that undo it).
+DRIFT_KINDS: dict[str, tuple[Changes, str, str]] = {
+    "changed-name": (
+        {TWO: {"friendly_name": "Renamed in the dashboard"}},
+        f'  ~ {TWO}\n        friendly_name: "Support overflow" -> "Renamed in the dashboard"\n',
+        f'  ~ update   {TWO}  "Support overflow"\n'
+        '        friendly_name: "Renamed in the dashboard" -> "Support overflow"\n',
+    ),
+    "changed-voice-flow": (
+        {TWO: {"voice_url": live_url(234567)}},
+        f"  ~ {TWO}\n        voice_flow: {SUPPORT} -> {SALES}\n",
+        f'  ~ update   {TWO}  "Support overflow"\n        voice_flow: {SALES} -> {SUPPORT}\n',
+    ),
+    "changed-sms-flow": (
+        {ONE: {"sms_url": None}},
+        f"  ~ {ONE}\n        sms_flow: order-sms (app 223344) -> (none)\n",
+        f'  ~ update   {ONE}  "Support line"\n        sms_flow: (none) -> order-sms (app 223344)\n',
+    ),
+}
+
+
+def only_reads(sb: Sandbox) -> bool:
+    return all(method == "GET" for method, _, _ in sb.request_log) and not sb.purchases
+
+
+# --- refresh -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", DRIFT_KINDS)
+def test_refresh_records_changes_made_outside(tmp_path: Path, kind: str) -> None:
+    changes, lines, _ = DRIFT_KINDS[kind]
+    old = make_project(tmp_path)
+    with sandbox(seed(changes)) as sb:
+        result = run_live(sb, tmp_path, "refresh", *API)
+        live = {r["phone_number"]: r for r in sb.owned()}
+        assert only_reads(sb)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == (
+        lines
+        + f"Refreshed {STATE}: 1 number(s) changed outside exoplan (serial 8).\n"
+        + NO_UNMANAGED
+    )
+    state = read_state(tmp_path)
+    assert (state["serial"], state["lineage"]) == (8, LINEAGE)
+    assert state["numbers"] == adopted(live.values())  # protect of ONE kept
+    assert (tmp_path / (STATE + ".backup")).read_bytes() == old
+    assert not (tmp_path / (STATE + ".lock")).exists()
+
+
+def test_refresh_drops_a_number_released_outside_with_a_warning(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    with sandbox(seed({TWO: None})) as sb:
+        result = run_live(sb, tmp_path, "refresh", *API)
+    assert result.code == 0
+    assert result.stderr == (
+        f"warning: {TWO} is no longer owned by the account: dropped from the state\n"
+    )
+    assert result.stdout == (
+        f"Refreshed {STATE}: 1 number(s) changed outside exoplan (serial 8).\n" + NO_UNMANAGED
+    )
+    assert list(read_state(tmp_path)["numbers"]) == [ONE]
+
+
+def test_refresh_of_an_unchanged_account_leaves_the_file_byte_identical(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    before = snapshot(tmp_path)
+    with sandbox(seed()) as sb:
+        result = run_live(sb, tmp_path, "refresh", *API)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"No changes outside exoplan; {STATE} left as it was.\n" + NO_UNMANAGED
+    )
+    assert snapshot(tmp_path) == before  # no backup, no lock, same bytes and mtime
+
+
+def test_refresh_counts_a_number_bought_outside_but_does_not_adopt_it(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    before = snapshot(tmp_path)
+    with sandbox(seed(extra=[record(SPARE, friendly_name="Bought in the dashboard")])) as sb:
+        result = run_live(sb, tmp_path, "refresh", *API)
+    assert result.code == 0
+    assert result.stdout == f"No changes outside exoplan; {STATE} left as it was.\n" + ONE_UNMANAGED
+    assert snapshot(tmp_path) == before
+
+
+def test_refresh_reads_past_the_first_page(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    crowd = [record(f"+9180302{n:05d}") for n in range(100, 230)]
+    renamed = {**described()[TWO], "friendly_name": "Renamed"}
+    with sandbox([described()[ONE], *crowd, renamed]) as sb:  # TWO is 132nd: page 2
+        result = run_live(sb, tmp_path, "refresh", *API)
+        pages = len(sb.request_log)
+    assert result.code == 0, result.stderr
+    assert 'friendly_name: "Support overflow" -> "Renamed"' in result.stdout
+    assert "the account owns 130 numbers that exoplan does not manage" in result.stdout
+    assert pages == 2
+    assert read_state(tmp_path)["numbers"][TWO]["friendly_name"] == "Renamed"
+
+
+# --- plan --refresh ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", DRIFT_KINDS)
+def test_plan_refresh_shows_drift_ahead_of_the_actions(tmp_path: Path, kind: str) -> None:
+    changes, lines, update = DRIFT_KINDS[kind]
+    make_project(tmp_path)
+    before = snapshot(tmp_path)
+    with sandbox(seed(changes)) as sb:
+        result = run_live(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *API)
+        assert only_reads(sb)
+    assert (result.code, result.stderr) == (2, "")
+    assert result.stdout == (
+        "Changed outside exoplan (as Exotel reports it now):\n"
+        + lines
+        + "\n"
+        + NO_UNMANAGED
+        + "\n"
+        + "exoplan will change account acme1:\n\n"
+        + update
+        + "\nPlan: 0 to purchase, 1 to update, 0 to release. 1 unchanged.\n"
+    )
+    assert snapshot(tmp_path) == before  # not written, not locked, no backup
+
+
+def test_plan_refresh_shows_a_number_released_outside_and_buys_it_again(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    before = snapshot(tmp_path)
+    with sandbox(seed({TWO: None})) as sb:
+        result = run_live(sb, tmp_path, "plan", "--refresh", *API)
+    assert (result.code, result.stderr) == (0, "")
+    out = result.stdout
+    gone = f"  ! {TWO}  no longer owned by the account (released outside exoplan)\n"
+    assert out.startswith("Changed outside exoplan (as Exotel reports it now):\n" + gone)
+    assert out.index(gone) < out.index(f'  + purchase {TWO}  "Support overflow"\n')
+    assert "Plan: 1 to purchase, 0 to update, 0 to release. 1 unchanged.\n" in out
+    assert snapshot(tmp_path) == before
+
+
+def test_plan_refresh_counts_a_number_bought_outside(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    before = snapshot(tmp_path)
+    with sandbox(seed(extra=[record(SPARE)])) as sb:
+        result = run_live(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *API)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == ONE_UNMANAGED + "\nNo changes. 2 numbers match the manifest.\n"
+    assert snapshot(tmp_path) == before
+
+
+VOICE_SPELLINGS = [
+    "https://my.exotel.in/acme1/exoml/start_voice/123456",
+    "https://my.exotel.com/exoml/start/123456",
+    "http://my.exotel.com/acme1/exoml/start_voice/123456",
+]
+SMS_SPELLINGS = [
+    "https://my.exotel.in/acme1/exoml/start_sms/223344",
+    "https://my.exotel.com/exoml/start/223344",
+]
+
+
+@pytest.mark.parametrize("voice", VOICE_SPELLINGS)
+@pytest.mark.parametrize("sms", SMS_SPELLINGS)
+def test_other_spellings_of_the_same_flow_are_no_perpetual_diff(
+    tmp_path: Path, voice: str, sms: str
+) -> None:
+    sent = {  # the spelling exoplan sends, as a state after apply may hold it
+        "voice_url": "http://my.exotel.com/acme1/exoml/start_voice/123456",
+        "sms_url": "http://my.exotel.com/acme1/exoml/start_sms/223344",
+    }
+    make_project(
+        tmp_path,
+        {n: {**e, **sent} if n == ONE else e for n, e in adopted(described().values()).items()},
+    )
+    live = seed({ONE: {"voice_url": voice, "sms_url": sms}, TWO: {"voice_url": voice}})
+    with sandbox(live) as sb:
+        result = run_live(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *API)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == NO_UNMANAGED + "\nNo changes. 2 numbers match the manifest.\n"
+
+
+def test_plan_refresh_json_has_drift_and_unmanaged(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    live = seed({TWO: {"friendly_name": "Renamed"}, ONE: None}, extra=[record(SPARE)])
+    with sandbox(live) as sb:
+        result = run_live(sb, tmp_path, "plan", "--refresh", "--json", *API)
+        renamed = next(r for r in sb.owned() if r["phone_number"] == TWO)
+    assert (result.code, result.stderr) == (0, "")
+    data = json.loads(result.stdout)
+    assert list(Draft202012Validator(schema("plan")).iter_errors(data)) == []
+    assert data["unmanaged"] == 1
+    assert data["drift"] == [
+        {"number": ONE, "gone": True, "changes": [], "live": None},
+        {
+            "number": TWO,
+            "gone": False,
+            "changes": [
+                {"field": "friendly_name", "before": "Support overflow", "after": "Renamed"}
+            ],
+            "live": renamed,
+        },
+    ]
+    assert [(a["action"], a["number"]) for a in data["actions"]] == [
+        ("purchase", ONE),
+        ("update", TWO),
+    ]
+
+
+def test_plan_without_refresh_reads_nothing_and_reports_no_drift(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    with sandbox(seed({TWO: None}, extra=[record(SPARE)])) as sb:
+        result = run_live(sb, tmp_path, "plan", "--json")
+        assert sb.request_log == []
+    data = json.loads(result.stdout)
+    assert (data["drift"], data["unmanaged"], data["actions"]) == ([], None, [])
+
+
+def test_plan_refresh_markdown_has_a_changed_outside_section(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    live = seed({TWO: {"voice_url": live_url(234567)}}, extra=[record(SPARE)])
+    with sandbox(live) as sb:
+        result = run_live(sb, tmp_path, "plan", "--refresh", "--format", "markdown", *API)
+    assert result.code == 0
+    out = result.stdout
+    assert "#### Changed outside exoplan (1)\n" in out
+    assert f"| `{TWO}` | voice_flow: {SUPPORT} → {SALES} |\n" in out
+    assert "_The account owns 1 number(s) that exoplan does not manage._" in out
+    assert out.index("#### Changed outside exoplan") < out.index("#### Update (1)")
+
+
+def test_a_saved_refreshed_plan_records_the_drift_when_applied(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    # TWO's SMS flow is not in the manifest: the drift is all there is to record.
+    live = seed({TWO: {"sms_url": live_url(223344, "start_sms")}})
+    with sandbox(live) as sb:
+        planned = run_live(sb, tmp_path, "plan", "--refresh", "--out", "p.json", *API)
+        applied = run_live(sb, tmp_path, "apply", "p.json", "--auto-approve", *API)
+        assert only_reads(sb)
+    assert (planned.code, applied.code) == (0, 0), planned.stderr + applied.stderr
+    assert "No changes. 2 numbers match the manifest." in planned.stdout
+    state = read_state(tmp_path)
+    assert state["serial"] == 8
+    assert state["numbers"][TWO]["sms_url"] == live_url(223344, "start_sms")
+
+
+def test_a_saved_refreshed_plan_undoes_drift_and_rebuys_a_released_number(
+    tmp_path: Path,
+) -> None:
+    make_project(tmp_path)
+    with sandbox(seed({ONE: {"friendly_name": "Renamed"}, TWO: None})) as sb:
+        planned = run_live(sb, tmp_path, "plan", "--refresh", "--out", "p.json", *API)
+        applied = run_live(sb, tmp_path, "apply", "p.json", "--auto-approve", *API)
+        owned = {r["phone_number"]: r for r in sb.owned()}
+        assert sb.purchases == {TWO: 1}
+    assert (planned.code, applied.code) == (0, 0), planned.stderr + applied.stderr
+    state = read_state(tmp_path)
+    assert state["serial"] == 8
+    assert state["numbers"][ONE]["friendly_name"] == "Support line"
+    assert state["numbers"][TWO]["sid"] == owned[TWO]["sid"] != "sid0002"
+    assert owned[ONE]["friendly_name"] == "Support line"
+
+
+# --- import --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling", ["08030240002", "918030240002", "+918030240002", "+91 80 3024 0002"]
+)
+def test_import_adopts_an_owned_number_in_any_spelling(tmp_path: Path, spelling: str) -> None:
+    make_project(tmp_path, adopted([described()[ONE]]))
+    with sandbox(seed()) as sb:
+        result = run_live(sb, tmp_path, "import", spelling, *API)
+        assert only_reads(sb)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"imported {TWO} (sid sid0002)\nImported 1 number(s) into {STATE}; nothing was bought.\n"
+    )
+    state = read_state(tmp_path)
+    assert state["serial"] == 8
+    assert state["numbers"][TWO] == {**described()[TWO], "protect": False}
+
+
+def test_import_starts_a_state_when_there_is_none(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    (tmp_path / STATE).unlink()
+    with sandbox(seed()) as sb:
+        result = run_live(sb, tmp_path, "import", ONE, *API)
+    assert result.code == 0, result.stderr
+    state = read_state(tmp_path)
+    assert (state["serial"], state["account_sid"], list(state["numbers"])) == (1, "acme1", [ONE])
+    assert state["numbers"][ONE]["protect"] is True  # the manifest protects it
+    assert not (tmp_path / (STATE + ".backup")).exists()
+
+
+@pytest.mark.parametrize("numbers", [[SPARE], ["08030240002", "08030240009"]])
+def test_import_of_a_number_not_owned_fails_and_imports_nothing(
+    tmp_path: Path, numbers: list[str]
+) -> None:
+    make_project(tmp_path, adopted([described()[ONE]]))
+    before = snapshot(tmp_path)
+    with sandbox(seed()) as sb:
+        result = run_live(sb, tmp_path, "import", *numbers, *API)
+        assert only_reads(sb)
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: account acme1 does not own {SPARE}: only owned numbers can be imported "
+        "(exoplan apply buys missing ones); nothing was imported\n"
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_import_of_something_that_is_no_number_names_it(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    with sandbox(seed()) as sb:
+        result = run_live(sb, tmp_path, "import", "12345", *API)
+        assert sb.request_log == []
+    assert result.code == 1
+    assert "'12345'" in result.stderr and "nothing was imported" in result.stderr
+
+
+def test_import_without_numbers_or_all_is_an_error(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    result = run_live(None, tmp_path, "import")
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: name the numbers to import, or pass --all to adopt every owned number "
+        "the manifest lists\n"
+    )
+
+
+def test_import_of_a_managed_number_leaves_the_state_alone(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    before = snapshot(tmp_path)
+    with sandbox(seed({TWO: {"friendly_name": "Renamed"}})) as sb:
+        result = run_live(sb, tmp_path, "import", "08030240002", *API)
+    assert result.code == 0
+    assert result.stdout == (
+        f"{TWO} is already managed; left as it is\n"
+        f"Imported 0 number(s) into {STATE}; nothing was bought.\n"
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_import_all_then_plan_refresh_has_no_changes(tmp_path: Path) -> None:
+    """The issue's done-when: an account holding the numbers the manifest describes."""
+    make_project(tmp_path)
+    (tmp_path / STATE).unlink()
+    with sandbox(seed(extra=[record(SPARE)])) as sb:
+        imported = run_live(sb, tmp_path, "import", "--all", *API)
+        planned = run_live(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *API)
+        assert only_reads(sb)
+    assert imported.code == 0, imported.stderr
+    assert imported.stdout == (
+        f"imported {ONE} (sid sid0001)\n"
+        f"imported {TWO} (sid sid0002)\n"
+        f"Imported 2 number(s) into {STATE}; nothing was bought.\n"
+    )
+    assert sorted(read_state(tmp_path)["numbers"]) == [ONE, TWO]  # SPARE is not listed
+    assert (planned.code, planned.stderr) == (0, "")
+    assert planned.stdout == ONE_UNMANAGED + "\nNo changes. 2 numbers match the manifest.\n"
+
+
+# --- export --------------------------------------------------------------------------
+
+ODD_ACCOUNT = [
+    record(ONE, friendly_name='Support: "main" #1', voice_url=live_url(123456)),
+    record(
+        TWO,
+        friendly_name="कॉल सेंटर",
+        voice_url="https://my.exotel.com/exoml/start/123456",
+        sms_url="https://my.exotel.com/exoml/start/223344",
+    ),
+    record(SPARE, voice_url="https://hooks.example.com/calls"),
+    record("+912240350010", friendly_name=None, sms_url=live_url(223344, "start_sms")),
+]
+
+
+def test_export_validate_import_all_plan_refresh_has_no_changes(tmp_path: Path) -> None:
+    with sandbox(ODD_ACCOUNT) as sb:
+        exported = run_live(
+            sb, tmp_path, "export", "--account-sid", "acme1", "-o", "live.yaml", *API
+        )
+        validated = run_live(None, tmp_path, "validate", "-f", "live.yaml")
+        imported = run_live(sb, tmp_path, "import", "--all", "-f", "live.yaml", *API)
+        planned = run_live(
+            sb, tmp_path, "plan", "-f", "live.yaml", "--refresh", "--detailed-exitcode", *API
+        )
+        assert only_reads(sb)
+    assert exported.code == 0, exported.stderr
+    assert validated.stdout == "live.yaml: valid (4 numbers, 2 flows, account acme1)\n"
+    assert imported.code == 0, imported.stderr
+    assert "Imported 4 number(s) into live.state.json; nothing was bought." in imported.stdout
+    assert (planned.code, planned.stderr) == (0, "")
+    assert planned.stdout == NO_UNMANAGED + "\nNo changes. 4 numbers match the manifest.\n"
+
+
+def test_export_writes_the_same_manifest_to_stdout_and_to_a_file(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    with sandbox(seed()) as sb:
+        shown = run_live(sb, tmp_path, "export", *API)
+        written = run_live(sb, tmp_path, "export", "--output", "exported.yaml", *API)
+    assert (shown.code, shown.stderr) == (0, "")
+    assert (written.code, written.stdout) == (0, "")
+    assert written.stderr == (
+        "Wrote 2 number(s) to exported.yaml. Next: exoplan validate -f exported.yaml\n"
+    )
+    text = (tmp_path / "exported.yaml").read_text(encoding="utf-8")
+    assert text == shown.stdout
+    assert 'account:\n  sid: "acme1"\n  region: mumbai\n' in text  # from numbers.yaml
+    assert "  voice-123456:  # used by 2 number(s); rename freely\n" in text
+
+
+def test_export_of_an_empty_account_validates(tmp_path: Path) -> None:
+    with sandbox([]) as sb:
+        exported = run_live(sb, tmp_path, "export", "--account-sid", "acme1", "-o", "e.yaml", *API)
+    validated = run_live(None, tmp_path, "validate", "-f", "e.yaml")
+    assert exported.code == 0
+    assert (
+        (tmp_path / "e.yaml")
+        .read_text(encoding="utf-8")
+        .endswith("  region: singapore\nflows: {}\nnumbers: []\n")
+    )
+    assert validated.stdout == "e.yaml: valid (0 numbers, 0 flows, account acme1)\n"
+
+
+def test_export_to_a_folder_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    with sandbox(seed()) as sb:
+        result = run_live(sb, tmp_path, "export", "-o", "missing/live.yaml", *API)
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: missing/live.yaml: could not write the manifest (")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_export_needs_an_account(tmp_path: Path) -> None:
+    with sandbox(seed()) as sb:
+        result = run_live(sb, tmp_path, "export", *API)
+        assert sb.request_log == []
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: export needs the account: pass --account-sid SID (and --region), or -f a "
+        "manifest that names it (numbers.yaml could not be read)\n"
+    )
+
+
+# --- what every command that reads the account shares --------------------------------
+
+READERS = [
+    ["refresh"],
+    ["import", "--all"],
+    ["import", ONE],
+    ["export"],
+    ["plan", "--refresh"],
+]
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_missing_credentials_are_named(tmp_path: Path, command: list[str]) -> None:
+    make_project(tmp_path)
+    before = snapshot(tmp_path)
+    result = run_live(None, tmp_path, *command, *API)
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr.startswith(
+        "error: EXOTEL_API_KEY and EXOTEL_API_TOKEN are not set; export the API key and token"
+    )
+    assert snapshot(tmp_path) == before  # no lock left behind
+
+
+def test_a_missing_key_alone_is_named(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    with sandbox(seed()) as sb:
+        result = run_live(sb, tmp_path, "refresh", *API, EXOTEL_API_KEY="")
+        assert sb.request_log == []
+    assert result.code == 1
+    assert result.stderr.startswith("error: EXOTEL_API_KEY is not set;")
+
+
+@pytest.mark.parametrize("command", [["refresh"], ["import", "--all"]])
+def test_a_held_lock_stops_writers_and_names_the_holder(tmp_path: Path, command: list[str]) -> None:
+    make_project(tmp_path)
+    hold_lock(tmp_path)
+    before = snapshot(tmp_path)
+    with sandbox(seed({TWO: {"friendly_name": "Renamed"}})) as sb:
+        result = run_live(sb, tmp_path, *command, *API)
+        assert sb.request_log == []
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {STATE} is locked by {HOLDER_TEXT}. Wait for it to finish (or pass "
+        f"--lock-timeout SECONDS); if that process is gone, run "
+        f"`exoplan force-unlock --state {STATE}`\n"
+    )
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", [["refresh"], ["import", "--all"]])
+def test_a_state_of_another_account_is_refused(tmp_path: Path, command: list[str]) -> None:
+    make_project(tmp_path)
+    data = read_state(tmp_path)
+    data["account_sid"] = "other9"
+    (tmp_path / STATE).write_text(json.dumps(data), encoding="utf-8")
+    before = snapshot(tmp_path)
+    with sandbox(seed({TWO: None})) as sb:
+        result = run_live(sb, tmp_path, *command, *API)
+        assert sb.request_log == []
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {STATE} belongs to account 'other9', but numbers.yaml describes account "
+        "'acme1': pass that account's state with --state\n"
+    )
+    assert snapshot(tmp_path) == before

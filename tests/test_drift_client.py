@@ -1,0 +1,285 @@
+"""What drift reads over HTTP, against `responses`: every page, only GETs, errors named.
+
+The commands run in-process with arguments parsed by the real parser; EXOTEL_API_URL
+points at a fake host that `responses` serves.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+from drift_helpers import (
+    MANIFEST,
+    ONE,
+    STATE,
+    TWO,
+    adopted,
+    described,
+    listing_page,
+    live_url,
+    record,
+    snapshot,
+)
+from jsonschema import Draft202012Validator
+from responses import matchers
+
+from reconciler import drift_cmd
+from reconciler.cli import build_parser, main
+from reconciler.commands import load_inputs
+from reconciler.errors import ApiStatusError, StateError
+from reconciler.resources import schema
+from reconciler.state import load_state, to_data
+
+HOST = "https://exotel.test"
+ROOT = "/v2_beta/Accounts/acme1/IncomingPhoneNumbers"
+LEGACY = "http://twilix.exotel.com" + ROOT
+KEY, TOKEN = "test-key-0123", "test-token-4567"
+PAGE_SIZE = 100  # what the client asks for
+#: The managed numbers sit on the first and the last page; 247 more are not managed.
+LAST = "+918030240250"
+API_ARGS = ("--rate-limit", "0")
+
+
+def account(changes: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """250 owned numbers in listing order: the two described first, LAST at the end.
+
+    ``changes`` are made outside exoplan: number -> fields.
+    """
+    records = list(described().values())
+    records += [record(f"+9180302{n:05d}") for n in range(3, 250)]
+    records.append(record(LAST, friendly_name="Last page", voice_url=live_url(123456)))
+    for number, fields in (changes or {}).items():
+        index = next(i for i, r in enumerate(records) if r["phone_number"] == number)
+        records[index] = {**records[index], **fields}
+    assert len(records) == 250
+    return records
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+    monkeypatch.setenv("EXOTEL_API_URL", HOST)
+    monkeypatch.setenv("EXOTEL_API_KEY", KEY)
+    monkeypatch.setenv("EXOTEL_API_TOKEN", TOKEN)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+def serve(mock: responses.RequestsMock, records: list[dict[str, Any]]) -> None:
+    """Register the listing, page by page (Page=0, 1, 2), as Exotel paginates it."""
+    pages = (len(records) + PAGE_SIZE - 1) // PAGE_SIZE
+    for page in range(pages):
+        mock.get(
+            HOST + ROOT,
+            json=listing_page(records, page, PAGE_SIZE, LEGACY),
+            match=[matchers.query_param_matcher({"Page": str(page), "PageSize": str(PAGE_SIZE)})],
+        )
+
+
+def project(tmp_path: Path, numbers: dict[str, dict[str, Any]] | None = None) -> Path:
+    """numbers.yaml with LAST added, and a state managing ONE, TWO and LAST."""
+    manifest = tmp_path / "numbers.yaml"
+    manifest.write_text(
+        MANIFEST + f'  - number: "{LAST}"\n    friendly_name: Last page\n',
+        encoding="utf-8",
+    )
+    if numbers is None:
+        last = record(LAST, friendly_name="Last page", voice_url=live_url(123456))
+        numbers = adopted([*described().values(), last])
+    data = {
+        "format": "exoplan-state",
+        "version": 1,
+        "lineage": "lineage-1",
+        "serial": 7,
+        "account_sid": "acme1",
+        "numbers": numbers,
+    }
+    (tmp_path / STATE).write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return manifest
+
+
+def parse(*argv: str) -> Any:
+    return build_parser().parse_args([*argv, *API_ARGS])
+
+
+def pages_asked(mock: responses.RequestsMock) -> list[int]:
+    asked = []
+    for call in mock.calls:
+        assert call.request.method == "GET"
+        url = urlsplit(str(call.request.url))
+        assert f"{url.scheme}://{url.netloc}{url.path}" == HOST + ROOT  # never the legacy host
+        asked.append(int(parse_qs(url.query)["Page"][0]))
+    return asked
+
+
+def read(tmp_path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((tmp_path / STATE).read_text(encoding="utf-8"))
+    return data
+
+
+def test_refresh_reads_all_three_pages_and_updates_managed_numbers(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(api, account({LAST: {"friendly_name": "Renamed on page 3"}}))
+    manifest = project(tmp_path)
+    assert drift_cmd.run_refresh(parse("refresh", "-f", str(manifest))) == 0
+    assert pages_asked(api) == [0, 1, 2]
+    state = read(tmp_path)
+    assert state["serial"] == 8
+    assert sorted(state["numbers"]) == [ONE, TWO, LAST]  # none of the 247 others adopted
+    assert state["numbers"][LAST]["friendly_name"] == "Renamed on page 3"
+    out, err = capsys.readouterr()
+    assert out.startswith(
+        f"  ~ {LAST}\n"
+        '        friendly_name: "Last page" -> "Renamed on page 3"\n'
+        f"Refreshed {tmp_path / STATE}: 1 number(s) changed outside exoplan (serial 8).\n"
+    )
+    assert "the account owns 247 numbers that exoplan does not manage" in out
+    assert err == ""
+
+
+def test_refresh_drops_only_numbers_missing_from_every_page(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(api, [r for r in account() if r["phone_number"] != TWO])  # 249: still 3 pages
+    manifest = project(tmp_path)
+    assert drift_cmd.run_refresh(parse("refresh", "-f", str(manifest))) == 0
+    assert pages_asked(api) == [0, 1, 2]
+    assert sorted(read(tmp_path)["numbers"]) == [ONE, LAST]
+    assert capsys.readouterr().err == (
+        f"warning: {TWO} is no longer owned by the account: dropped from the state\n"
+    )
+
+
+def test_plan_refresh_reads_every_page_in_memory(
+    api: responses.RequestsMock, tmp_path: Path
+) -> None:
+    serve(api, account({LAST: {"voice_url": live_url(234567)}}))
+    manifest = project(tmp_path)
+    before = snapshot(tmp_path)
+    args = parse("plan", "--refresh", "-f", str(manifest))
+    loaded, state = load_inputs(args)
+    plan = drift_cmd.refreshed_plan(args, loaded, state)
+    assert pages_asked(api) == [0, 1, 2]
+    assert plan.unmanaged == 247
+    assert [(d.number, [c.field for c in d.changes]) for d in plan.drift] == [
+        (LAST, ["voice_flow"])
+    ]
+    assert plan.drift[0].changes[0].after["flow"] == "sales-queue"
+    assert plan.actions == ()  # the manifest does not manage LAST's flow
+    assert state.serial == 7 and plan.state_serial == 7
+    assert snapshot(tmp_path) == before
+
+
+def test_plan_refresh_updates_a_number_drifted_on_the_last_page(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(api, account({LAST: {"friendly_name": "Renamed"}}))
+    manifest = project(tmp_path)
+    code = main(["plan", "--refresh", "--detailed-exitcode", "-f", str(manifest), *API_ARGS])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert out.index(f"  ~ {LAST}\n") < out.index("exoplan will change account acme1:")
+    assert (
+        f'  ~ update   {LAST}  "Last page"\n        friendly_name: "Renamed" -> "Last page"\n'
+        in out
+    )
+
+
+def test_import_adopts_a_number_listed_on_the_last_page_without_posting(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(api, account())
+    manifest = project(tmp_path, adopted(described().values()))
+    args = parse("import", "-f", str(manifest), "+91 80 3024 0250")
+    assert drift_cmd.run_import(args) == 0
+    assert pages_asked(api) == [0, 1, 2]  # GETs only: nothing was bought
+    entry = read(tmp_path)["numbers"][LAST]
+    assert entry == {**account()[-1], "protect": False}
+    assert capsys.readouterr().out == (
+        f"imported {LAST} (sid sid0250)\n"
+        f"Imported 1 number(s) into {tmp_path / STATE}; nothing was bought.\n"
+    )
+
+
+def test_export_lists_the_numbers_of_every_page(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(api, account())
+    args = parse("export", "--account-sid", "acme1", "-f", str(tmp_path / "absent.yaml"))
+    assert drift_cmd.run_export(args) == 0
+    assert pages_asked(api) == [0, 1, 2]
+    out = capsys.readouterr().out
+    assert out.count("  - number: ") == 250
+    assert f'  - number: "{LAST}"\n' in out
+
+
+def test_credentials_travel_as_basic_auth(api: responses.RequestsMock, tmp_path: Path) -> None:
+    serve(api, account())
+    assert drift_cmd.run_refresh(parse("refresh", "-f", str(project(tmp_path)))) == 0
+    expected = "Basic " + base64.b64encode(f"{KEY}:{TOKEN}".encode()).decode()
+    assert {call.request.headers["Authorization"] for call in api.calls} == {expected}
+
+
+def test_a_failing_page_leaves_the_state_and_no_lock(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = account()
+    api.get(
+        HOST + ROOT,
+        json=listing_page(records, 0, PAGE_SIZE, LEGACY),
+        match=[matchers.query_param_matcher({"Page": "0", "PageSize": "100"})],
+    )
+    api.get(
+        HOST + ROOT,
+        status=403,
+        json={"RestException": {"Status": 403, "Message": "Access denied", "Code": "FORBIDDEN"}},
+        match=[matchers.query_param_matcher({"Page": "1", "PageSize": "100"})],
+    )
+    manifest = project(tmp_path)
+    before = snapshot(tmp_path)
+    with pytest.raises(ApiStatusError, match="Access denied"):
+        drift_cmd.run_refresh(parse("refresh", "-f", str(manifest)))
+    assert snapshot(tmp_path) == before  # no lock, no backup, same bytes
+    assert main(["refresh", "-f", str(manifest), *API_ARGS]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: GET {ROOT} HTTP 403 [FORBIDDEN]: Access denied\n"
+    assert KEY not in err and TOKEN not in err
+
+
+def test_refresh_refuses_the_state_of_another_account(
+    api: responses.RequestsMock, tmp_path: Path
+) -> None:
+    manifest = project(tmp_path)
+    data = read(tmp_path)
+    data["account_sid"] = "other9"
+    (tmp_path / STATE).write_text(json.dumps(data), encoding="utf-8")
+    before = snapshot(tmp_path)
+    for handler, argv in (
+        (drift_cmd.run_refresh, ["refresh"]),
+        (drift_cmd.run_import, ["import", "--all"]),
+    ):
+        with pytest.raises(
+            StateError,
+            match="belongs to account 'other9', but .*numbers.yaml describes account 'acme1'",
+        ):
+            handler(parse(*argv, "-f", str(manifest)))
+    assert len(api.calls) == 0  # refused before reading the account
+    assert snapshot(tmp_path) == before
+
+
+def test_state_written_by_refresh_is_a_valid_state(
+    api: responses.RequestsMock, tmp_path: Path
+) -> None:
+    serve(api, account({ONE: {"sms_url": None}}))
+    assert drift_cmd.run_refresh(parse("refresh", "-f", str(project(tmp_path)))) == 0
+    data = to_data(load_state(str(tmp_path / STATE)))
+    assert list(Draft202012Validator(schema("state")).iter_errors(data)) == []
+    assert data["numbers"][ONE]["protect"] is True
+    assert data["numbers"][ONE]["sms_url"] is None
