@@ -8,6 +8,7 @@ the old file or the new one, never a torn one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import tempfile
@@ -19,6 +20,8 @@ from typing import Any
 from .errors import StateError
 from .gcpause import collector_paused
 from .model import State
+
+_log = logging.getLogger("exoplan")
 
 FORMAT = "exoplan-state"
 VERSION = 1
@@ -206,9 +209,39 @@ class StateLock:
     def acquire(self) -> None:
         deadline = time.monotonic() + self.timeout
         while not self._try_create():
+            if self._take_over_if_stale():
+                continue
             if time.monotonic() >= deadline:
                 raise StateError(self._held_message())
             time.sleep(min(0.2, max(0.01, deadline - time.monotonic())))
+
+    def _take_over_if_stale(self) -> bool:
+        """Remove a lock whose holder died on this host (a killed apply); True if removed.
+
+        The lock is first moved aside under a name of our own, so that of two
+        processes finding the same stale lock only one removes it; a fresh lock moved
+        aside by mistake is put back.
+        """
+        holder = read_lock(self.path)
+        if holder is None or not _holder_is_dead(holder):
+            return False
+        aside = f"{self.path}.stale-{self.token}"
+        try:
+            os.rename(self.path, aside)
+        except FileNotFoundError:
+            return True  # someone else removed it first: try again
+        moved = read_lock(aside)
+        if moved is not None and moved.get("id") != holder.get("id"):
+            try:
+                os.link(aside, self.path)
+            except FileExistsError:
+                pass
+        _remove_quietly(aside)
+        if moved is not None and moved.get("id") == holder.get("id"):
+            _log.warning(
+                "note: removed the stale lock of %s (no longer running)", describe_holder(holder)
+            )
+        return True
 
     def _try_create(self) -> bool:
         try:
@@ -254,6 +287,20 @@ def read_lock(path: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _holder_is_dead(holder: dict[str, Any]) -> bool:
+    """True only when the holder ran on this host and its process is gone."""
+    pid = holder.get("pid")
+    if holder.get("host") != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, but not ours to signal
+    return False
 
 
 def describe_holder(holder: dict[str, Any]) -> str:

@@ -6,6 +6,8 @@ import json
 import os
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -380,3 +382,52 @@ def test_a_new_state_file_is_not_private_to_the_process(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+
+
+def _dead_pid() -> int:
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(child.stdout)
+
+
+def _write_lock(path: Path, pid: int, host: str) -> None:
+    holder = {
+        "id": "dead",
+        "pid": pid,
+        "host": host,
+        "time": "2026-01-01T00:00:00Z",
+        "command": "exoplan apply",
+    }
+    Path(str(path) + ".lock").write_text(json.dumps(holder), encoding="utf-8")
+
+
+def test_a_lock_left_by_a_dead_process_on_this_host_is_taken_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "numbers.state.json"
+    pid = _dead_pid()
+    _write_lock(state, pid, socket.gethostname())
+    with (
+        caplog.at_level("WARNING", logger="exoplan"),
+        StateLock(str(state), "exoplan apply") as lock,
+    ):
+        assert read_lock(lock.path)["id"] == lock.token  # type: ignore[index]
+    assert f"removed the stale lock of pid {pid} on {socket.gethostname()}" in caplog.text
+    assert not Path(lock.path).exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["live process", "other host"])
+def test_a_lock_is_kept_unless_its_holder_is_known_dead(tmp_path: Path, where: str) -> None:
+    state = tmp_path / "numbers.state.json"
+    if where == "live process":
+        _write_lock(state, os.getpid(), socket.gethostname())
+    else:
+        _write_lock(state, _dead_pid(), "another-host")
+    with pytest.raises(StateError, match="is locked by pid"):
+        StateLock(str(state), "exoplan apply").acquire()
+    assert read_lock(str(state) + ".lock")["id"] == "dead"  # type: ignore[index]
