@@ -40,7 +40,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        message = self.message
+        if not message.isprintable():  # names and keys from the file may hold anything
+            message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+        return f"{self.location}: {message}"
 
 
 class ExoplanError(Exception):

@@ -40,9 +40,12 @@ def load_manifest(path: str) -> Manifest:
     with collector_paused():
         try:
             data, duplicates = parse(text, path)
+            findings, e164s = _check(data)
         except yaml.YAMLError as exc:
-            raise ManifestError([syntax_problem(exc, path)]) from None
-        findings, e164s = _check(data)
+            raise ManifestError([syntax_problem(exc, path, text)]) from None
+        except RecursionError:
+            message = "the manifest is nested too deeply to be a manifest: check its brackets"
+            raise ManifestError([Problem(Location(path, 1, 1), message)]) from None
     if findings or duplicates:
         locator = Locator(text, path)
         problems = duplicates + [_locate(f, locator) for f in findings]

@@ -38,7 +38,7 @@ def normalise(text: str, default_country: str = "IN") -> str:
         reason = _PARSE_REASONS.get(exc.error_type, str(exc))
         raise InvalidNumber(f"'{text}' is not a phone number ({reason})") from exc
     if not phonenumbers.is_valid_number(parsed):
-        retried = _as_international(text)
+        retried = _as_international(text, default_country)
         if retried is not None:
             try:
                 return normalise(retried, default_country)
@@ -48,10 +48,12 @@ def normalise(text: str, default_country: str = "IN") -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
-def _as_international(text: str) -> str | None:
-    """'918030240001' fails as a national number; try it once with a '+' in front."""
+def _as_international(text: str, default_country: str) -> str | None:
+    """'918030240001' fails as a national number; it is read as +91... only when it
+    starts with the default country's calling code (never as another country)."""
     stripped = text.strip()
-    if stripped[:1].isdigit() and not stripped.startswith("0"):
+    code = str(phonenumbers.country_code_for_region(default_country.upper()))
+    if stripped.startswith(code):
         return "+" + stripped
     return None
 

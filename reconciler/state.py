@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import tempfile
 import time
@@ -91,10 +92,30 @@ def _shape_problems(data: dict[str, Any]) -> list[str]:
     numbers = data.get("numbers")
     if not isinstance(numbers, dict):
         problems.append("numbers must be an object keyed by E.164 number")
-    elif not all(isinstance(entry, dict) for entry in numbers.values()):
-        bad = next(key for key, entry in numbers.items() if not isinstance(entry, dict))
-        problems.append(f"the entry of {bad} must be an object")
+    else:
+        problems += _entry_problems(numbers)
+    if not isinstance(data.get("account_sid"), (str, type(None))):
+        problems.append("account_sid must be a string")
     return problems
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{4,15}")
+_TEXT_FIELDS = ("sid", "phone_number", "friendly_name", "voice_url", "sms_url")
+
+
+def _entry_problems(numbers: dict[str, Any]) -> list[str]:
+    """The first entry that planning could not read, if any (keys, field types)."""
+    for key, entry in numbers.items():
+        if not _E164.fullmatch(key):
+            return [f"key {key!r} is not a number in E.164 form"]
+        if not isinstance(entry, dict):
+            return [f"the entry of {key} must be an object"]
+        for field in _TEXT_FIELDS:
+            if not isinstance(entry.get(field), (str, type(None))):
+                return [f"{key}: {field} must be a string or null"]
+        if not isinstance(entry.get("protect", False), bool):
+            return [f"{key}: protect must be true or false"]
+    return []
 
 
 def new_state(path: str, account_sid: str) -> State:

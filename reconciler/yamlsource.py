@@ -68,14 +68,27 @@ def parse(text: str, file: str) -> tuple[Any, list[Problem]]:
     return data, loader.duplicates
 
 
-def syntax_problem(exc: yaml.YAMLError, file: str) -> Problem:
+def syntax_problem(exc: yaml.YAMLError, file: str, text: str = "") -> Problem:
     """A YAML syntax error as a located problem."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        # Unreadable characters carry an offset, not a mark.
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        detail = f"character {exc.character!r} is not allowed in YAML ({exc.reason}): remove it"
+        return Problem(Location(file, line, column), f"YAML syntax error: {detail}")
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     detail = f"{problem} ({context})" if context else str(problem)
-    return Problem(Location(file, line, column), f"YAML syntax error: {detail}")
+    return Problem(Location(file, line, column), f"YAML syntax error: {one_line(detail)}")
+
+
+def one_line(text: str) -> str:
+    """User text fit for a one-line message: control characters shown escaped."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class Locator:

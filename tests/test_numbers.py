@@ -94,3 +94,9 @@ def test_is_region(code: str, known: bool) -> None:
 def test_national_spelling_has_no_separators(e164: str, spelling: str) -> None:
     assert national(e164) == spelling
     assert normalise(national(e164), "IN") == e164
+
+
+@pytest.mark.parametrize("text", ["2208470054", "447400123456"])
+def test_digits_without_a_plus_are_never_read_as_another_country(text: str) -> None:
+    with pytest.raises(InvalidNumber):
+        normalise(text, "IN")

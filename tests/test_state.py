@@ -431,3 +431,24 @@ def test_a_lock_is_kept_unless_its_holder_is_known_dead(tmp_path: Path, where: s
     with pytest.raises(StateError, match="is locked by pid"):
         StateLock(str(state), "exoplan apply").acquire()
     assert read_lock(str(state) + ".lock")["id"] == "dead"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("numbers", "problem"),
+    [
+        ({"garbage": {}}, "key 'garbage' is not a number in E.164 form"),
+        ({"+918030240001": {"voice_url": 5}}, "+918030240001: voice_url must be a string or null"),
+        ({"+918030240001": {"protect": "yes"}}, "+918030240001: protect must be true or false"),
+    ],
+)
+def test_state_entries_planning_cannot_read_are_refused(
+    tmp_path: Path, numbers: dict[str, Any], problem: str
+) -> None:
+    path = tmp_path / "numbers.state.json"
+    doc = {"format": "exoplan-state", "version": 1, "lineage": "l", "serial": 1, "numbers": numbers}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    before = path.read_bytes()
+    with pytest.raises(StateError, match="damaged") as caught:
+        load_state(str(path))
+    assert problem in str(caught.value)
+    assert path.read_bytes() == before
