@@ -171,6 +171,13 @@ def non_negative(text: str) -> float:
     return value
 
 
+def positive(text: str) -> float:
+    value = non_negative(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
 def add_api_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--rate-limit",
@@ -181,7 +188,7 @@ def add_api_options(cmd: argparse.ArgumentParser) -> None:
     )
     cmd.add_argument(
         "--timeout",
-        type=non_negative,
+        type=positive,
         default=30.0,
         metavar="SECONDS",
         help="how long to wait for each Exotel answer (default: 30)",

@@ -252,7 +252,7 @@ class StateLock:
         except FileNotFoundError:
             return True  # someone else removed it first: try again
         moved = read_lock(aside)
-        if moved is not None and moved.get("id") != holder.get("id"):
+        if moved is None or moved.get("id") != holder.get("id"):
             try:
                 os.link(aside, self.path)
             except FileExistsError:
@@ -265,12 +265,7 @@ class StateLock:
         return True
 
     def _try_create(self) -> bool:
-        try:
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        except OSError as exc:
-            raise StateError(f"{self.path}: cannot create the lock ({exc.strerror})") from None
+        """Create the lock complete or not at all: written aside, then linked into place."""
         holder = {
             "id": self.token,
             "pid": os.getpid(),
@@ -278,10 +273,19 @@ class StateLock:
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "command": self.command,
         }
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(holder, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        draft = f"{self.path}.new-{self.token}"
+        try:
+            with open(draft, "w", encoding="utf-8") as handle:
+                json.dump(holder, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(draft, self.path)  # fails if a lock exists: never half-written
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot create the lock ({exc.strerror})") from None
+        finally:
+            _remove_quietly(draft)
         return True
 
     def _held_message(self) -> str:
