@@ -813,7 +813,6 @@ def test_any_state_its_schema_accepts_never_crashes_plan(
 # -- bugs the properties found, pinned now that they are fixed ----------------------
 
 
-
 def test_a_deeply_nested_manifest_is_an_error_not_a_crash(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
