@@ -22,7 +22,7 @@ from .planfile import load_plan
 from .planner import make_plan
 from .progress import Progress, summary
 from .recovery import already_folded, fold_done, settle_pending
-from .session import ClientFactory
+from .session import PACING_HEADROOM, ClientFactory
 from .state import StateLock, load_state, save_state
 
 
@@ -116,7 +116,7 @@ def estimate(plan: Plan, rate_limit: float) -> str:
     calls = sum(1 for action in plan.actions if action.needs_api)
     if rate_limit <= 0:
         return f"This plan needs {calls} API call(s); no client-side rate limit is set."
-    seconds = calls * 60.0 / rate_limit
+    seconds = calls * 60.0 / (rate_limit * PACING_HEADROOM)
     minutes, rest = divmod(int(round(seconds)), 60)
     duration = f"{minutes} min {rest} s" if minutes else f"{rest} s"
     return (

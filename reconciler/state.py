@@ -230,8 +230,8 @@ class StateLock:
     def acquire(self) -> None:
         deadline = time.monotonic() + self.timeout
         while not self._try_create():
-            if self._take_over_if_stale():
-                continue
+            if self._take_over_if_stale() or not os.path.exists(self.path):
+                continue  # removed (or moved aside by another taker) since we tried
             if time.monotonic() >= deadline:
                 raise StateError(self._held_message())
             time.sleep(min(0.2, max(0.01, deadline - time.monotonic())))
