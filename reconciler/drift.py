@@ -62,13 +62,13 @@ def refreshed(state: State, owned: dict[str, dict[str, Any]]) -> State:
     for number, entry in state.numbers.items():
         live = owned.get(number)
         if live is not None:
-            numbers[number] = {
-                **entry,
-                **live,
-                "phone_number": number,
-                "protect": entry.get("protect", False),
-            }
+            numbers[number] = _as_reported(number, entry, live)
     return State(state.path, state.lineage, state.serial, state.account_sid, numbers)
+
+
+def _as_reported(number: str, entry: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+    """A state entry updated with what Exotel reports, keeping exoplan's protect flag."""
+    return {**entry, **live, "phone_number": number, "protect": entry.get("protect", False)}
 
 
 def fold_drift(state: State, drifts: tuple[Drift, ...]) -> None:
@@ -78,10 +78,4 @@ def fold_drift(state: State, drifts: tuple[Drift, ...]) -> None:
             state.numbers.pop(drift.number, None)
         elif drift.number in state.numbers:
             entry = state.numbers[drift.number]
-            protect = entry.get("protect", False)
-            state.numbers[drift.number] = {
-                **entry,
-                **drift.live,
-                "phone_number": drift.number,
-                "protect": protect,
-            }
+            state.numbers[drift.number] = _as_reported(drift.number, entry, drift.live)
