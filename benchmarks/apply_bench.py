@@ -40,7 +40,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from reconciler.sandbox import Sandbox  # noqa: E402
+from reconciler.sandbox.server import Sandbox  # noqa: E402
 
 SID = "bench1"
 APP_ID = 123456

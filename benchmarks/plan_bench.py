@@ -55,7 +55,11 @@ def write_inputs(size: int, folder: Path) -> tuple[Path, Path]:
     for i in range(size):
         e164, written = spelling(i)
         flow = names[i % 3]
-        lines += [f'  - number: "{written}"', f"    friendly_name: Line {i}", f"    voice_flow: {flow}"]
+        lines += [
+            f'  - number: "{written}"',
+            f"    friendly_name: Line {i}",
+            f"    voice_flow: {flow}",
+        ]
         bucket = i % 20  # 0: new, 1: changed, others unchanged
         if bucket == 0:
             continue
@@ -100,10 +104,10 @@ def plan_seconds(manifest: Path, state_path: Path) -> tuple[float, dict[str, int
     # is measured separately, by the whole-process line.
     import deepdiff  # noqa: F401  (planning imports it lazily when entries differ)
 
-    from reconciler.manifest import load_manifest
-    from reconciler.planner import make_plan
-    from reconciler.render import render_text
-    from reconciler.state import load_state
+    from reconciler.manifest.load import load_manifest
+    from reconciler.plan.planner import make_plan
+    from reconciler.render.text import render_text
+    from reconciler.state.file import load_state
 
     started = time.perf_counter()
     plan = make_plan(load_manifest(str(manifest)), load_state(str(state_path)))
@@ -140,7 +144,14 @@ def bench_size(size: int, folder: Path, repeat: int) -> dict[str, object]:
         peaks.append(float(planned["peak_mib"]))  # type: ignore[arg-type]
         counts = planned["counts"]
     floor, plan = min(floors), min(plans)
-    return {"size": size, "floor": floor, "plan": plan, "ratio": plan / floor, "peak": max(peaks), "counts": counts}
+    return {
+        "size": size,
+        "floor": floor,
+        "plan": plan,
+        "ratio": plan / floor,
+        "peak": max(peaks),
+        "counts": counts,
+    }
 
 
 def whole_process(runs: int = 7) -> tuple[float, float]:
@@ -179,8 +190,10 @@ def main() -> int:
                 f"{r['peak']:.0f} | {summary} |"
             )
     example, bare = whole_process()
-    print(f"\nwhole process `exoplan plan -f examples/numbers.yaml`: {example:.3f} s "
-          f"(bare `python -c pass`: {bare:.3f} s) on {os.cpu_count()} cores")
+    print(
+        f"\nwhole process `exoplan plan -f examples/numbers.yaml`: {example:.3f} s "
+        f"(bare `python -c pass`: {bare:.3f} s) on {os.cpu_count()} cores"
+    )
     return 0
 
 

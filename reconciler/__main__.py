@@ -1,3 +1,5 @@
-from reconciler.cli import main
+"""``python -m reconciler``: the same as the ``exoplan`` command."""
+
+from reconciler.cli.main import main
 
 raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""The plain data passed between stages: manifest, state, plan, apply outcomes.
+"""The plain data passed between stages (manifest, state, plan, apply outcomes), and the
+defaults every stage shares.
 
 Nothing here does I/O or imports anything else from the package.
 """
@@ -8,6 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+#: The country assumed for numbers written without a country code.
+DEFAULT_COUNTRY = "IN"
+#: API requests per minute, client-side: the ExoPhone API's documented limit.
+DEFAULT_RATE_LIMIT = 50.0
+#: Seconds to wait for one Exotel answer.
+DEFAULT_TIMEOUT = 30.0
+#: Actions in flight at once during apply.
+DEFAULT_PARALLELISM = 4
 
 #: The attributes of a number that a manifest can manage, in display order.
 MANAGED_FIELDS = ("friendly_name", "voice_flow", "sms_flow", "protect")
@@ -19,7 +29,7 @@ class Account:
 
     sid: str
     region: str = "singapore"
-    default_country: str = "IN"
+    default_country: str = DEFAULT_COUNTRY
 
 
 @dataclass(frozen=True, slots=True)

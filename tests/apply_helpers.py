@@ -20,7 +20,7 @@ import yaml
 from conftest import Result, exoplan_env
 
 from reconciler.model import Action, ActionKind
-from reconciler.sandbox import Sandbox
+from reconciler.sandbox.server import Sandbox
 
 ACCOUNT = "acme1"
 FLOWS = {"support-ivr": 123456, "sales-ivr": 223344, "order-sms": 323232}

@@ -14,7 +14,7 @@ from typing import Any
 
 from conftest import Result, run_command, write_state
 
-from reconciler.sandbox import Sandbox
+from reconciler.sandbox.server import Sandbox
 
 ACCOUNT = "acme1"
 STATE = "numbers.state.json"

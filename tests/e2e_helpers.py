@@ -1,6 +1,6 @@
 """Helpers for the end-to-end and fault tests: a sandbox, the real command, its files.
 
-Every test starts its own :class:`reconciler.sandbox.Sandbox` on a free 127.0.0.1 port
+Every test starts its own :class:`reconciler.sandbox.server.Sandbox` on a free 127.0.0.1 port
 and runs ``python -m reconciler`` as a subprocess pointed at it, so the whole path
 (argument parsing, lock, journal, HTTP, state file) is the one a user runs.
 """
@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import requests
 
-from reconciler.sandbox import Sandbox
+from reconciler.sandbox.server import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT = "acme1"

@@ -1,4 +1,4 @@
-"""reconciler.applier: executing a plan's actions against a (fake) API client."""
+"""reconciler.state.executor: executing a plan's actions against a (fake) API client."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from apply_helpers import action, journal_lines
 
-from reconciler.applier import execute
 from reconciler.errors import ApiConnectionError, ApiError, ApiStatusError
-from reconciler.exotel import Purchased
-from reconciler.journal import Journal
+from reconciler.exotel.client import Purchased
 from reconciler.model import Action, Outcome
+from reconciler.state.executor import execute
+from reconciler.state.journal import Journal
 
 A, B, C, D = "+918030240001", "+918030240002", "+918030240003", "+918030240004"
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"

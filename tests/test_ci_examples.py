@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.cli import build_parser
+from reconciler.cli.main import build_parser
 
 REPO = Path(__file__).resolve().parent.parent
 GITHUB = REPO / "examples" / "ci" / "github-actions.yml"

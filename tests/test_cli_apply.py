@@ -34,7 +34,7 @@ from apply_helpers import (
 )
 from conftest import LINEAGE, Result, Runner, exoplan_env, run_command, write_state
 
-from reconciler.sandbox import Sandbox
+from reconciler.sandbox.server import Sandbox
 
 FOUR = [number(i) for i in range(1, 5)]
 RUN_AGAIN = "Fix the cause and run `exoplan apply` again: it retries only what is still to do."

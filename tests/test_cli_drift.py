@@ -29,8 +29,8 @@ from drift_helpers import (
 )
 from jsonschema import Draft202012Validator
 
-from reconciler.resources import schema
-from reconciler.sandbox import Sandbox
+from reconciler.manifest.schema import schema
+from reconciler.sandbox.server import Sandbox
 
 SUPPORT, SALES = "support-ivr (app 123456)", "sales-queue (app 234567)"
 NO_UNMANAGED = "Note: exoplan manages every number the account owns.\n"

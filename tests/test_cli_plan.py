@@ -24,8 +24,8 @@ from conftest import (
 )
 from jsonschema import Draft202012Validator
 
-from reconciler.commands import use_color
-from reconciler.resources import schema
+from reconciler.cli.io import use_color
+from reconciler.manifest.schema import schema
 
 STATE = "numbers.state.json"
 EXOTEL_IN = "https://my.exotel.in/acme1/exoml/start_voice/123456"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import BAD_MANIFESTS, REPO, Runner, copy_fixture, exoplan_env, run_command
 
-from reconciler import cli
+from reconciler.cli import main as cli
 
 FIXTURE_DIR = "tests/fixtures/manifests"
 
@@ -175,7 +175,7 @@ def test_bugs_exit_3_with_a_traceback_and_interrupts_130(
     def handler(args: argparse.Namespace) -> int:
         raise raised
 
-    monkeypatch.setattr("reconciler.commands.run_validate", handler)
+    monkeypatch.setattr("reconciler.cli.validate.run_validate", handler)
     assert cli.main(["validate"]) == code
     err = capsys.readouterr().err
     assert message in err

@@ -30,12 +30,12 @@ from drift_helpers import (
 from jsonschema import Draft202012Validator
 from responses import matchers
 
-from reconciler import drift_cmd
-from reconciler.cli import build_parser, main
-from reconciler.commands import load_inputs
+from reconciler.cli import account as drift_cmd
+from reconciler.cli.main import build_parser, main
+from reconciler.cli.plan import load_inputs, refreshed_plan
 from reconciler.errors import ApiStatusError, StateError
-from reconciler.resources import schema
-from reconciler.state import load_state, to_data
+from reconciler.manifest.schema import schema
+from reconciler.state.file import load_state, to_data
 
 HOST = "https://exotel.test"
 ROOT = "/v2_beta/Accounts/acme1/IncomingPhoneNumbers"
@@ -165,7 +165,7 @@ def test_plan_refresh_reads_every_page_in_memory(
     before = snapshot(tmp_path)
     args = parse("plan", "--refresh", "-f", str(manifest))
     loaded, state = load_inputs(args)
-    plan = drift_cmd.refreshed_plan(args, loaded, state)
+    plan = refreshed_plan(args, loaded, state)
     assert pages_asked(api) == [0, 1, 2]
     assert plan.unmanaged == 247
     assert [(d.number, [c.field for c in d.changes]) for d in plan.drift] == [

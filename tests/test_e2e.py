@@ -30,7 +30,7 @@ from e2e_helpers import (
     write_manifest,
 )
 
-from reconciler.sandbox import Sandbox
+from reconciler.sandbox.server import Sandbox
 
 COLLECTION = "/v2_beta/Accounts/acme1/IncomingPhoneNumbers"
 VOICE_123456 = "https://my.exotel.in/acme1/exoml/start_voice/123456"

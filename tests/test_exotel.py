@@ -1,4 +1,4 @@
-"""Tests for reconciler.exotel: the HTTP client, its retries and purchase safety."""
+"""Tests for reconciler.exotel.client: the HTTP client, its retries and purchase safety."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import responses
 from responses import matchers
 
 from reconciler.errors import ApiConnectionError, ApiError, ApiStatusError, UsageError
-from reconciler.exotel import (
+from reconciler.exotel.client import (
     REGION_HOSTS,
     Credentials,
     ExotelClient,

@@ -1,4 +1,4 @@
-"""reconciler.exported: the live account as a manifest that validates and plans to nothing."""
+"""reconciler.render.export: the live account as a manifest that validates and plans to nothing."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from drift_helpers import ONE, SPARE, TWO, adopted, described, live_url, record
 
-from reconciler.exported import manifest_text
-from reconciler.manifest import load_manifest
+from reconciler.manifest.load import load_manifest
 from reconciler.model import Manifest, State
-from reconciler.planner import make_plan
+from reconciler.plan.planner import make_plan
+from reconciler.render.export import manifest_text
 
 
 def exported(tmp_path: Path, owned: dict[str, dict[str, Any]], region: str = "mumbai") -> Manifest:

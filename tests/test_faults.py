@@ -30,7 +30,7 @@ from e2e_helpers import (
     write_manifest,
 )
 
-from reconciler.sandbox import Sandbox
+from reconciler.sandbox.server import Sandbox
 
 
 def bought(sandbox: Sandbox) -> int:

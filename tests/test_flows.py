@@ -1,10 +1,10 @@
-"""reconciler.flows: the URL exoplan sends, and the app id inside any URL Exotel returns."""
+"""reconciler.manifest.flows: the URL exoplan sends, and the app id inside any URL Exotel returns."""
 
 from __future__ import annotations
 
 import pytest
 
-from reconciler.flows import PARAMS, STATE_KEYS, app_id_of, flow_key, flow_url
+from reconciler.manifest.flows import PARAMS, STATE_KEYS, app_id_of, flow_key, flow_url
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""reconciler.journal: the write-ahead journal of an apply, written and read back."""
+"""reconciler.state.journal: the write-ahead journal of an apply, written and read back."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from apply_helpers import journal_lines, write_journal
 
 from reconciler.errors import StateError
-from reconciler.journal import Journal, JournalContents, journal_path, read_journal
+from reconciler.state.journal import Journal, JournalContents, journal_path, read_journal
 
 LINEAGE = "0b7a3f1e-5c2d-4e8f-9a6b-1c2d3e4f5a6b"
 

@@ -1,4 +1,4 @@
-"""reconciler.manifest: YAML -> Manifest, or every problem at once with its location."""
+"""reconciler.manifest.load: YAML -> Manifest, or every problem at once with its location."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from conftest import BAD_MANIFESTS, FIXTURES, REPO, write_manifest
 
 from reconciler.errors import Location, ManifestError
-from reconciler.manifest import load_manifest
+from reconciler.manifest.load import load_manifest
 from reconciler.model import Account, Flow, NumberSpec
 
 

@@ -1,4 +1,4 @@
-"""reconciler.markdown: stable PR comments that stay under GitHub's size limit."""
+"""reconciler.render.markdown: stable PR comments that stay under GitHub's size limit."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ import io
 import pytest
 from conftest import LINEAGE
 
-from reconciler.markdown import COLLAPSE_AFTER, GITHUB_LIMIT, MARKER, markdown_text, render_markdown
 from reconciler.model import Action, ActionKind, Change, Plan
+from reconciler.render.markdown import (
+    COLLAPSE_AFTER,
+    GITHUB_LIMIT,
+    MARKER,
+    markdown_text,
+    render_markdown,
+)
 
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
 SHA = "0123456789abcdef" * 4

@@ -1,10 +1,10 @@
-"""reconciler.numbers: every spelling of a number becomes one E.164 identity."""
+"""reconciler.manifest.numbers: every spelling of a number becomes one E.164 identity."""
 
 from __future__ import annotations
 
 import pytest
 
-from reconciler.numbers import InvalidNumber, is_region, national, normalise, try_normalise
+from reconciler.manifest.numbers import InvalidNumber, is_region, national, normalise, try_normalise
 
 
 @pytest.mark.parametrize(

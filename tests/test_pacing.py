@@ -1,4 +1,4 @@
-"""Tests for reconciler.pacing: slot spacing, pauses, backoff and Retry-After parsing."""
+"""Tests for reconciler.exotel.pacing: slot spacing, pauses, backoff and Retry-After parsing."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from itertools import pairwise
 import pytest
 
 from reconciler.errors import ApiConnectionError, ApiError, ApiStatusError
-from reconciler.pacing import (
-    RateLimiter,
+from reconciler.exotel.pacing import RateLimiter
+from reconciler.exotel.retry import (
     backoff_delay,
     may_repeat,
     outcome_unknown,

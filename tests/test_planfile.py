@@ -1,4 +1,4 @@
-"""reconciler.planfile: Plan <-> JSON data, and saved plan files."""
+"""reconciler.plan.planfile: Plan <-> JSON data, and saved plan files."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from conftest import LINEAGE
 from jsonschema import Draft202012Validator
 
 from reconciler.errors import StateError
+from reconciler.manifest.schema import schema
 from reconciler.model import Action, ActionKind, Change, Plan
-from reconciler.planfile import load_plan, plan_from_data, plan_to_data, save_plan
-from reconciler.resources import schema
+from reconciler.plan.planfile import load_plan, plan_from_data, plan_to_data, save_plan
 
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
 

@@ -1,4 +1,4 @@
-"""reconciler.planner: (Manifest, State) -> Plan; purchase, update, release, unchanged."""
+"""reconciler.plan.planner: (Manifest, State) -> Plan; purchase, update, release, unchanged."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from reconciler.model import (
     Plan,
     State,
 )
-from reconciler.planner import make_plan
+from reconciler.plan.planner import make_plan
 
 FLOWS = {"ivr": Flow("ivr", "123456"), "sms": Flow("sms", "223344"), "sales": Flow("sales", "7")}
 

@@ -1,4 +1,4 @@
-"""reconciler.progress: a live line on a terminal, one line per action otherwise."""
+"""reconciler.render.progress: a live line on a terminal, one line per action otherwise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from apply_helpers import action
 
 from reconciler.model import ActionKind, ApplyResult, Outcome
-from reconciler.progress import Progress, summary
+from reconciler.render.progress import Progress, summary
 
 A, B = "+918030240001", "+918030240002"
 

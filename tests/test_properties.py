@@ -33,13 +33,11 @@ from conftest import REPO, run_command
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from reconciler import cli, drift
-from reconciler.applier import execute
+from reconciler.cli import main as cli
 from reconciler.errors import UnsafePlanError
-from reconciler.exotel import Credentials, ExotelClient
-from reconciler.journal import Journal
-from reconciler.ledger import adopt, fold
-from reconciler.manifest import load_manifest
+from reconciler.exotel.client import Credentials, ExotelClient
+from reconciler.manifest.load import load_manifest
+from reconciler.manifest.numbers import InvalidNumber, normalise
 from reconciler.model import (
     Account,
     ActionKind,
@@ -49,10 +47,13 @@ from reconciler.model import (
     Plan,
     State,
 )
-from reconciler.numbers import InvalidNumber, normalise
-from reconciler.planner import make_plan
-from reconciler.sandbox import Sandbox
-from reconciler.sandbox_store import NumberStore
+from reconciler.plan import drift
+from reconciler.plan.planner import make_plan
+from reconciler.sandbox.server import Sandbox
+from reconciler.sandbox.store import NumberStore
+from reconciler.state.executor import execute
+from reconciler.state.fold import adopt, fold
+from reconciler.state.journal import Journal
 
 _EXPLORE = os.environ.get("EXOPLAN_EXPLORE", "").strip()
 

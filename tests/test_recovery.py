@@ -1,4 +1,4 @@
-"""reconciler.recovery: settling the journal an interrupted apply left behind."""
+"""reconciler.state.recovery: settling the journal an interrupted apply left behind."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ApiStatusError
-from reconciler.journal import JournalContents
 from reconciler.model import State
-from reconciler.recovery import already_folded, fold_done, settle_pending
+from reconciler.state.journal import JournalContents
+from reconciler.state.recovery import already_folded, fold_done, settle_pending
 
 LINEAGE = "0b7a3f1e-5c2d-4e8f-9a6b-1c2d3e4f5a6b"
 A, B, C = "+918030240001", "+918030240002", "+918030240003"

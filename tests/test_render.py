@@ -1,4 +1,4 @@
-"""reconciler.render: Plan -> text (Terraform style, colour optional) and JSON."""
+"""reconciler.render.text: Plan -> text (Terraform style, colour optional) and JSON."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from conftest import LINEAGE
 
 from reconciler.model import Action, ActionKind, Change, Plan
-from reconciler.planfile import plan_to_data
-from reconciler.render import money, render_json, render_text, value_text
+from reconciler.plan.planfile import plan_to_data
+from reconciler.render.json import render_json
+from reconciler.render.text import money, render_text, value_text
 
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
 ANSI = re.compile(r"\033\[[0-9;]*m")

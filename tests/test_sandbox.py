@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import requests
 
-from reconciler import sandbox as sandbox_module
-from reconciler.sandbox import Sandbox, load_seed, serve
+from reconciler.cli import sandbox as sandbox_module
+from reconciler.cli.sandbox import serve
+from reconciler.sandbox.server import Sandbox, load_seed
 
 KEY, TOKEN = "test-key", "test-token"
 ACCOUNT = "acme1"

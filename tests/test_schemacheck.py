@@ -1,4 +1,4 @@
-"""reconciler.schemacheck: readable schema messages, and a shape cache that stays exact."""
+"""reconciler.manifest.checker: readable schema messages, and a shape cache that stays exact."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from reconciler.resources import schema
-from reconciler.schemacheck import SchemaChecker, SchemaFinding
+from reconciler.manifest.checker import SchemaChecker, SchemaFinding
+from reconciler.manifest.schema import schema
 
 
 def checker() -> SchemaChecker:

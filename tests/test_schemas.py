@@ -13,12 +13,12 @@ import yaml
 from conftest import REPO, state_entry
 from jsonschema import Draft202012Validator
 
-from reconciler.manifest import load_manifest
-from reconciler.planner import make_plan
-from reconciler.render import render_json
-from reconciler.resources import schema, schema_path
-from reconciler.schemacheck import SHAPE_KEYWORDS
-from reconciler.state import load_state, new_state, save_state
+from reconciler.manifest.checker import SHAPE_KEYWORDS
+from reconciler.manifest.load import load_manifest
+from reconciler.manifest.schema import schema, schema_path
+from reconciler.plan.planner import make_plan
+from reconciler.render.json import render_json
+from reconciler.state.file import load_state, new_state, save_state
 
 NAMES = ("manifest", "state", "plan")
 EXAMPLE = REPO / "examples" / "numbers.yaml"

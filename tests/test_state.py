@@ -1,4 +1,4 @@
-"""reconciler.state: clear load errors, atomic save with a backup, an exclusive lock."""
+"""reconciler.state.file: clear load errors, atomic save with a backup, an exclusive lock."""
 
 from __future__ import annotations
 
@@ -18,15 +18,8 @@ from conftest import LINEAGE, write_state
 
 from reconciler.errors import StateError
 from reconciler.model import State
-from reconciler.state import (
-    StateLock,
-    default_state_path,
-    describe_holder,
-    load_state,
-    new_state,
-    read_lock,
-    save_state,
-)
+from reconciler.state.file import default_state_path, load_state, new_state, save_state
+from reconciler.state.lock import StateLock, describe_holder, read_lock
 
 RESTORE = "restore it from its .backup or from version control; exoplan never repairs it"
 

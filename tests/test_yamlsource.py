@@ -1,4 +1,4 @@
-"""reconciler.yamlsource: parsing with duplicate keys caught, and locations on demand."""
+"""reconciler.manifest.yaml: parsing with duplicate keys caught, and locations on demand."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from reconciler.errors import Location
-from reconciler.yamlsource import Locator, parse, syntax_problem
+from reconciler.manifest.yaml import Locator, parse, syntax_problem
 
 DOC = """\
 version: 1

@@ -1,0 +1,141 @@
+"""Commands that read the live account: refresh (state <- account), import (adopt owned
+numbers without buying), export (account -> a manifest)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from reconciler.cli.io import note, use_color, warn
+from reconciler.cli.options import state_path_for
+from reconciler.errors import ExoplanError, UsageError
+from reconciler.exotel.factory import ClientFactory
+from reconciler.manifest.load import load_manifest
+from reconciler.manifest.numbers import InvalidNumber, normalise
+from reconciler.model import Manifest
+from reconciler.plan import drift as drifts
+from reconciler.plan import safety
+from reconciler.render.export import manifest_text
+from reconciler.render.text import drift_block, unmanaged_note
+from reconciler.state.file import atomic_write, new_state
+from reconciler.state.fold import adopt
+from reconciler.state.transaction import StateTransaction
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    manifest = load_manifest(args.manifest)
+    with StateTransaction(state_path_for(args), "exoplan refresh", args.lock_timeout) as tx:
+        state = tx.state
+        safety.check_account(manifest, state)
+        with ClientFactory.from_args(args, manifest) as factory:
+            owned = factory.client().owned_index()
+        found = drifts.detect(state, owned, manifest)
+        updated = drifts.refreshed(state, owned)
+        for item in found:
+            if item.gone:
+                warn(f"{item.number} is no longer owned by the account: dropped from the state")
+            else:
+                sys.stdout.write(drift_block(item, use_color(args, sys.stdout)))
+        if updated.numbers != state.numbers:
+            state.numbers = updated.numbers
+            tx.save()
+            print(
+                f"Refreshed {state.path}: {len(found)} number(s) changed outside exoplan (serial {state.serial})."
+            )
+        else:
+            print(f"No changes outside exoplan; {state.path} left as it was.")
+        print(unmanaged_note(len(drifts.unmanaged(state, owned))))
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    manifest = load_manifest(args.manifest)
+    if not args.numbers and not args.all:
+        raise UsageError(
+            "name the numbers to import, or pass --all to adopt every owned number the manifest lists"
+        )
+    wanted = _wanted_numbers(args, manifest)
+    with StateTransaction(state_path_for(args), "exoplan import", args.lock_timeout) as tx:
+        state = tx.state
+        safety.check_account(manifest, state)
+        with ClientFactory.from_args(args, manifest) as factory:
+            owned = factory.client().owned_index()
+        targets = _import_targets(args, manifest, wanted, owned)
+        fresh = [n for n in targets if n not in state.numbers]
+        if not state.exists:
+            state = tx.state = new_state(state.path, manifest.account.sid)
+        for number in fresh:
+            spec = manifest.numbers.get(number)
+            adopt(state, number, owned[number], protect=bool(spec and spec.protect))
+            print(f"imported {number} (sid {owned[number].get('sid')})")
+        for number in sorted(set(targets) - set(fresh)):
+            print(f"{number} is already managed; left as it is")
+        if fresh:
+            state.account_sid = manifest.account.sid
+            tx.save()
+        print(f"Imported {len(fresh)} number(s) into {state.path}; nothing was bought.")
+    return 0
+
+
+def _wanted_numbers(args: argparse.Namespace, manifest: Manifest) -> list[str]:
+    wanted, bad = [], []
+    for text in args.numbers:
+        try:
+            wanted.append(normalise(text, manifest.account.default_country))
+        except InvalidNumber as exc:
+            bad.append(str(exc))
+    if bad:
+        raise UsageError("; ".join(bad) + ": nothing was imported")
+    return wanted
+
+
+def _import_targets(
+    args: argparse.Namespace,
+    manifest: Manifest,
+    wanted: list[str],
+    owned: dict[str, dict[str, object]],
+) -> list[str]:
+    missing = [number for number in wanted if number not in owned]
+    if missing:
+        raise UsageError(
+            f"account {manifest.account.sid} does not own {', '.join(missing)}: only owned numbers can "
+            "be imported (exoplan apply buys missing ones); nothing was imported"
+        )
+    targets = list(dict.fromkeys(wanted))
+    if args.all:
+        targets += [n for n in manifest.numbers if n in owned and n not in targets]
+    return targets
+
+
+def run_export(args: argparse.Namespace) -> int:
+    account_sid, region = _export_account(args)
+    factory = ClientFactory(account_sid, region, rate_limit=args.rate_limit, timeout=args.timeout)
+    with factory:
+        owned = factory.client().owned_index()
+    text = manifest_text(account_sid, region, owned)
+    if args.output:
+        try:
+            atomic_write(args.output, text.encode("utf-8"))
+        except OSError as exc:
+            raise ExoplanError(
+                f"{args.output}: could not write the manifest ({exc.strerror or exc})"
+            ) from None
+        note(
+            f"Wrote {len(owned)} number(s) to {args.output}. Next: exoplan validate -f {args.output}"
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _export_account(args: argparse.Namespace) -> tuple[str, str]:
+    if args.account_sid:
+        return args.account_sid, args.region
+    try:
+        manifest = load_manifest(args.manifest)
+    except ExoplanError:
+        raise UsageError(
+            f"export needs the account: pass --account-sid SID (and --region), or -f a manifest "
+            f"that names it ({args.manifest} could not be read)"
+        ) from None
+    return manifest.account.sid, manifest.account.region

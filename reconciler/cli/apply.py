@@ -1,0 +1,102 @@
+"""``exoplan apply``: plan (or load a saved plan), check, show, confirm, then hand the
+actions to the state transaction and print what happened.
+
+Nothing is sent before every check has passed and the user has said yes; the state
+lock is held from the first read to the last write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from reconciler.cli.io import ask_yes, note, use_color, write_plan
+from reconciler.cli.options import state_path_for
+from reconciler.exotel.factory import PACING_HEADROOM, ClientFactory
+from reconciler.manifest.load import load_manifest
+from reconciler.model import ApplyResult, Manifest, Plan
+from reconciler.plan import safety
+from reconciler.plan.planfile import load_plan
+from reconciler.plan.planner import make_plan
+from reconciler.render.progress import Progress, summary
+from reconciler.state.transaction import StateTransaction
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    manifest, saved, state_path = _inputs(args)
+    factory = ClientFactory.from_args(args, manifest, saved)
+    with StateTransaction(state_path, "exoplan apply", args.lock_timeout, note) as tx, factory:
+        tx.settle(factory.client)
+        plan = saved if saved is not None else make_plan(_need(manifest), tx.state)
+        safety.check_fresh(plan, tx.state, args.planfile)
+        safety.check_release(plan, tx.state, args.allow_release)
+        tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
+        write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
+        if not plan.has_changes:
+            if plan.drift:
+                tx.save()
+            return 0
+        client = factory.client()
+        print(estimate(plan, args.rate_limit))
+        confirm(args)
+        progress = Progress(
+            len(plan.actions), sys.stdout, sys.stdout.isatty(), use_color(args, sys.stdout)
+        )
+        try:
+            result = tx.apply(plan, client, args.parallelism, progress)
+        finally:
+            progress.finish()
+    print(f"\nApply finished: {summary(result)}.")
+    if result.failed:
+        note(_failure_advice(result))
+        return 1
+    return 0
+
+
+def _need(manifest: Manifest | None) -> Manifest:
+    assert manifest is not None  # without a saved plan the manifest was loaded
+    return manifest
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Manifest | None, Plan | None, str]:
+    if args.planfile:
+        saved = load_plan(args.planfile)
+        return None, saved, str(args.state or saved.state_path)
+    return load_manifest(args.manifest), None, state_path_for(args)
+
+
+def estimate(plan: Plan, rate_limit: float) -> str:
+    calls = sum(1 for action in plan.actions if action.needs_api)
+    if rate_limit <= 0:
+        return f"This plan needs {calls} API call(s); no client-side rate limit is set."
+    seconds = calls * 60.0 / (rate_limit * PACING_HEADROOM)
+    minutes, rest = divmod(int(round(seconds)), 60)
+    duration = f"{minutes} min {rest} s" if minutes else f"{rest} s"
+    return (
+        f"This plan needs {calls} API call(s); at {rate_limit:g} requests/minute that "
+        f"takes about {duration}."
+    )
+
+
+def confirm(args: argparse.Namespace) -> None:
+    if args.auto_approve:
+        return
+    ask_yes(
+        "\nApply these changes? Only 'yes' will be accepted: ",
+        refusal=(
+            "apply needs a 'yes', but standard input is not a terminal: review the plan "
+            "and re-run with --auto-approve (nothing was changed)"
+        ),
+        cancelled="apply cancelled; nothing was changed",
+    )
+
+
+def _failure_advice(result: ApplyResult) -> str:
+    lines = ["These actions failed; everything else was applied and recorded:"]
+    for outcome in result.outcomes:
+        if not outcome.ok:
+            lines.append(f"  {outcome.action.kind.value} {outcome.action.number}: {outcome.error}")
+    lines.append(
+        "Fix the cause and run `exoplan apply` again: it retries only what is still to do."
+    )
+    return "\n".join(lines)

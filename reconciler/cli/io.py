@@ -1,0 +1,70 @@
+"""What a person sees and says: exit codes, error and warning lines, colour, prompts, and
+writing a plan in the format asked for."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TextIO
+
+from reconciler.errors import ExoplanError
+from reconciler.model import Plan
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def error_lines(exc: ExoplanError) -> None:
+    """Print an error's lines on stderr."""
+    for line in exc.lines():
+        print(line, file=sys.stderr)
+
+
+def warn(message: str) -> None:
+    """Print one ``warning:`` line on stderr (every warning exoplan gives goes through here)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def note(message: str) -> None:
+    """Print a line of progress or advice on stderr, keeping stdout for results."""
+    print(message, file=sys.stderr)
+
+
+def use_color(args: argparse.Namespace, stream: TextIO) -> bool:
+    """Colour only on a terminal, never with NO_COLOR set or --no-color."""
+    if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def write_plan(plan: Plan, fmt: str, out: TextIO, color: bool) -> None:
+    if fmt == "json":
+        from reconciler.render.json import render_json
+
+        render_json(plan, out)
+    elif fmt == "markdown":
+        from reconciler.render.markdown import render_markdown
+
+        render_markdown(plan, out)
+    else:
+        from reconciler.render.text import render_text
+
+        render_text(plan, out, color=color)
+
+
+def ask_yes(question: str, refusal: str, cancelled: str) -> None:
+    """Ask ``question`` on a terminal; raise unless the answer is exactly 'yes'.
+
+    ``refusal`` is the error when stdin is not a terminal, ``cancelled`` when the
+    answer is anything else.
+    """
+    from reconciler.errors import UsageError
+
+    if not sys.stdin.isatty():
+        raise UsageError(refusal)
+    try:
+        answer = input(question)
+    except EOFError:
+        answer = ""
+    if answer.strip() != "yes":
+        raise ExoplanError(cancelled)

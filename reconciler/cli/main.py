@@ -1,0 +1,56 @@
+"""``exoplan``'s entry point: parse, dispatch to the command's ``run_*``, map exit codes.
+
+Exit codes: 0 success, 1 error the user can act on, 2 changes present (plan with
+--detailed-exitcode), 3 a bug in exoplan, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from reconciler.cli.io import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, error_lines
+from reconciler.cli.parser import build_parser
+from reconciler.errors import ExoplanError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return _resolve(args.handler)(args)
+    except ExoplanError as exc:
+        error_lines(exc)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception:
+        traceback.print_exc()
+        print(
+            "exoplan hit a bug (the traceback is above). Please report it with the "
+            "command you ran; your state file was not changed by the failed step.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+def _resolve(name: str) -> Handler:
+    """Import a command's module only when that command runs (keeps start-up light)."""
+    module_name, function = name.split(":")
+    module = importlib.import_module(f"{__package__}.{module_name}")
+    handler: Handler = getattr(module, function)
+    return handler
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)

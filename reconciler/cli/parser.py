@@ -1,0 +1,214 @@
+"""The argument parser: every command, its flags and help, and which ``run_*`` handles it.
+
+Handlers are named as ``module:function`` strings under ``reconciler.cli`` and imported
+only when their command runs, so ``exoplan validate`` never imports requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, NoReturn
+
+from reconciler import __version__
+from reconciler.cli.options import (
+    add_api_options,
+    add_format_options,
+    add_lock_option,
+    per_minute,
+    positive_int,
+    probability,
+)
+from reconciler.model import DEFAULT_PARALLELISM
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage; exoplan keeps 2 for "changes present"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"error: {message}\n")
+
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Subparsers: TypeAlias = argparse._SubParsersAction[_Parser]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="exoplan",
+        description="Declarative management of Exotel ExoPhones: validate, plan, apply.",
+    )
+    parser.add_argument("--version", action="version", version=f"exoplan {__version__}")
+    common = _common_options()
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_validate(sub, common)
+    _add_plan(sub, common)
+    _add_apply(sub, common)
+    _add_drift(sub, common)
+    _add_state(sub, common)
+    _add_sandbox(sub)
+    return parser
+
+
+def _common_options() -> _Parser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "-f",
+        "--manifest",
+        default="numbers.yaml",
+        metavar="M",
+        help="the manifest (default: numbers.yaml)",
+    )
+    common.add_argument(
+        "--state",
+        metavar="S",
+        help="the state file (default: the manifest's path with .state.json)",
+    )
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log more to stderr")
+    common.add_argument("--no-color", action="store_true", help="never colour the output")
+    return common
+
+
+def _add_validate(sub: Subparsers, common: _Parser) -> None:
+    cmd = sub.add_parser(
+        "validate", parents=[common], help="check the manifest; report every problem"
+    )
+    cmd.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="manifests to check instead of -f's (several allowed)",
+    )
+    cmd.set_defaults(handler="validate:run_validate")
+
+
+def _add_plan(sub: Subparsers, common: _Parser) -> None:
+    cmd = sub.add_parser("plan", parents=[common], help="show what apply would change")
+    add_format_options(cmd)
+    cmd.add_argument(
+        "--out", metavar="PLANFILE", help="also save the plan for `exoplan apply PLANFILE`"
+    )
+    cmd.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when there are no changes, 2 when there are, 1 on error",
+    )
+    cmd.add_argument(
+        "--refresh",
+        action="store_true",
+        help="first read the live account (needs credentials); the state file is not written",
+    )
+    add_api_options(cmd)
+    cmd.set_defaults(handler="plan:run_plan")
+
+
+def _add_apply(sub: Subparsers, common: _Parser) -> None:
+    cmd = sub.add_parser("apply", parents=[common], help="make the account match the plan")
+    cmd.add_argument(
+        "planfile", nargs="?", metavar="PLANFILE", help="a plan saved by `exoplan plan --out`"
+    )
+    cmd.add_argument("--auto-approve", action="store_true", help="do not ask for 'yes' (for CI)")
+    cmd.add_argument(
+        "--allow-release",
+        action="store_true",
+        help="allow releasing numbers (never protected ones); without it apply refuses",
+    )
+    cmd.add_argument(
+        "--parallelism",
+        type=positive_int,
+        default=DEFAULT_PARALLELISM,
+        metavar="N",
+        help=f"actions in flight at once (default: {DEFAULT_PARALLELISM}), all under the rate limit",
+    )
+    add_api_options(cmd)
+    add_lock_option(cmd)
+    cmd.set_defaults(handler="apply:run_apply")
+
+
+def _add_sandbox(sub: Subparsers) -> None:
+    cmd = sub.add_parser("sandbox", help="run a local stand-in of Exotel's ExoPhone API")
+    cmd.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    cmd.add_argument(
+        "--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)"
+    )
+    cmd.add_argument(
+        "--account-sid", default="acme1", help="the account SID it serves (default: acme1)"
+    )
+    cmd.add_argument(
+        "--rate-limit",
+        type=per_minute,
+        default=0,
+        metavar="N/min",
+        help="answer 429 beyond N requests a minute (default: no limit)",
+    )
+    cmd.add_argument("--latency", type=int, default=0, metavar="MS", help="delay every answer")
+    cmd.add_argument(
+        "--fail-rate",
+        type=probability,
+        default=0.0,
+        metavar="P",
+        help="answer this share of requests with a random 5xx (0 to 1)",
+    )
+    cmd.add_argument(
+        "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
+    )
+    cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
+    cmd.set_defaults(handler="sandbox:run_sandbox")
+
+
+def _add_drift(sub: Subparsers, common: _Parser) -> None:
+    refresh = sub.add_parser(
+        "refresh", parents=[common], help="update the state from the live account"
+    )
+    add_api_options(refresh)
+    add_lock_option(refresh)
+    refresh.set_defaults(handler="account:run_refresh")
+
+    imp = sub.add_parser(
+        "import", parents=[common], help="adopt numbers the account owns, without buying"
+    )
+    imp.add_argument("numbers", nargs="*", metavar="NUMBER", help="numbers to adopt, any spelling")
+    imp.add_argument(
+        "--all", action="store_true", help="adopt every owned number the manifest lists"
+    )
+    add_api_options(imp)
+    add_lock_option(imp)
+    imp.set_defaults(handler="account:run_import")
+
+    export = sub.add_parser("export", parents=[common], help="write a manifest of the live account")
+    export.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
+    export.add_argument(
+        "--account-sid", metavar="SID", help="the account (default: the one in -f's manifest)"
+    )
+    export.add_argument(
+        "--region",
+        choices=("singapore", "mumbai"),
+        default="singapore",
+        help="with --account-sid: the account's cluster (default: singapore)",
+    )
+    add_api_options(export)
+    export.set_defaults(handler="account:run_export")
+
+
+def _add_state(sub: Subparsers, common: _Parser) -> None:
+    state = sub.add_parser("state", help="inspect or edit exoplan's state")
+    verbs = state.add_subparsers(dest="verb", required=True, metavar="VERB")
+    verbs.add_parser("list", parents=[common], help="one line per managed number").set_defaults(
+        handler="state:run_list"
+    )
+    show = verbs.add_parser("show", parents=[common], help="one managed number as JSON")
+    show.add_argument("number", metavar="NUMBER")
+    show.set_defaults(handler="state:run_show")
+    rm = verbs.add_parser("rm", parents=[common], help="forget numbers without releasing them")
+    rm.add_argument("numbers", nargs="+", metavar="NUMBER")
+    add_lock_option(rm)
+    rm.set_defaults(handler="state:run_rm")
+
+    unlock = sub.add_parser("force-unlock", parents=[common], help="remove a stale state lock")
+    unlock.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    unlock.set_defaults(handler="state:run_force_unlock")

@@ -1,0 +1,62 @@
+"""``exoplan plan``: the diff between the manifest and the state (or the live account with
+--refresh), printed in the format asked for and optionally saved for apply."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+
+from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, use_color, warn, write_plan
+from reconciler.cli.options import state_path_for
+from reconciler.exotel.factory import ClientFactory
+from reconciler.manifest.load import load_manifest
+from reconciler.model import Manifest, Plan, State
+from reconciler.plan import drift
+from reconciler.plan.planfile import save_plan
+from reconciler.plan.planner import make_plan
+from reconciler.state.file import load_state
+from reconciler.state.journal import journal_path
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    manifest, state = load_inputs(args)
+    warn_about_journal(state)
+    plan = refreshed_plan(args, manifest, state) if args.refresh else make_plan(manifest, state)
+    if args.out:
+        save_plan(plan, args.out)
+    write_plan(plan, args.format, sys.stdout, use_color(args, sys.stdout))
+    if args.out:
+        note(f"Saved the plan to {args.out}; apply it with `exoplan apply {args.out}`.")
+    return plan_exit_code(plan, args.detailed_exitcode)
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[Manifest, State]:
+    """The manifest and its state, as named by -f and --state."""
+    manifest = load_manifest(args.manifest)
+    return manifest, load_state(state_path_for(args))
+
+
+def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -> Plan:
+    """plan --refresh: read the account, plan against that view; the state is not written."""
+    with ClientFactory.from_args(args, manifest) as factory:
+        owned = factory.client().owned_index()
+    found = drift.detect(state, owned, manifest)
+    plan = make_plan(manifest, drift.refreshed(state, owned))
+    return dataclasses.replace(
+        plan, drift=tuple(found), unmanaged=len(drift.unmanaged(state, owned))
+    )
+
+
+def warn_about_journal(state: State) -> None:
+    """A journal left by a crashed apply means the state may miss numbers it bought."""
+    if os.path.exists(journal_path(state.path)):
+        warn(
+            f"{journal_path(state.path)} is left from an interrupted apply; the "
+            "plan may show numbers that were already bought. Run `exoplan apply` to settle it."
+        )
+
+
+def plan_exit_code(plan: Plan, detailed: bool) -> int:
+    return EXIT_CHANGES if detailed and plan.has_changes else EXIT_OK

@@ -1,0 +1,104 @@
+"""``exoplan sandbox``: run the local Exotel stand-in in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from typing import TextIO
+
+from reconciler.sandbox.server import Sandbox, load_seed
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    # Credentials already exported for exoplan are accepted by the sandbox, so the
+    # same shell can start it and apply against it; otherwise it makes its own.
+    return serve(
+        args.host,
+        args.port,
+        args.rate_limit,
+        args.latency,
+        args.fail_rate,
+        args.seed,
+        args.account_sid,
+        api_key=os.environ.get("EXOTEL_API_KEY") or None,
+        api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
+    )
+
+
+def serve(
+    host: str,
+    port: int,
+    rate_limit: int,
+    latency_ms: int,
+    fail_rate: float,
+    seed_path: str | os.PathLike[str] | None,
+    account_sid: str,
+    out: TextIO | None = None,
+    api_key: str | None = None,
+    api_token: str | None = None,
+) -> int:
+    """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code."""
+    out = out or sys.stdout
+    try:
+        seed = load_seed(seed_path) if seed_path else None
+        sandbox = Sandbox(
+            host,
+            port,
+            account_sid=account_sid,
+            api_key=api_key,
+            api_token=api_token,
+            rate_limit=rate_limit,
+            latency_ms=latency_ms,
+            fail_rate=fail_rate,
+            seed=seed,
+        )
+        sandbox.start()
+    except (OSError, ValueError) as exc:
+        print(f"error: sandbox: {exc}", file=sys.stderr)
+        return 1
+    try:
+        given = frozenset(
+            name
+            for name, value in (("EXOTEL_API_KEY", api_key), ("EXOTEL_API_TOKEN", api_token))
+            if value
+        )
+        out.write(banner(sandbox, given))
+        out.flush()
+        _wait_for_interrupt()
+    except KeyboardInterrupt:
+        out.write("\nSandbox stopped.\n")
+    finally:
+        sandbox.stop()
+    return 0
+
+
+def banner(sandbox: Sandbox, given: frozenset[str] = frozenset()) -> str:
+    """What ``exoplan sandbox`` prints: the URL, the exports to paste, the account sid.
+
+    Variables in ``given`` came from the user's environment and are not echoed: they
+    might be real credentials.
+    """
+    exports = "".join(
+        f"  export {name}={shlex.quote(value)}\n"
+        if name not in given
+        else f"  # {name}: the value already in your environment\n"
+        for name, value in sandbox.env().items()
+    )
+    return (
+        f"Exotel sandbox (ExoPhone API v2_beta) listening on {sandbox.url}\n"
+        f"{len(sandbox.owned())} number(s) owned at start.\n\n"
+        "Paste into the shell that runs exoplan:\n"
+        f"{exports}\n"
+        "Use this account sid in the manifest:\n"
+        f"  account:\n    sid: {sandbox.account_sid}\n\n"
+        "Press Ctrl-C to stop.\n"
+    )
+
+
+def _wait_for_interrupt() -> None:
+    """Block until Ctrl-C raises KeyboardInterrupt (time.sleep wakes for signals)."""
+    while True:
+        time.sleep(3600)

@@ -1,0 +1,107 @@
+"""State housekeeping: ``state list``, ``state show``, ``state rm`` and ``force-unlock``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Mapping
+
+from reconciler.cli.io import ask_yes
+from reconciler.cli.options import state_path_for
+from reconciler.errors import ExoplanError, StateError, UsageError
+from reconciler.manifest.flows import STATE_KEYS, app_id_of
+from reconciler.manifest.load import load_manifest
+from reconciler.manifest.numbers import InvalidNumber, normalise
+from reconciler.model import DEFAULT_COUNTRY
+from reconciler.state.file import load_state
+from reconciler.state.lock import describe_holder, lock_path, read_lock, remove_lock
+from reconciler.state.transaction import StateTransaction
+
+
+def run_list(args: argparse.Namespace) -> int:
+    state = load_state(state_path_for(args))
+    if not state.numbers:
+        print(f"{state.path}: no managed numbers.")
+        return 0
+    for number in sorted(state.numbers):
+        entry = state.numbers[number]
+        flows = " ".join(
+            f"{field.split('_')[0]}={_flow(entry.get(key))}" for field, key in STATE_KEYS.items()
+        )
+        protect = " protected" if entry.get("protect") else ""
+        name = json.dumps(entry.get("friendly_name"), ensure_ascii=False)
+        print(f"{number}  sid={entry.get('sid') or '-'}  {flows}  {name}{protect}")
+    return 0
+
+
+def _flow(url: object) -> str:
+    if not isinstance(url, str) or not url:
+        return "-"
+    return app_id_of(url) or url
+
+
+def run_show(args: argparse.Namespace) -> int:
+    state = load_state(state_path_for(args))
+    number = _managed(args, args.number, state.numbers, state.path)
+    print(json.dumps(state.numbers[number], indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    path = state_path_for(args)
+    with StateTransaction(path, "exoplan state rm", args.lock_timeout) as tx:
+        state = tx.state
+        # Two spellings of one number name it once.
+        numbers = list(dict.fromkeys(_managed(args, t, state.numbers, path) for t in args.numbers))
+        for number in numbers:
+            del state.numbers[number]
+        tx.save()
+    for number in numbers:
+        print(
+            f"{number} is no longer managed by exoplan (still owned on Exotel; nothing was released)."
+        )
+    print(f"The previous state is kept as {path}.backup.")
+    return 0
+
+
+def _managed(args: argparse.Namespace, text: str, numbers: Mapping[str, object], path: str) -> str:
+    try:
+        number = normalise(text, _country(args))
+    except InvalidNumber as exc:
+        raise UsageError(str(exc)) from None
+    if number not in numbers:
+        raise StateError(f"{path}: {number} is not managed by exoplan (see `exoplan state list`)")
+    return number
+
+
+def _country(args: argparse.Namespace) -> str:
+    if not os.path.exists(args.manifest):
+        return DEFAULT_COUNTRY
+    try:
+        return load_manifest(args.manifest).account.default_country
+    except ExoplanError:
+        return DEFAULT_COUNTRY
+
+
+def run_force_unlock(args: argparse.Namespace) -> int:
+    path = state_path_for(args)
+    lock = lock_path(path)
+    holder = read_lock(lock)
+    if holder is None and not os.path.exists(lock):
+        raise StateError(f"{path} is not locked (no {lock}); nothing to do")
+    who = describe_holder(holder) if holder else "an unreadable lock file"
+    print(f"{path} is locked by {who}.")
+    if not args.yes:
+        _confirm_unlock()
+    remove_lock(path)
+    print(f"Removed {lock}.")
+    return 0
+
+
+def _confirm_unlock() -> None:
+    ask_yes(
+        "Remove the lock only if that process is gone. Remove it? Only 'yes' will be accepted: ",
+        refusal="force-unlock needs a 'yes', but standard input is not a terminal: re-run with --yes",
+        cancelled="force-unlock cancelled; the lock is still there",
+    )

@@ -1,0 +1,27 @@
+"""``exoplan validate``: check manifests and report every problem; never reads the state."""
+
+from __future__ import annotations
+
+import argparse
+
+from reconciler.cli.io import EXIT_ERROR, EXIT_OK, error_lines
+from reconciler.errors import ExoplanError
+from reconciler.manifest.load import load_manifest
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Validate -f's manifest, or every FILE given (pre-commit passes several)."""
+    failed = False
+    for path in args.files or [args.manifest]:
+        try:
+            manifest = load_manifest(path)
+        except ExoplanError as exc:
+            failed = True
+            error_lines(exc)
+            continue
+        flows, count = len(manifest.flows), len(manifest.numbers)
+        print(
+            f"{manifest.path}: valid ({count} number{'s' * (count != 1)}, "
+            f"{flows} flow{'s' * (flows != 1)}, account {manifest.account.sid})"
+        )
+    return EXIT_ERROR if failed else EXIT_OK

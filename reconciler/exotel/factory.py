@@ -1,0 +1,96 @@
+"""Builds the Exotel API client when a command first needs it (and closes it).
+
+Commands that may not talk to Exotel at all (apply with nothing to do) never import
+requests or ask for credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from reconciler.model import (
+    DEFAULT_COUNTRY,
+    DEFAULT_PARALLELISM,
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_TIMEOUT,
+)
+
+if TYPE_CHECKING:
+    from reconciler.exotel.client import ExotelClient
+    from reconciler.model import Manifest, Plan
+
+
+#: Requests leave evenly spaced but arrive with jitter; pacing exactly at the server's
+#: limit lets an extra one land in its window now and then, and the 429 that follows
+#: stalls every worker for a whole second. A little headroom avoids both.
+PACING_HEADROOM = 0.95
+
+
+class ClientFactory:
+    """One lazily created ExotelClient for the account a command works on."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        region: str,
+        *,
+        default_country: str = DEFAULT_COUNTRY,
+        rate_limit: float = DEFAULT_RATE_LIMIT,
+        timeout: float = DEFAULT_TIMEOUT,
+        pool_size: int = 4,
+        env: Mapping[str, str] = os.environ,
+    ) -> None:
+        self.account_sid = account_sid
+        self.region = region
+        self.default_country = default_country
+        self.rate_limit = rate_limit
+        self.timeout = timeout
+        self.pool_size = pool_size
+        self.env = env
+        self._client: ExotelClient | None = None
+
+    @classmethod
+    def from_args(
+        cls, args: argparse.Namespace, manifest: Manifest | None, plan: Plan | None = None
+    ) -> ClientFactory:
+        if manifest is not None:
+            sid, region = manifest.account.sid, manifest.account.region
+            country = manifest.account.default_country
+        else:
+            assert plan is not None
+            sid, region, country = plan.account_sid, plan.region, DEFAULT_COUNTRY
+        return cls(
+            sid,
+            region,
+            default_country=country,
+            rate_limit=float(getattr(args, "rate_limit", DEFAULT_RATE_LIMIT)),
+            timeout=float(getattr(args, "timeout", DEFAULT_TIMEOUT)),
+            pool_size=max(4, int(getattr(args, "parallelism", DEFAULT_PARALLELISM))),
+        )
+
+    def client(self) -> ExotelClient:
+        if self._client is None:
+            from reconciler.exotel.client import ExotelClient, base_url_for, credentials_from_env
+
+            credentials = credentials_from_env(self.env)
+            self._client = ExotelClient(
+                self.account_sid,
+                base_url_for(self.region, self.env),
+                credentials,
+                rate_limit=self.rate_limit * PACING_HEADROOM,
+                timeout=(min(5.0, self.timeout), self.timeout),
+                pool_size=self.pool_size,
+                default_country=self.default_country,
+            )
+        return self._client
+
+    def __enter__(self) -> ClientFactory:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

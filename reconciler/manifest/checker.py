@@ -1,0 +1,152 @@
+"""JSON Schema validation with readable messages, fast on long lists of like entries.
+
+A manifest's ``numbers`` list may hold 100,000 entries of a handful of shapes. The
+entry schema constrains only keys and value types, so an entry's verdict depends
+only on its shape (each key with the type of its value): each valid shape is checked
+once with jsonschema and remembered. A test pins that the entry schema stays that way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from reconciler.manifest.yaml import PathItem
+
+_JSON_TYPES = {
+    dict: "a mapping",
+    list: "a list",
+    str: "a string",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    type(None): "empty",
+}
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "empty",
+}
+#: Keywords whose verdict depends only on an instance's keys and value types.
+SHAPE_KEYWORDS = frozenset(
+    {"type", "properties", "required", "additionalProperties", "description", "title"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaFinding:
+    """One schema violation: where (keys and indices) and what to do."""
+
+    path: tuple[PathItem, ...]
+    message: str
+    at_key: bool = False
+
+
+class SchemaChecker:
+    """Validates documents against ``schema``; entries of list ``repeated`` by shape."""
+
+    def __init__(self, schema: dict[str, Any], repeated: str) -> None:
+        self.validator = Draft202012Validator(schema)
+        self.repeated = repeated
+        item_schema = schema["properties"][repeated]["items"]
+        self.item_validator = self.validator.evolve(schema=_resolve(schema, item_schema))
+        self._valid_shapes: set[tuple[tuple[str, type], ...]] = set()
+
+    def check(self, document: dict[str, Any]) -> list[SchemaFinding]:
+        entries = document.get(self.repeated)
+        if not isinstance(entries, list):
+            return _translate(self.validator.iter_errors(document), ())
+        top = dict(document)
+        top[self.repeated] = []
+        findings = _translate(self.validator.iter_errors(top), ())
+        for index, entry in enumerate(entries):
+            findings.extend(self._check_entry(entry, (self.repeated, index)))
+        return findings
+
+    def _check_entry(self, entry: Any, prefix: tuple[PathItem, ...]) -> list[SchemaFinding]:
+        shape = _shape(entry)
+        if shape is not None and shape in self._valid_shapes:
+            return []
+        findings = _translate(self.item_validator.iter_errors(entry), prefix)
+        if not findings and shape is not None:
+            self._valid_shapes.add(shape)
+        return findings
+
+
+def _shape(entry: Any) -> tuple[tuple[str, type], ...] | None:
+    if not isinstance(entry, dict):
+        return None
+    return tuple((key, type(value)) for key, value in entry.items())
+
+
+def _resolve(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """The entry schema as a standalone schema (its $ref resolved, $defs kept)."""
+    ref = node.get("$ref", "")
+    target = root["$defs"][ref.rsplit("/", 1)[-1]] if ref.startswith("#/$defs/") else node
+    return {**target, "$defs": root.get("$defs", {})}
+
+
+def _translate(errors: Any, prefix: tuple[PathItem, ...]) -> list[SchemaFinding]:
+    findings: list[SchemaFinding] = []
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        findings.extend(_explain(error, prefix + tuple(error.absolute_path)))
+    return findings
+
+
+def _explain(error: ValidationError, path: tuple[PathItem, ...]) -> list[SchemaFinding]:
+    name = _name(path)
+    kind = error.validator
+    if kind == "additionalProperties":
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        known = schema.get("properties", {})
+        allowed = sorted(known)
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        extra = [k for k in instance if k not in known]
+        return [
+            SchemaFinding(path + (key,), _unknown_key(key, name, allowed), at_key=True)
+            for key in extra
+        ]
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return [SchemaFinding(path, f"{name} is missing the required key '{missing}'")]
+    return [SchemaFinding(path, _message(error, name, path))]
+
+
+def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> str:
+    kind = error.validator
+    if kind == "type":
+        wanted = error.validator_value
+        wanted_list = wanted if isinstance(wanted, list) else [wanted]
+        expected = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted_list)
+        got = _JSON_TYPES.get(type(error.instance), type(error.instance).__name__)
+        hint = ': put it in quotes, e.g. "+918030240001"' if path[-1:] == ("number",) else ""
+        return f"{name} must be {expected}, not {got}{hint}"
+    if kind == "const":
+        return f"{name} must be {error.validator_value!r}, not {error.instance!r}"
+    if kind == "enum":
+        values = error.validator_value
+        options = ", ".join(str(v) for v in values) if isinstance(values, list) else str(values)
+        return f"{name} must be one of: {options} (not {error.instance!r})"
+    if kind == "pattern" and path[-1:] == ("default_country",):
+        return f"{name} must be a two-letter country code such as IN, not {error.instance!r}"
+    if kind == "minLength":
+        return f"{name} must not be empty"
+    return f"{name}: {error.message}"
+
+
+def _unknown_key(key: Any, where: str, allowed: list[str]) -> str:
+    return f"unknown key '{key}' in {where}: allowed keys are {', '.join(allowed)}"
+
+
+def _name(path: tuple[PathItem, ...]) -> str:
+    if not path:
+        return "the manifest"
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
+    return "".join(parts).lstrip(".")

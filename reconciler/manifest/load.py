@@ -1,0 +1,217 @@
+"""Manifest file -> validated :class:`Manifest`, or every problem at once with its location.
+
+Three passes over the parsed YAML, all collecting instead of stopping: the JSON Schema
+(``schemas/manifest.schema.json``), then the meaning (phone numbers, duplicates after
+normalisation, flow references, app ids). Lines are looked up only for the problems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from reconciler.errors import Location, ManifestError, Problem
+from reconciler.manifest import numbers as phone
+from reconciler.manifest.checker import SchemaChecker
+from reconciler.manifest.schema import schema
+from reconciler.manifest.yaml import Locator, PathItem, collector_paused, parse, syntax_problem
+from reconciler.model import DEFAULT_COUNTRY, Account, Flow, Manifest, NumberSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A problem found in the data, before its line is known."""
+
+    path: tuple[PathItem, ...]
+    message: str
+    at_key: bool = False
+    also: tuple[PathItem, ...] | None = None  # a second place, named in the message
+
+
+def load_manifest(path: str) -> Manifest:
+    """Read, parse and validate the manifest at ``path``; raises ManifestError."""
+    raw = _read(path)
+    text = _decode(raw, path)
+    with collector_paused():
+        try:
+            data, duplicates = parse(text, path)
+            findings, e164s = _check(data)
+        except yaml.YAMLError as exc:
+            raise ManifestError([syntax_problem(exc, path, text)]) from None
+        except RecursionError:
+            message = "the manifest is nested too deeply to be a manifest: check its brackets"
+            raise ManifestError([Problem(Location(path, 1, 1), message)]) from None
+    if findings or duplicates:
+        locator = Locator(text, path)
+        problems = duplicates + [_locate(f, locator) for f in findings]
+        # Entries sharing a merged (<<: *anchor) value share its problems: say each once.
+        raise ManifestError(list(dict.fromkeys(problems)))
+    with collector_paused():
+        return _build(data, e164s, path, hashlib.sha256(raw).hexdigest())
+
+
+def _locate(finding: Finding, locator: Locator) -> Problem:
+    message = finding.message
+    if finding.also is not None:
+        message = message.replace("{also}", f"line {locator.locate(finding.also).line}")
+    return Problem(locator.locate(finding.path, finding.at_key), message)
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        hint = "create it (see examples/numbers.yaml) or pass -f PATH"
+        raise ManifestError([Problem(Location(path), f"manifest not found: {hint}")]) from None
+    except OSError as exc:
+        message = f"cannot read the manifest: {exc.strerror}"
+        raise ManifestError([Problem(Location(path), message)]) from None
+
+
+def _decode(raw: bytes, path: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        message = "not UTF-8 text: save the file as UTF-8"
+        raise ManifestError([Problem(Location(path, line, 1), message)]) from None
+
+
+def _check(data: Any) -> tuple[list[Finding], list[str | None]]:
+    """Every finding, and the E.164 form of each numbers entry (None where invalid)."""
+    if data is None:
+        return [Finding((), "the manifest is empty: it needs version, account and numbers")], []
+    if not isinstance(data, dict):
+        message = "the manifest must be a mapping with version, account and numbers"
+        return [Finding((), message)], []
+    findings = [Finding(e.path, e.message, e.at_key) for e in _checker().check(data)]
+    country = _default_country(data, findings)
+    flows = _check_flows(data.get("flows"), findings)
+    e164s = _check_numbers(data.get("numbers"), country, flows, findings)
+    return findings, e164s
+
+
+_CHECKER: SchemaChecker | None = None
+_TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
+_APP_ID = re.compile(r"[0-9]+")
+
+
+def _checker() -> SchemaChecker:
+    global _CHECKER
+    if _CHECKER is None:
+        _CHECKER = SchemaChecker(schema("manifest"), repeated="numbers")
+    return _CHECKER
+
+
+def _default_country(data: dict[str, Any], findings: list[Finding]) -> str:
+    account = data.get("account")
+    country = (
+        account.get("default_country", DEFAULT_COUNTRY)
+        if isinstance(account, dict)
+        else DEFAULT_COUNTRY
+    )
+    if not isinstance(country, str) or not _TWO_LETTERS.fullmatch(country):
+        return DEFAULT_COUNTRY  # the schema reports it; saying it twice would be noise
+    if not phone.is_region(country):
+        message = f"unknown country code '{country}': use an ISO 3166-1 code such as IN or SG"
+        findings.append(Finding(("account", "default_country"), message))
+        return DEFAULT_COUNTRY
+    return country.upper()
+
+
+def _check_flows(flows: Any, findings: list[Finding]) -> set[str]:
+    if not isinstance(flows, dict):
+        return set()
+    for name, flow in flows.items():
+        app_id = flow.get("app_id") if isinstance(flow, dict) else None
+        # str.isdigit() accepts any Unicode digit ("١٢٣", "²"); an app id is ASCII.
+        if isinstance(app_id, str) and not _APP_ID.fullmatch(app_id.strip()):
+            message = (
+                f"app_id '{app_id}' of flow '{name}' is not numeric: "
+                "use the flow's numeric id from the Exotel dashboard"
+            )
+            findings.append(Finding(("flows", name, "app_id"), message))
+        elif isinstance(app_id, int) and not isinstance(app_id, bool) and app_id <= 0:
+            message = f"app_id of flow '{name}' must be a positive number"
+            findings.append(Finding(("flows", name, "app_id"), message))
+    return {str(name) for name in flows}
+
+
+def _check_numbers(
+    entries: Any, country: str, flows: set[str], findings: list[Finding]
+) -> list[str | None]:
+    if not isinstance(entries, list):
+        return []
+    e164s: list[str | None] = [None] * len(entries)
+    first_seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        _check_flow_refs(entry, index, flows, findings)
+        written = entry.get("number")
+        if not isinstance(written, str):
+            continue
+        try:
+            e164 = e164s[index] = phone.normalise(written, country)
+        except phone.InvalidNumber as exc:
+            findings.append(Finding(("numbers", index, "number"), f"{exc}: {_NUMBER_HINT}"))
+            continue
+        if e164 in first_seen:
+            findings.append(_duplicate(entries, first_seen[e164], index, e164))
+        else:
+            first_seen[e164] = index
+    return e164s
+
+
+_NUMBER_HINT = "write it as +<country code><number>, e.g. +918030240001"
+
+
+def _check_flow_refs(
+    entry: dict[str, Any], index: int, flows: set[str], findings: list[Finding]
+) -> None:
+    for field in ("voice_flow", "sms_flow"):
+        name = entry.get(field)
+        if isinstance(name, str) and name not in flows:
+            known = ", ".join(sorted(flows)) or "none defined"
+            message = f"unknown flow '{name}' in {field}: define it under flows (known: {known})"
+            findings.append(Finding(("numbers", index, field), message))
+
+
+def _duplicate(entries: list[Any], first: int, second: int, e164: str) -> Finding:
+    message = (
+        f"'{entries[second]['number']}' is the same number as '{entries[first]['number']}' "
+        f"at {{also}}: both are {e164}; keep one of the two entries"
+    )
+    return Finding(("numbers", second, "number"), message, also=("numbers", first, "number"))
+
+
+def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str) -> Manifest:
+    account_data = data["account"]
+    country = str(account_data.get("default_country", DEFAULT_COUNTRY)).upper()
+    account = Account(
+        sid=account_data["sid"],
+        region=account_data.get("region", "singapore"),
+        default_country=country,
+    )
+    flows = {
+        str(name): Flow(str(name), str(flow["app_id"]).strip())
+        for name, flow in (data.get("flows") or {}).items()
+    }
+    specs: dict[str, NumberSpec] = {}
+    for index, (entry, e164) in enumerate(zip(data["numbers"], e164s, strict=True)):
+        assert e164 is not None  # every entry normalised, or _check reported it
+        specs[e164] = NumberSpec(
+            number=e164,
+            written=entry["number"],
+            index=index,
+            friendly_name=entry.get("friendly_name"),
+            voice_flow=entry.get("voice_flow"),
+            sms_flow=entry.get("sms_flow"),
+            protect=entry.get("protect", False),
+        )
+    return Manifest(path, sha256, account, flows, specs)

@@ -1,0 +1,142 @@
+"""Plan <-> JSON data: the ``--format json`` output and saved plan files (``--out``).
+
+Described by ``schemas/plan.schema.json``. A saved plan carries the state lineage and
+serial it was made against and the manifest's sha256, so apply can refuse it when
+either moved.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.errors import StateError
+from reconciler.model import Action, ActionKind, Change, Drift, Plan
+
+FORMAT = "exoplan-plan"
+VERSION = 1
+
+
+def plan_to_data(plan: Plan) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "account": {"sid": plan.account_sid, "region": plan.region},
+        "manifest": {"path": plan.manifest_path, "sha256": plan.manifest_sha256},
+        "state": {
+            "path": plan.state_path,
+            "lineage": plan.state_lineage,
+            "serial": plan.state_serial,
+        },
+        "summary": plan.counts(),
+        "actions": [_action_to_data(action) for action in plan.actions],
+        "drift": [_drift_to_data(drift) for drift in plan.drift],
+        "unmanaged": plan.unmanaged,
+    }
+
+
+def _changes_to_data(changes: tuple[Change, ...]) -> list[dict[str, Any]]:
+    return [{"field": c.field, "before": c.before, "after": c.after} for c in changes]
+
+
+def _changes_from_data(items: list[dict[str, Any]]) -> tuple[Change, ...]:
+    return tuple(Change(c["field"], c["before"], c["after"]) for c in items)
+
+
+def _drift_to_data(drift: Drift) -> dict[str, Any]:
+    return {
+        "number": drift.number,
+        "gone": drift.gone,
+        "changes": _changes_to_data(drift.changes),
+        "live": drift.live,
+    }
+
+
+def _action_to_data(action: Action) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "action": action.kind.value,
+        "number": action.number,
+        "name": action.name,
+        "sid": action.sid,
+        "protect": action.protect,
+        "params": dict(action.params),
+        "changes": _changes_to_data(action.changes),
+    }
+    if action.rental_price is not None:
+        data["rental"] = {"price": action.rental_price, "currency": action.currency}
+    return data
+
+
+def plan_from_data(data: dict[str, Any]) -> Plan:
+    """The inverse of :func:`plan_to_data`; ``data`` must already match the schema."""
+    actions = tuple(_action_from_data(item) for item in data["actions"])
+    return Plan(
+        actions=actions,
+        account_sid=data["account"]["sid"],
+        region=data["account"]["region"],
+        manifest_path=data["manifest"]["path"],
+        manifest_sha256=data["manifest"]["sha256"],
+        state_path=data["state"]["path"],
+        state_lineage=data["state"]["lineage"],
+        state_serial=data["state"]["serial"],
+        unchanged=data["summary"]["unchanged"],
+        drift=tuple(
+            Drift(d["number"], _changes_from_data(d["changes"]), d["live"])
+            for d in data.get("drift", [])
+        ),
+        unmanaged=data.get("unmanaged"),
+    )
+
+
+def _action_from_data(item: dict[str, Any]) -> Action:
+    rental = item.get("rental") or {}
+    return Action(
+        kind=ActionKind(item["action"]),
+        number=item["number"],
+        name=item.get("name"),
+        changes=_changes_from_data(item["changes"]),
+        params=dict(item["params"]),
+        sid=item.get("sid"),
+        protect=bool(item.get("protect", False)),
+        rental_price=rental.get("price"),
+        currency=rental.get("currency"),
+    )
+
+
+def save_plan(plan: Plan, path: str) -> None:
+    """Write the plan file atomically (never the state)."""
+    from reconciler.state.file import atomic_write
+
+    payload = json.dumps(plan_to_data(plan), indent=2, ensure_ascii=False) + "\n"
+    try:
+        atomic_write(path, payload.encode("utf-8"))
+    except OSError as exc:
+        raise StateError(f"{path}: could not write the plan file ({exc.strerror})") from None
+
+
+def load_plan(path: str) -> Plan:
+    """Read and check a saved plan file; raises StateError naming the file."""
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except FileNotFoundError:
+        raise StateError(
+            f"{path}: plan file not found; create one with `exoplan plan --out {path}`"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise StateError(f"{path}: not a readable exoplan plan file ({exc})") from None
+    _validate(data, path)
+    return plan_from_data(data)
+
+
+def _validate(data: Any, path: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    from reconciler.manifest.schema import schema
+
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise StateError(f'{path}: not an exoplan plan file (no "format": "{FORMAT}")')
+    error = next(iter(Draft202012Validator(schema("plan")).iter_errors(data)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "top level"
+        raise StateError(f"{path}: damaged plan file at {where}: {error.message}; make a new plan")

@@ -1,0 +1,175 @@
+"""(Manifest, State) -> Plan. Pure: no I/O, no printing.
+
+Numbers present in both are compared field by field through values that ignore
+spelling: flow URLs by app id, so Exotel's other URL shapes are no change. Only
+entries whose values differ go through deepdiff, which names the changed fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.manifest.flows import PARAMS, STATE_KEYS, app_id_of, flow_key, flow_url
+from reconciler.model import Action, ActionKind, Change, Manifest, NumberSpec, Plan, State
+from reconciler.plan import safety
+
+_FLOW_FIELDS = ("voice_flow", "sms_flow")
+
+
+def make_plan(manifest: Manifest, state: State) -> Plan:
+    """The actions that make ``state`` match ``manifest``, in execution order."""
+    safety.check_account(manifest, state)
+    actions: list[Action] = []
+    differing: list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]] = []
+    for number, spec in manifest.numbers.items():
+        current = state.numbers.get(number)
+        if current is None:
+            actions.append(_purchase(spec, manifest))
+            continue
+        want = _wanted(spec, manifest)
+        have = _held(current, want)
+        if want != have:
+            differing.append((spec, current, have, want))
+    actions.extend(_updates(differing, manifest))
+    actions.extend(_releases(manifest, state))
+    actions.sort(key=lambda action: (action.kind.rank, action.number))
+    return Plan(
+        actions=tuple(actions),
+        account_sid=manifest.account.sid,
+        region=manifest.account.region,
+        manifest_path=manifest.path,
+        manifest_sha256=manifest.sha256,
+        state_path=state.path,
+        state_lineage=state.lineage,
+        state_serial=state.serial,
+        unchanged=len(manifest.numbers) - len(differing) - _count(actions, ActionKind.PURCHASE),
+    )
+
+
+def _count(actions: list[Action], kind: ActionKind) -> int:
+    return sum(1 for action in actions if action.kind is kind)
+
+
+def _wanted(spec: NumberSpec, manifest: Manifest) -> dict[str, Any]:
+    """The managed fields of ``spec`` as comparable values (flows by app id)."""
+    want: dict[str, Any] = {"protect": spec.protect}
+    if spec.friendly_name is not None:
+        want["friendly_name"] = spec.friendly_name
+    for field in _FLOW_FIELDS:
+        name = getattr(spec, field)
+        if name is not None:
+            want[field] = manifest.flows[name].app_id
+    return want
+
+
+def _held(current: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+    """The same fields as ``want``, read from a state entry."""
+    have: dict[str, Any] = {"protect": bool(current.get("protect", False))}
+    if "friendly_name" in want:
+        have["friendly_name"] = current.get("friendly_name")
+    for field in _FLOW_FIELDS:
+        if field in want:
+            have[field] = flow_key(current.get(STATE_KEYS[field]))
+    return have
+
+
+def _purchase(spec: NumberSpec, manifest: Manifest) -> Action:
+    sid = manifest.account.sid
+    params: dict[str, str] = {}
+    changes: list[Change] = []
+    if spec.friendly_name is not None:
+        params["FriendlyName"] = spec.friendly_name
+        changes.append(Change("friendly_name", None, spec.friendly_name))
+    for field in _FLOW_FIELDS:
+        name = getattr(spec, field)
+        if name is not None:
+            app_id = manifest.flows[name].app_id
+            params[PARAMS[field]] = flow_url(sid, field, app_id)
+            changes.append(Change(field, None, _flow_value(name, app_id, params[PARAMS[field]])))
+    if spec.protect:
+        changes.append(Change("protect", None, True))
+    return Action(
+        ActionKind.PURCHASE,
+        spec.number,
+        name=spec.friendly_name,
+        changes=tuple(changes),
+        params=params,
+        protect=spec.protect,
+    )
+
+
+def _updates(
+    differing: list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]],
+    manifest: Manifest,
+) -> list[Action]:
+    if not differing:
+        return []
+    from deepdiff import DeepDiff  # heavy import: only when something differs
+
+    by_app = {flow.app_id: flow.name for flow in manifest.flows.values()}
+    actions = []
+    for spec, current, have, want in differing:
+        fields = [str(key) for key in DeepDiff(have, want).affected_root_keys]
+        actions.append(
+            _update(spec, current, sorted(fields, key=_FIELD_ORDER.index), manifest, by_app)
+        )
+    return actions
+
+
+_FIELD_ORDER = ["friendly_name", "voice_flow", "sms_flow", "protect"]
+
+
+def _update(
+    spec: NumberSpec,
+    current: dict[str, Any],
+    fields: list[str],
+    manifest: Manifest,
+    by_app: dict[str, str],
+) -> Action:
+    params: dict[str, str] = {}
+    changes: list[Change] = []
+    for field in fields:
+        if field == "friendly_name":
+            params["FriendlyName"] = spec.friendly_name or ""
+            changes.append(Change(field, current.get(field), spec.friendly_name))
+        elif field == "protect":
+            changes.append(Change(field, bool(current.get("protect", False)), spec.protect))
+        else:
+            name = getattr(spec, field)
+            app_id = manifest.flows[name].app_id
+            url = flow_url(manifest.account.sid, field, app_id)
+            params[PARAMS[field]] = url
+            old_url = current.get(STATE_KEYS[field])
+            old_id = app_id_of(old_url)
+            before = _flow_value(by_app.get(old_id) if old_id else None, old_id, old_url)
+            changes.append(Change(field, before, _flow_value(name, app_id, url)))
+    return Action(
+        ActionKind.UPDATE,
+        spec.number,
+        name=spec.friendly_name or current.get("friendly_name"),
+        changes=tuple(changes),
+        params=params,
+        sid=current.get("sid"),
+        protect=spec.protect,
+    )
+
+
+def _flow_value(name: str | None, app_id: str | None, url: str | None) -> dict[str, Any]:
+    return {"flow": name, "app_id": app_id, "url": url}
+
+
+def _releases(manifest: Manifest, state: State) -> list[Action]:
+    gone = [number for number in state.numbers if number not in manifest.numbers]
+    safety.check_unlisted_protected(manifest, state, gone)
+    return [_release(number, state.numbers[number]) for number in gone]
+
+
+def _release(number: str, current: dict[str, Any]) -> Action:
+    return Action(
+        ActionKind.RELEASE,
+        number,
+        name=current.get("friendly_name"),
+        sid=current.get("sid"),
+        rental_price=current.get("rental_price"),
+        currency=current.get("currency"),
+    )

@@ -1,0 +1,59 @@
+"""Every refusal that keeps a plan safe to apply, in one place: a stale saved plan, a
+release that was not allowed, a protected number, a state of another account.
+
+Pure checks on a Plan and a State; each raises with what to do, nothing is printed.
+"""
+
+from __future__ import annotations
+
+from reconciler.errors import StateError, UnsafePlanError
+from reconciler.model import ActionKind, Manifest, Plan, State
+
+
+def check_fresh(plan: Plan, state: State, planfile: str | None) -> None:
+    """Refuse a saved plan made against another version of the state."""
+    if plan.state_lineage == state.lineage and plan.state_serial == state.serial:
+        return
+    raise StateError(
+        f"{planfile}: the plan is stale: it was made against state serial "
+        f"{plan.state_serial} (lineage {plan.state_lineage}), but {state.path} is now at "
+        f"serial {state.serial} (lineage {state.lineage}). Make a new plan with "
+        f"`exoplan plan --out {planfile}` and review it again"
+    )
+
+
+def check_release(plan: Plan, state: State, allow_release: bool) -> None:
+    """Refuse releasing a protected number, or any number without --allow-release."""
+    releases = [a.number for a in plan.actions if a.kind is ActionKind.RELEASE]
+    protected = [n for n in releases if state.numbers.get(n, {}).get("protect")]
+    if protected:
+        raise UnsafePlanError(
+            f"refusing to release protected number(s) {', '.join(protected)}: their state "
+            "entries have protect: true. Set protect: false in the manifest and apply first"
+        )
+    if releases and not allow_release:
+        raise UnsafePlanError(
+            f"the plan releases {len(releases)} number(s) ({', '.join(releases)}); a released "
+            "number is gone for good. Nothing was changed. Re-run with --allow-release if "
+            "that is what you want"
+        )
+
+
+def check_account(manifest: Manifest, state: State) -> None:
+    """Refuse a state of another account: its numbers would all look released."""
+    if state.account_sid and state.account_sid != manifest.account.sid:
+        raise StateError(
+            f"{state.path} belongs to account '{state.account_sid}', but {manifest.path} "
+            f"describes account '{manifest.account.sid}': pass that account's state with --state"
+        )
+
+
+def check_unlisted_protected(manifest: Manifest, state: State, gone: list[str]) -> None:
+    """Refuse a plan that would release protected numbers the manifest no longer lists."""
+    protected = sorted(n for n in gone if state.numbers[n].get("protect"))
+    if protected:
+        raise UnsafePlanError(
+            f"{manifest.path} no longer lists protected number(s) {', '.join(protected)}, "
+            "so the plan would release them. Put them back; to release one on purpose, first "
+            "set protect: false on its entry and apply, then remove it."
+        )

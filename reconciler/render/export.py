@@ -1,0 +1,102 @@
+"""Live account -> manifest text (``exoplan export``): valid, commented, stable.
+
+Every distinct app id becomes one named flow; every owned number is listed with its
+friendly name and flows. A URL that carries no numeric app id cannot be expressed
+as a flow, so it is left unmanaged and named in a comment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from typing import Any
+
+from reconciler.manifest.flows import STATE_KEYS, app_id_of
+
+
+def manifest_text(account_sid: str, region: str, owned: dict[str, dict[str, Any]]) -> str:
+    names = _flow_names(owned)
+    lines = [
+        f"# exoplan manifest exported from Exotel account {account_sid}.",
+        "# Review the flow names, commit this file, then adopt the numbers without buying",
+        "# anything: exoplan import --all -f THIS_FILE",
+        "# For editor help add: # yaml-language-server: $schema=<path to manifest.schema.json>",
+        "version: 1",
+        "account:",
+        f"  sid: {_quote(account_sid)}",
+        f"  region: {region}",
+    ]
+    lines += _flow_lines(names, owned)
+    lines += _number_lines(names, owned)
+    return "\n".join(lines) + "\n"
+
+
+def _numeric_app_id(url: Any) -> str | None:
+    app_id = app_id_of(url) if isinstance(url, str) else None
+    return app_id if app_id and app_id.isdigit() else None
+
+
+def _flow_names(owned: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """app id -> generated name: voice-ID, sms-ID, or flow-ID when used for both."""
+    uses: dict[str, set[str]] = defaultdict(set)
+    for record in owned.values():
+        for field, key in STATE_KEYS.items():
+            app_id = _numeric_app_id(record.get(key))
+            if app_id:
+                uses[app_id].add(field)
+    prefix = {frozenset({"voice_flow"}): "voice", frozenset({"sms_flow"}): "sms"}
+    return {app: f"{prefix.get(frozenset(kinds), 'flow')}-{app}" for app, kinds in uses.items()}
+
+
+def _flow_lines(names: dict[str, str], owned: dict[str, dict[str, Any]]) -> list[str]:
+    if not names:
+        return ["flows: {}"]
+    counts: dict[str, int] = defaultdict(int)
+    for record in owned.values():
+        for key in STATE_KEYS.values():
+            app_id = _numeric_app_id(record.get(key))
+            if app_id:
+                counts[app_id] += 1
+    lines = ["flows:"]
+    for app_id, name in sorted(names.items(), key=lambda item: item[1]):
+        lines += [
+            f"  {name}:  # used by {counts[app_id]} number(s); rename freely",
+            f"    app_id: {_app_id_text(app_id)}",
+        ]
+    return lines
+
+
+def _number_lines(names: dict[str, str], owned: dict[str, dict[str, Any]]) -> list[str]:
+    if not owned:
+        return ["numbers: []"]
+    lines = ["numbers:"]
+    for number in sorted(owned):
+        record = owned[number]
+        lines.append(f"  - number: {_quote(number)}")
+        if record.get("friendly_name") is not None:
+            lines.append(f"    friendly_name: {_quote(str(record['friendly_name']))}")
+        for field, key in STATE_KEYS.items():
+            url = record.get(key)
+            app_id = _numeric_app_id(url)
+            if app_id:
+                lines.append(f"    {field}: {names[app_id]}")
+            elif url:
+                lines.append(f"    # {key} {_quote(str(url))} names no flow id: left unmanaged")
+    return lines
+
+
+def _app_id_text(app_id: str) -> str:
+    """Plain digits, but quoted with a leading zero: YAML 1.1 reads 0123 as octal 83."""
+    return _quote(app_id) if app_id.startswith("0") else app_id
+
+
+# Characters that json.dumps leaves raw but YAML rejects (DEL, C1 controls, U+FFFE/F)
+# or reads as line breaks inside a quoted scalar (NEL, U+2028, U+2029).
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML, once escaped as above)."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)

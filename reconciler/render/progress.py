@@ -1,0 +1,70 @@
+"""Apply progress: a live line on a terminal, one line per finished action otherwise."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from reconciler.model import ApplyResult, Outcome
+from reconciler.render.text import paint
+
+
+class Progress:
+    """Called with each Outcome as it completes."""
+
+    def __init__(
+        self,
+        total: int,
+        out: TextIO,
+        live: bool,
+        color: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.total = total
+        self.out = out
+        self.live = live
+        self.color = color
+        self.clock = clock
+        self.started = clock()
+        self.done = 0
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.done += 1
+        if self.live:
+            self._live_line(outcome)
+        else:
+            self.out.write(self._result_line(outcome) + "\n")
+        self.out.flush()
+
+    def _live_line(self, outcome: Outcome) -> None:
+        elapsed = max(self.clock() - self.started, 1e-6)
+        rate = self.done / elapsed * 60
+        line = (
+            f"[{self.done}/{self.total}] {outcome.action.kind.value} {outcome.action.number}"
+            f" {'ok' if outcome.ok else 'FAILED'} · {rate:.1f} actions/min"
+        )
+        self.out.write("\r\033[K" + line)
+        if not outcome.ok:  # failures stay on screen
+            self.out.write("\n" + self._result_line(outcome) + "\n")
+
+    def _result_line(self, outcome: Outcome) -> str:
+        prefix = f"[{self.done}/{self.total}]"
+        action = outcome.action
+        if outcome.ok:
+            return f"{prefix} {action.kind.value} {action.number}: {outcome.detail}"
+        failed = paint("failed", "31", self.color)
+        return f"{prefix} {action.kind.value} {action.number} {failed}: {outcome.error}"
+
+    def finish(self) -> None:
+        if self.live and self.done:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def summary(result: ApplyResult) -> str:
+    counts = result.counts()
+    return (
+        f"{counts['purchased']} purchased, {counts['updated']} updated, "
+        f"{counts['released']} released, {counts['failed']} failed"
+    )

@@ -1,0 +1,137 @@
+"""Plan -> terminal text (Terraform style), written to a file handle. Formatting only.
+
+JSON is :mod:`reconciler.render.json`; Markdown (for pull-request comments) is
+:mod:`reconciler.render.markdown`.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any, TextIO
+
+from reconciler.model import Action, ActionKind, Change, Drift, Plan
+
+_SIGNS = {ActionKind.PURCHASE: "+", ActionKind.UPDATE: "~", ActionKind.RELEASE: "-"}
+_COLOURS = {ActionKind.PURCHASE: "32", ActionKind.UPDATE: "33", ActionKind.RELEASE: "31"}
+
+
+def paint(text: str, code: str, color: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if color else text
+
+
+def render_text(plan: Plan, out: TextIO, color: bool = False) -> None:
+    if plan.drift:
+        out.write("Changed outside exoplan (as Exotel reports it now):\n")
+        for drift in plan.drift:
+            out.write(drift_block(drift, color))
+        out.write("\n")
+    if plan.unmanaged is not None:
+        out.write(unmanaged_note(plan.unmanaged) + "\n\n")
+    if not plan.has_changes:
+        out.write(no_changes_line(plan) + "\n")
+        return
+    out.write(f"exoplan will change account {plan.account_sid}:\n\n")
+    for action in plan.actions:
+        out.write(action_block(action, color))
+    out.write("\n" + summary_line(plan) + "\n")
+    releases = plan.counts()[ActionKind.RELEASE.value]
+    if releases:
+        out.write(paint(release_warning(releases), "1;31", color) + "\n")
+
+
+def drift_block(drift: Drift, color: bool) -> str:
+    if drift.gone:
+        sign = paint("!", "31", color)
+        return (
+            f"  {sign} {drift.number}  no longer owned by the account (released outside exoplan)\n"
+        )
+    lines = [f"  {paint('~', '33', color)} {drift.number}"]
+    for change in drift.changes:
+        lines.append(f"        {change.field}: {change_text(change, ActionKind.UPDATE)}")
+    return "\n".join(lines) + "\n"
+
+
+def unmanaged_note(count: int) -> str:
+    if count == 0:
+        return "Note: exoplan manages every number the account owns."
+    noun = "number" if count == 1 else "numbers"
+    return (
+        f"Note: the account owns {count} {noun} that exoplan does not manage "
+        "(`exoplan import NUMBER` adopts one)."
+    )
+
+
+def no_changes_line(plan: Plan) -> str:
+    count = plan.unchanged
+    noun = "number matches" if count == 1 else "numbers match"
+    return f"No changes. {count} {noun} the manifest."
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.counts()
+    return (
+        f"Plan: {counts['purchase']} to purchase, {counts['update']} to update, "
+        f"{counts['release']} to release. {counts['unchanged']} unchanged."
+    )
+
+
+def release_warning(count: int) -> str:
+    noun = "number" if count == 1 else "numbers"
+    return (
+        f"Warning: {count} {noun} will be released. A released number is gone for good; "
+        "apply refuses releases unless given --allow-release."
+    )
+
+
+def action_block(action: Action, color: bool) -> str:
+    sign = paint(_SIGNS[action.kind], _COLOURS[action.kind], color)
+    head = f"  {sign} {action.kind.value:<8} {action.number}"
+    if action.name:
+        head += f"  {json.dumps(action.name, ensure_ascii=False)}"
+    if action.kind is ActionKind.RELEASE and action.rental_price:
+        head += f"  (rental {rental(action)}/month)"
+    lines = [head]
+    for change in action.changes:
+        if action.kind is ActionKind.PURCHASE and change.field == "friendly_name":
+            continue
+        lines.append(f"        {change.field}: {change_text(change, action.kind)}")
+    return "\n".join(lines) + "\n"
+
+
+def change_text(change: Change, kind: ActionKind) -> str:
+    if kind is ActionKind.PURCHASE:
+        return value_text(change.after)
+    return f"{value_text(change.before)} -> {value_text(change.after)}"
+
+
+def value_text(value: Any) -> str:
+    """A value as shown in plans: flows by name and app id, strings quoted."""
+    if isinstance(value, dict):
+        return flow_text(value)
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def flow_text(value: dict[str, Any]) -> str:
+    name, app_id, url = value.get("flow"), value.get("app_id"), value.get("url")
+    if name and app_id:
+        return f"{name} (app {app_id})"
+    if app_id:
+        return f"app {app_id}"
+    return url or "(none)"
+
+
+def rental(action: Action) -> str:
+    return money(action.rental_price, action.currency)
+
+
+def money(price: str | None, currency: str | None) -> str:
+    try:
+        amount = f"{Decimal(price or ''):.2f}"
+    except InvalidOperation:
+        amount = str(price)
+    return f"{amount} {currency}" if currency else amount

@@ -1,0 +1,336 @@
+"""A local stand-in of Exotel's ExoPhone API (v2_beta), for rehearsals and fault tests.
+
+``Sandbox`` serves ``/v2_beta/Accounts/{account_sid}/IncomingPhoneNumbers[/{sid}]`` on a
+real HTTP server with Exotel's codes, error bodies, legacy-host page URIs, rewritten flow
+URLs, Basic auth and rate limits, plus fault hooks for tests; ``serve`` runs one in the
+foreground for ``exoplan sandbox``. This module owns HTTP and the lifecycle;
+``sandbox_store`` holds what the sandbox remembers. Standard library only (plus
+``reconciler.manifest.numbers``), so importing it costs little.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hmac
+import json
+import logging
+import secrets
+import socket
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlsplit
+
+from reconciler.model import DEFAULT_COUNTRY
+from reconciler.sandbox.store import ApiFailure, Faults, NumberStore, RateLimiter, load_seed, route
+
+__all__ = ["ApiFailure", "Sandbox", "load_seed"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_BODY = 64 * 1024
+_POLL_SECONDS = 0.01  # how soon stop() is noticed; select() wakes cost next to nothing
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Exotel"'}
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The parts of an HTTP request the API looks at."""
+
+    method: str
+    path: str
+    query: str
+    authorization: str
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A JSON answer: status, body and extra headers."""
+
+    status: int
+    payload: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Sandbox:
+    """A faithful local ExoPhone API on a real HTTP server; see the module docstring."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        account_sid: str = "sandbox",
+        api_key: str | None = None,
+        api_token: str | None = None,
+        rate_limit: int = 0,
+        latency_ms: int = 0,
+        fail_rate: float = 0.0,
+        seed: list[dict[str, Any]] | None = None,
+        rng_seed: int | None = None,
+        default_country: str = DEFAULT_COUNTRY,
+        window_seconds: float = 60.0,
+    ) -> None:
+        if min(rate_limit, latency_ms) < 0 or not 0 <= fail_rate <= 1 or window_seconds <= 0:
+            raise ValueError("need rate_limit, latency_ms >= 0, 0 <= fail_rate <= 1, window > 0")
+        self.host = host
+        self.port = port
+        self.account_sid = account_sid
+        self.api_key = api_key or secrets.token_hex(16)
+        self.api_token = api_token or secrets.token_hex(16)
+        self.rate_limit = rate_limit
+        self.latency_ms = latency_ms
+        self._store = NumberStore(account_sid, default_country)
+        self._store.seed(seed or [])
+        self._limiter = RateLimiter(rate_limit, window_seconds)
+        self._faults = Faults(fail_rate, rng_seed)
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._log_lock = threading.Lock()
+        self._statuses: Counter[int] = Counter()
+        self._log: list[tuple[str, str, int]] = []
+
+    def start(self) -> None:
+        """Listen and serve in a background daemon thread (port 0 picks a free port)."""
+        if self._server is not None:
+            raise RuntimeError("the sandbox is already running")
+        self._stopping.clear()
+        self._server = _Server((self.host, self.port), self)
+        self.port = int(self._server.server_address[1])
+        serve = functools.partial(self._server.serve_forever, poll_interval=_POLL_SECONDS)
+        self._thread = threading.Thread(target=serve, name="exotel-sandbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving; delayed answers are cut short."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT`` of the running sandbox."""
+        if self._server is None and self.port == 0:
+            raise RuntimeError("the sandbox has not been started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that point exoplan at this sandbox."""
+        return {
+            "EXOTEL_API_URL": self.url,
+            "EXOTEL_API_KEY": self.api_key,
+            "EXOTEL_API_TOKEN": self.api_token,
+        }
+
+    def fail_next(self, n: int, status: int = 503) -> None:
+        """Answer the next ``n`` requests with ``status`` (a 5xx) without doing the work."""
+        if not 500 <= status <= 599:
+            raise ValueError(f"status must be a 5xx code, not {status}")
+        self._faults.arm("fail", n, status)
+
+    def drop_after_commit_next(self, n: int) -> None:
+        """Commit the next ``n`` purchases, then close the connection without answering."""
+        self._faults.arm("drop", n, 1)
+
+    def delay_next(self, n: int, seconds: float) -> None:
+        """Do the work of the next ``n`` requests at once, but answer ``seconds`` later."""
+        self._faults.arm("delay", n, max(0.0, seconds))
+
+    def throttle_next(self, n: int, retry_after: int = 1) -> None:
+        """Answer the next ``n`` requests with 429 and ``Retry-After: retry_after``."""
+        self._faults.arm("throttle", n, max(1, retry_after))
+
+    @property
+    def purchases(self) -> Counter[str]:
+        """Successful purchases (committed POSTs) per E.164 number."""
+        return self._store.purchases()
+
+    @property
+    def requests_by_status(self) -> Counter[int]:
+        """Requests per answered status; 0 counts connections closed without an answer."""
+        with self._log_lock:
+            return Counter(self._statuses)
+
+    @property
+    def request_log(self) -> list[tuple[str, str, int]]:
+        """(method, path without query, status) per request, in the order answered."""
+        with self._log_lock:
+            return list(self._log)
+
+    def owned(self) -> list[dict[str, Any]]:
+        """Copies of the numbers the account owns now, in purchase order."""
+        return self._store.owned()
+
+    def _handle(self, request: _Request) -> _Reply | None:
+        """The answer to one request; None means: close the connection, answer nothing."""
+        extra: dict[str, str] = {}
+        try:
+            self._faults.check(self.rate_limit or 50)  # 50/min: Exotel's documented limit
+            self._authenticate(request.authorization)
+            sid = route(request.path, self.account_sid)
+            extra.update(self._limiter.admit(self.account_sid))
+            return self._dispatch(request, sid, extra)
+        except ApiFailure as failure:
+            return _Reply(failure.status, failure.body(), {**extra, **failure.headers})
+
+    def _authenticate(self, authorization: str) -> None:
+        if not authorization:
+            message = "Authentication required: HTTP Basic with your API key and token"
+            raise ApiFailure(401, message, "UNAUTHORIZED", _CHALLENGE)
+        scheme, _, encoded = authorization.partition(" ")
+        try:
+            given = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            given = b""
+        expected = f"{self.api_key}:{self.api_token}".encode()
+        if scheme.lower() != "basic" or not hmac.compare_digest(given, expected):
+            raise ApiFailure(401, "Invalid API key or token", "UNAUTHORIZED", _CHALLENGE)
+
+    def _dispatch(self, request: _Request, sid: str | None, extra: dict[str, str]) -> _Reply | None:
+        allowed = ("GET", "POST") if sid is None else ("GET", "PUT", "DELETE")
+        if request.method not in allowed:
+            message = f"Method {request.method} is not allowed here"
+            raise ApiFailure(405, message, "METHOD_NOT_ALLOWED", {"Allow": ", ".join(allowed)})
+        store = self._store
+        if sid is None and request.method == "GET":
+            return _Reply(200, store.listing(request.query), extra)
+        if sid is None:
+            record = store.purchase(_parse_form(request))
+            dropped = self._faults.take("drop") is not None
+            return None if dropped else _Reply(200, record, extra)
+        if request.method == "GET":
+            return _Reply(200, store.get(sid), extra)
+        if request.method == "PUT":
+            return _Reply(200, store.update(sid, _parse_form(request)), extra)
+        store.release(sid)
+        return _Reply(202, {"Status": 202, "Message": "Accepted"}, extra)
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._log_lock:
+            self._statuses[status] += 1
+            self._log.append((method, path, status))
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the sandbox stops."""
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+
+def _parse_form(request: _Request) -> dict[str, str]:
+    """The form fields of a body; 400 for another content type, bad encoding, repeats."""
+    media = request.content_type.split(";")[0].strip().lower()
+    if request.body and media not in ("", "application/x-www-form-urlencoded"):
+        message = "The body must be application/x-www-form-urlencoded"
+        raise ApiFailure(400, message, "INVALID_CONTENT_TYPE")
+    try:
+        text = request.body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError
+        raise ApiFailure(400, "Malformed form body", "BAD_REQUEST") from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise ApiFailure(400, f"Parameter {name} is given more than once", "BAD_REQUEST")
+        form[name] = value
+    return form
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns each HTTP request into a ``_Request`` for the sandbox and writes the reply."""
+
+    # HTTP/1.0: one request per connection, so stop() leaves no kept-alive client behind.
+    protocol_version = "HTTP/1.0"
+    server_version = "ExotelSandbox/1.0"
+    timeout = 60
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def _serve(self) -> None:
+        sandbox = cast(_Server, self.server).sandbox
+        delay = sandbox._faults.take("delay") or 0.0
+        sandbox._pause(sandbox.latency_ms / 1000)
+        reply = self._reply(sandbox)
+        sandbox._record(self.command, urlsplit(self.path).path, reply.status if reply else 0)
+        if reply is None:
+            return
+        sandbox._pause(delay)
+        try:
+            self._write(reply)
+        except OSError:
+            logger.debug("the client went away before the answer", exc_info=True)
+
+    def _reply(self, sandbox: Sandbox) -> _Reply | None:
+        try:
+            return sandbox._handle(self._request())
+        except ApiFailure as failure:
+            return _Reply(failure.status, failure.body(), failure.headers)
+        except Exception:
+            logger.exception("sandbox bug while answering %s", self.command)
+            return _Reply(500, ApiFailure(500, "Internal server error", "INTERNAL_ERROR").body())
+
+    def _request(self) -> _Request:
+        url = urlsplit(self.path)
+        return _Request(
+            method=self.command,
+            path=url.path,
+            query=url.query,
+            authorization=self.headers.get("Authorization", ""),
+            content_type=self.headers.get("Content-Type", ""),
+            body=self._body(),
+        )
+
+    def _body(self) -> bytes:
+        length = self.headers.get("Content-Length", "0").strip()
+        if self.headers.get("Transfer-Encoding") or not length.isdigit() or int(length) > _MAX_BODY:
+            raise ApiFailure(400, "A body needs a Content-Length of at most 64 KiB", "BAD_REQUEST")
+        return self.rfile.read(int(length))
+
+    def _write(self, reply: _Reply) -> None:
+        data = json.dumps(reply.payload).encode("utf-8")
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The request line holds no credentials (those travel in a header).
+        logger.debug("%s %s", self.address_string(), format % args)
+
+
+class _Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer (daemon threads) that knows its sandbox."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, _Handler)

@@ -1,0 +1,201 @@
+"""The state file: load with clear errors, atomic save with a backup.
+
+Only this package touches the state file (the lock and the journal live beside it). A state that is
+not valid is never overwritten or repaired; a crash at any instant of a save leaves
+the old file or the new one, never a torn one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import StateError
+from reconciler.manifest.yaml import collector_paused
+from reconciler.model import State
+
+FORMAT = "exoplan-state"
+VERSION = 1
+_RESTORE = "restore it from its .backup or from version control; exoplan never repairs it"
+
+
+def default_state_path(manifest_path: str) -> str:
+    """examples/numbers.yaml -> examples/numbers.state.json."""
+    return str(Path(manifest_path).with_suffix(".state.json"))
+
+
+def load_state(path: str) -> State:
+    """Read the state at ``path``; a missing file is an empty state."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return State(path=path)
+    except OSError as exc:
+        raise StateError(f"{path}: cannot read the state file ({exc.strerror})") from None
+    return parse_state(raw, path)
+
+
+def parse_state(raw: bytes, path: str) -> State:
+    """Turn the bytes of a state file into a State, or raise StateError naming ``path``."""
+    try:
+        with collector_paused():
+            data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise StateError(f"{path}: the state file is not UTF-8 text; {_RESTORE}") from None
+    except json.JSONDecodeError as exc:
+        where = f"{path}:{exc.lineno}:{exc.colno}"
+        raise StateError(
+            f"{where}: the state file is not valid JSON ({exc.msg}); {_RESTORE}"
+        ) from None
+    _check_format(data, path)
+    return State(
+        path=path,
+        lineage=data["lineage"],
+        serial=data["serial"],
+        account_sid=data.get("account_sid"),
+        numbers=data["numbers"],
+    )
+
+
+def _check_format(data: Any, path: str) -> None:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise StateError(f'{path}: not an exoplan state file (no "format": "{FORMAT}"); {_RESTORE}')
+    version = data.get("version")
+    if version != VERSION or isinstance(version, bool):  # JSON true == 1 in Python
+        raise StateError(
+            f"{path}: state format version {version!r} is not supported "
+            f"(this exoplan reads version {VERSION}); upgrade exoplan or restore the file"
+        )
+    problems = _shape_problems(data)
+    if problems:
+        raise StateError(f"{path}: the state file is damaged ({'; '.join(problems)}); {_RESTORE}")
+
+
+def _shape_problems(data: dict[str, Any]) -> list[str]:
+    problems = []
+    if not isinstance(data.get("lineage"), str) or not data["lineage"]:
+        problems.append("lineage must be a non-empty string")
+    serial = data.get("serial")
+    if not isinstance(serial, int) or isinstance(serial, bool) or serial < 0:
+        problems.append("serial must be a whole number >= 0")
+    numbers = data.get("numbers")
+    if not isinstance(numbers, dict):
+        problems.append("numbers must be an object keyed by E.164 number")
+    else:
+        problems += _entry_problems(numbers)
+    if not isinstance(data.get("account_sid"), (str, type(None))):
+        problems.append("account_sid must be a string")
+    return problems
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{4,15}")
+_TEXT_FIELDS = ("sid", "phone_number", "friendly_name", "voice_url", "sms_url")
+
+
+def _entry_problems(numbers: dict[str, Any]) -> list[str]:
+    """The first entry that planning could not read, if any (keys, field types)."""
+    for key, entry in numbers.items():
+        if not _E164.fullmatch(key):
+            return [f"key {key!r} is not a number in E.164 form"]
+        if not isinstance(entry, dict):
+            return [f"the entry of {key} must be an object"]
+        for field in _TEXT_FIELDS:
+            if not isinstance(entry.get(field), (str, type(None))):
+                return [f"{key}: {field} must be a string or null"]
+        if not isinstance(entry.get("protect", False), bool):
+            return [f"{key}: protect must be true or false"]
+    return []
+
+
+def new_state(path: str, account_sid: str) -> State:
+    """A state that has never been written: a fresh lineage, serial 0."""
+    return State(path=path, lineage=str(uuid.uuid4()), serial=0, account_sid=account_sid)
+
+
+def to_data(state: State) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "lineage": state.lineage,
+        "serial": state.serial,
+        "account_sid": state.account_sid,
+        "numbers": state.numbers,
+    }
+
+
+def save_state(state: State) -> None:
+    """Write ``state`` with serial + 1: temp file, fsync, backup of the old, os.replace."""
+    if state.lineage is None:
+        state.lineage = str(uuid.uuid4())
+    state.serial += 1
+    payload = json.dumps(to_data(state), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        _keep_backup(state.path)
+        atomic_write(state.path, payload.encode("utf-8"))
+    except OSError as exc:
+        state.serial -= 1
+        raise StateError(
+            f"{state.path}: could not write the state ({exc}); the previous file is intact"
+        ) from None
+
+
+def _keep_backup(path: str) -> None:
+    try:
+        with open(path, "rb") as handle:
+            previous = handle.read()
+    except FileNotFoundError:
+        return
+    atomic_write(path + ".backup", previous)
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new bytes only."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        os.chmod(temp, _mode_for(path))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        remove_quietly(temp)
+        raise
+    _fsync_dir(folder)
+
+
+def _mode_for(path: str) -> int:
+    """Keep the file's permissions; a new file gets the usual 0666 less the umask."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
