@@ -14,7 +14,8 @@ from jsonschema import Draft202012Validator
 from reconciler.errors import StateError
 from reconciler.manifest.schema import schema
 from reconciler.model import Action, ActionKind, Change, Plan
-from reconciler.plan.planfile import load_plan, plan_from_data, plan_to_data, save_plan
+from reconciler.cli.io import save_plan
+from reconciler.plan.planfile import load_plan, plan_from_data, plan_to_data
 
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
 

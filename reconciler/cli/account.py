@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reconciler.cli.io import note, use_color, warn
+from reconciler.cli.io import note, use_color, warn, write_file
 from reconciler.cli.options import state_path_for
 from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ClientFactory
@@ -17,7 +17,7 @@ from reconciler.plan import drift as drifts
 from reconciler.plan import safety
 from reconciler.render.export import manifest_text
 from reconciler.render.text import drift_block, unmanaged_note
-from reconciler.state.file import atomic_write, new_state
+from reconciler.state.file import new_state
 from reconciler.state.fold import adopt
 from reconciler.state.transaction import StateTransaction
 
@@ -114,12 +114,7 @@ def run_export(args: argparse.Namespace) -> int:
         owned = factory.client().owned_index()
     text = manifest_text(account_sid, region, owned)
     if args.output:
-        try:
-            atomic_write(args.output, text.encode("utf-8"))
-        except OSError as exc:
-            raise ExoplanError(
-                f"{args.output}: could not write the manifest ({exc.strerror or exc})"
-            ) from None
+        write_file(args.output, text.encode("utf-8"), "manifest")
         note(
             f"Wrote {len(owned)} number(s) to {args.output}. Next: exoplan validate -f {args.output}"
         )

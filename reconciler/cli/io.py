@@ -8,7 +8,7 @@ import os
 import sys
 from typing import TextIO
 
-from reconciler.errors import ExoplanError
+from reconciler.errors import ExoplanError, StateError
 from reconciler.model import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -50,6 +50,23 @@ def write_plan(plan: Plan, fmt: str, out: TextIO, color: bool) -> None:
         from reconciler.render.text import render_text
 
         render_text(plan, out, color=color)
+
+
+def write_file(path: str, data: bytes, what: str, error: type[ExoplanError] = ExoplanError) -> None:
+    """Write an output file (a saved plan, an exported manifest) atomically; never the state."""
+    from reconciler.state.file import atomic_write
+
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise error(f"{path}: could not write the {what} ({exc.strerror or exc})") from None
+
+
+def save_plan(plan: Plan, path: str) -> None:
+    """Save ``plan`` for ``exoplan apply PLANFILE``."""
+    from reconciler.plan.planfile import plan_bytes
+
+    write_file(path, plan_bytes(plan), "plan file", StateError)
 
 
 def ask_yes(question: str, refusal: str, cancelled: str) -> None:

@@ -8,13 +8,12 @@ import dataclasses
 import os
 import sys
 
-from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, use_color, warn, write_plan
+from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, save_plan, use_color, warn, write_plan
 from reconciler.cli.options import state_path_for
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.model import Manifest, Plan, State
 from reconciler.plan import drift
-from reconciler.plan.planfile import save_plan
 from reconciler.plan.planner import make_plan
 from reconciler.state.file import load_state
 from reconciler.state.journal import journal_path

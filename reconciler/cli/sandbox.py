@@ -59,12 +59,18 @@ def serve(
     except (OSError, ValueError) as exc:
         print(f"error: sandbox: {exc}", file=sys.stderr)
         return 1
+    _run_until_interrupted(sandbox, out, _given(api_key, api_token))
+    return 0
+
+
+def _given(api_key: str | None, api_token: str | None) -> frozenset[str]:
+    """The credential variables the user already set (never echoed back)."""
+    pairs = (("EXOTEL_API_KEY", api_key), ("EXOTEL_API_TOKEN", api_token))
+    return frozenset(name for name, value in pairs if value)
+
+
+def _run_until_interrupted(sandbox: Sandbox, out: TextIO, given: frozenset[str]) -> None:
     try:
-        given = frozenset(
-            name
-            for name, value in (("EXOTEL_API_KEY", api_key), ("EXOTEL_API_TOKEN", api_token))
-            if value
-        )
         out.write(banner(sandbox, given))
         out.flush()
         _wait_for_interrupt()
@@ -72,7 +78,6 @@ def serve(
         out.write("\nSandbox stopped.\n")
     finally:
         sandbox.stop()
-    return 0
 
 
 def banner(sandbox: Sandbox, given: frozenset[str] = frozenset()) -> str:

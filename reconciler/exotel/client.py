@@ -9,7 +9,6 @@ credentials; requests' exceptions are converted in one place, ``ExotelClient._se
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import re
@@ -24,7 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
 from reconciler.errors import ApiConnectionError, ApiError, ApiStatusError, UsageError
-from reconciler.exotel import pacing, retry
+from reconciler.exotel import answers, pacing, retry
 from reconciler.manifest import numbers
 from reconciler.model import DEFAULT_COUNTRY, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT
 
@@ -55,15 +54,6 @@ class Purchased(NamedTuple):
 
     record: dict[str, Any]
     adopted: bool
-
-
-class _Answer(NamedTuple):
-    """One HTTP answer with requests left behind; ``body`` is decoded JSON or None."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: Any
-    text: str
 
 
 def credentials_from_env(env: Mapping[str, str] = os.environ) -> Credentials:
@@ -140,14 +130,14 @@ class ExotelClient:
         while True:
             answer = self._call("GET", self._root, {"Page": page, "PageSize": page_size})
             items = self._page_items(answer)
-            fresh = {key: item for item in items if (key := _identity(item)) not in records}
+            fresh = {key: item for item in items if (key := answers.identity(item)) not in records}
             if items and not fresh:  # a server repeating a page would loop forever
-                if len(items) >= _page_size(answer.body, page_size):
+                if len(items) >= answers.page_size(answer.body, page_size):
                     odd = f"page {page} repeating earlier records (listing may be incomplete)"
                     raise self._error("GET", self._root, answer, odd)
                 break
             records.update(fresh)
-            if not _has_next_page(answer.body, len(items), page_size):
+            if not answers.has_next_page(answer.body, len(items), page_size):
                 break
             page += 1
         return list(records.values())
@@ -204,7 +194,9 @@ class ExotelClient:
                 self._back_off(attempt, exc)
         raise AssertionError("unreachable")
 
-    def _call(self, method: str, path: str, fields: Mapping[str, Any] | None = None) -> _Answer:
+    def _call(
+        self, method: str, path: str, fields: Mapping[str, Any] | None = None
+    ) -> answers.Answer:
         """One paced request, retried where safe; a 2xx answer or an error.
 
         ``fields`` go in the query of a GET and in the form body otherwise. A POST (a
@@ -233,7 +225,7 @@ class ExotelClient:
                 retried_unknown = True
         raise AssertionError("unreachable")
 
-    def _send(self, method: str, path: str, fields: Mapping[str, Any] | None) -> _Answer:
+    def _send(self, method: str, path: str, fields: Mapping[str, Any] | None) -> answers.Answer:
         """Send one request through the limiter; the one place requests' errors are converted."""
         self._limiter.acquire()
         query, form = (fields, None) if method == "GET" else (None, fields)
@@ -249,8 +241,8 @@ class ExotelClient:
             raise self._connection_error(method, path, exc) from exc
         took = time.perf_counter() - started
         log.debug("%s %s -> %d (%.3fs)", method, shown, response.status_code, took)
-        body = _decode(response.content)
-        answer = _Answer(response.status_code, response.headers, body, response.text)
+        body = answers.decode(response.content)
+        answer = answers.Answer(response.status_code, response.headers, body, response.text)
         quota = retry.quota_reset_delay(answer.headers, time.time())
         if quota and answer.status != 429:
             self._pause_all(quota, "rate-limit quota spent")
@@ -262,7 +254,7 @@ class ExotelClient:
         log.info("%s; retry %d of %d in %.1fs", reason, attempt + 1, self._max_retries, delay)
         self._sleep(delay)
 
-    def _wait_rate_limited(self, answer: _Answer, attempt: int, reason: ApiError) -> None:
+    def _wait_rate_limited(self, answer: answers.Answer, attempt: int, reason: ApiError) -> None:
         """After a 429, wait as long as Exotel asked, or back off when it did not say."""
         asked = retry.parse_retry_after(answer.headers, time.time())
         fallback = retry.backoff_delay(attempt, *self._backoff, rng=lambda: 1.0)
@@ -277,7 +269,7 @@ class ExotelClient:
     def _number_path(self, sid: str) -> str:
         return f"{self._root}/{quote(sid, safe='')}"
 
-    def _page_items(self, answer: _Answer) -> list[dict[str, Any]]:
+    def _page_items(self, answer: answers.Answer) -> list[dict[str, Any]]:
         body = answer.body
         items = (body.get("incoming_phone_numbers") or []) if isinstance(body, dict) else None
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -295,14 +287,16 @@ class ExotelClient:
                 message, method=exc.method, path=exc.path, status=exc.status, code=exc.code
             ) from lookup
 
-    def _expect_object(self, method: str, path: str, answer: _Answer) -> dict[str, Any]:
+    def _expect_object(self, method: str, path: str, answer: answers.Answer) -> dict[str, Any]:
         if isinstance(answer.body, dict):
             return answer.body
         raise self._error(method, path, answer, "a body that is not a JSON object")
 
-    def _error(self, method: str, path: str, answer: _Answer, odd: str = "") -> ApiStatusError:
+    def _error(
+        self, method: str, path: str, answer: answers.Answer, odd: str = ""
+    ) -> ApiStatusError:
         """The error for a non-2xx answer, or for a 2xx one whose body is ``odd``."""
-        message, code = _exotel_message(answer)
+        message, code = answers.exotel_message(answer)
         if odd:
             message, code = f"Exotel answered with {odd}: {message}", None
         elif answer.status == 401:
@@ -348,56 +342,7 @@ def _secrets_of(credentials: Credentials) -> tuple[str, ...]:
     return tuple(secret for secret in candidates if len(secret) >= 4)
 
 
-def _decode(content: bytes) -> Any:
-    try:
-        return json.loads(content) if content.strip() else None
-    except ValueError:
-        return None
-
-
-def _snippet(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= 200 else flat[:197] + "..."
-
-
 def _reason(exc: Exception) -> str:
     """The useful tail of requests' long messages, e.g. '[Errno 111] Connection refused'."""
     found = _REASON.search(str(exc))
-    return found.group(0).strip() if found else _snippet(str(exc)) or type(exc).__name__
-
-
-def _text(value: Any) -> str | None:
-    ok = isinstance(value, (str, int)) and not isinstance(value, bool)
-    return (str(value).strip() or None) if ok else None
-
-
-def _exotel_message(answer: _Answer) -> tuple[str, str | None]:
-    """Exotel's message and code: RestException, a top-level field, or the raw body."""
-    body = answer.body if isinstance(answer.body, dict) else {}
-    rest = body.get("RestException")
-    if isinstance(rest, dict) and (_text(rest.get("Message")) or _text(rest.get("Code"))):
-        return _text(rest.get("Message")) or "no message", _text(rest.get("Code"))
-    for key in ("message", "Message", "error", "error_message", "detail"):
-        value = body.get(key)
-        found = _text(value.get("message") if isinstance(value, dict) else value)
-        if found:
-            return found, _text(body.get("code") or body.get("Code"))
-    if 300 <= answer.status < 400:
-        return f"unexpected redirect; check {_URL} and the account's region", None
-    return _snippet(answer.text) or "(empty body)", None
-
-
-def _identity(record: dict[str, Any]) -> str:
-    return _text(record.get("sid")) or json.dumps(record, sort_keys=True, default=str)
-
-
-def _page_size(body: Any, asked: int) -> int:
-    size = body.get("page_size") if isinstance(body, dict) else None
-    return size if isinstance(size, int) and size > 0 else asked
-
-
-def _has_next_page(body: Any, count: int, asked: int) -> bool:
-    """Stop on an empty page or an empty next_page_uri; with no links, go on while full."""
-    if count and isinstance(body, dict) and "next_page_uri" in body:
-        return bool(body["next_page_uri"])
-    return count > 0 and count >= _page_size(body, asked)
+    return found.group(0).strip() if found else answers.snippet(str(exc)) or type(exc).__name__

@@ -103,15 +103,9 @@ def _action_from_data(item: dict[str, Any]) -> Action:
     )
 
 
-def save_plan(plan: Plan, path: str) -> None:
-    """Write the plan file atomically (never the state)."""
-    from reconciler.state.file import atomic_write
-
-    payload = json.dumps(plan_to_data(plan), indent=2, ensure_ascii=False) + "\n"
-    try:
-        atomic_write(path, payload.encode("utf-8"))
-    except OSError as exc:
-        raise StateError(f"{path}: could not write the plan file ({exc.strerror})") from None
+def plan_bytes(plan: Plan) -> bytes:
+    """The bytes of a saved plan file (``plan --out``)."""
+    return (json.dumps(plan_to_data(plan), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def load_plan(path: str) -> Plan:
