@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apply_helpers import action, journal_lines
 
 from reconciler.errors import ApiConnectionError, ApiError, ApiStatusError
 from reconciler.exotel.client import Purchased
 from reconciler.model import Action, Outcome
 from reconciler.state.executor import execute
 from reconciler.state.journal import Journal
+from tests.support.plans import action
+from tests.support.project import journal_lines
 
 A, B, C, D = "+918030240001", "+918030240002", "+918030240003", "+918030240004"
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"

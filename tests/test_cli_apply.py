@@ -5,50 +5,58 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from apply_helpers import (
-    ACCOUNT,
-    APPLY,
-    COLLECTION,
-    JOURNAL,
-    LOCK,
-    STATE,
-    assert_no_secrets,
-    buy_directly,
-    number,
-    owned_sids,
-    plain,
-    read_state,
-    run_on_terminal,
-    sandbox_env,
-    wait_for,
-    write_journal,
-    write_numbers,
-)
-from conftest import LINEAGE, Result, Runner, exoplan_env, run_command, write_state
 
 from reconciler.sandbox.server import Sandbox
+from tests.support.project import (
+    ACCOUNT,
+    JOURNAL,
+    LINEAGE,
+    LOCK,
+    STATE,
+    journal_record,
+    number,
+    read_state,
+    write_journal,
+    write_manifest,
+    write_state,
+)
+from tests.support.run import (
+    FAST,
+    Result,
+    Runner,
+    exoplan,
+    plain,
+    run_on_terminal,
+    start_exoplan,
+    wait_for,
+)
+from tests.support.sandbox import (
+    COLLECTION,
+    assert_no_secrets,
+    new_sandbox,
+    outside,
+    owned_sids,
+)
 
+#: apply without client-side pacing: the sandbox is local and the tests want speed.
+APPLY = ("apply", *FAST)
+#: The flows of the tests that read app ids back (the other manifests use the shared FLOWS).
+OWN_FLOWS = {"support-ivr": 123456, "sales-ivr": 223344, "order-sms": 323232}
 FOUR = [number(i) for i in range(1, 5)]
 RUN_AGAIN = "Fix the cause and run `exoplan apply` again: it retries only what is still to do."
 
 Exo = Callable[..., Result]
 
 
-def exoplan(*args: str) -> list[str]:
-    return [sys.executable, "-m", "reconciler", *args]
-
-
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(account_sid=ACCOUNT) as running:
+    with new_sandbox() as running:
         yield running
 
 
@@ -57,7 +65,7 @@ def exo(run_exoplan: Runner, sandbox: Sandbox) -> Exo:
     """Run exoplan in tmp_path against ``sandbox`` (or with the ``env`` given)."""
 
     def run(*args: str, env: dict[str, str] | None = None) -> Result:
-        return run_exoplan(*args, env=sandbox_env(sandbox) if env is None else env)
+        return run_exoplan(*args, env=sandbox.env() if env is None else env)
 
     return run
 
@@ -66,30 +74,15 @@ def exo(run_exoplan: Runner, sandbox: Sandbox) -> Exo:
 def owning() -> Iterator[Sandbox]:
     """A sandbox whose account owns +918030240001 (SID1) and +918030240009 (SID9)."""
     seed = [{"sid": "SID1", "phone_number": number(1)}, {"sid": "SID9", "phone_number": number(9)}]
-    with Sandbox(account_sid=ACCOUNT, seed=seed) as running:
+    with new_sandbox(seed) as running:
         yield running
 
 
 def keep_one_release_one(folder: Path, protect: bool = False) -> bytes:
     """The manifest keeps +918030240001; the state also has +918030240009: a release."""
-    write_numbers(folder, [number(1)])
+    write_manifest(folder, [number(1)])
     entries = {number(1): {"sid": "SID1"}, number(9): {"sid": "SID9", "protect": protect}}
     return write_state(folder / STATE, entries, account_sid=ACCOUNT)
-
-
-def intent(phone: str, **fields: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "op": "intent",
-        "action": "purchase",
-        "number": phone,
-        "sid": None,
-        "params": {},
-    }
-    return {**base, "protect": False, **fields}
-
-
-def done(phone: str, **fields: object) -> dict[str, object]:
-    return {**intent(phone, **fields), "op": "done"}
 
 
 # -- asking before changing anything ---------------------------------------------------
@@ -98,7 +91,7 @@ def done(phone: str, **fields: object) -> dict[str, object]:
 def test_without_a_terminal_apply_refuses_to_ask_and_changes_nothing(
     tmp_path: Path, sandbox: Sandbox, exo: Exo
 ) -> None:
-    write_numbers(tmp_path, FOUR[:3])
+    write_manifest(tmp_path, FOUR[:3])
     result = exo("apply", "--rate-limit", "30")
     assert result.code == 1
     assert result.stderr == (
@@ -116,8 +109,8 @@ def test_without_a_terminal_apply_refuses_to_ask_and_changes_nothing(
 def test_on_a_terminal_yes_applies_with_a_live_progress_line(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
-    write_numbers(tmp_path, FOUR[:3])
-    result = run_on_terminal(APPLY, tmp_path, sandbox_env(sandbox), "yes\n")
+    write_manifest(tmp_path, FOUR[:3])
+    result = run_on_terminal(tmp_path, *APPLY, sandbox=sandbox, answer="yes\n")
     shown = plain(result.stdout)
     assert result.code == 0, shown
     estimate = shown.index("This plan needs 3 API call(s); no client-side rate limit is set.")
@@ -136,8 +129,8 @@ def test_on_a_terminal_yes_applies_with_a_live_progress_line(
 def test_on_a_terminal_anything_but_yes_cancels(
     tmp_path: Path, sandbox: Sandbox, answer: str
 ) -> None:
-    write_numbers(tmp_path, FOUR[:2])
-    result = run_on_terminal(APPLY, tmp_path, sandbox_env(sandbox), answer)
+    write_manifest(tmp_path, FOUR[:2])
+    result = run_on_terminal(tmp_path, *APPLY, sandbox=sandbox, answer=answer)
     shown = plain(result.stdout)
     assert result.code == 1, shown
     assert shown.rstrip().endswith("error: apply cancelled; nothing was changed")
@@ -158,7 +151,7 @@ def test_apply_stores_exotels_answer_and_then_plans_no_changes(
         "sms_flow": "order-sms",
         "protect": True,
     }
-    write_numbers(tmp_path, [support, number(2), "08030240003"])
+    write_manifest(tmp_path, [support, number(2), "08030240003"], flows=OWN_FLOWS)
     result = exo(*APPLY, "--auto-approve")
     assert result.code == 0, result.stderr
     assert "Apply finished: 3 purchased, 0 updated, 0 released, 0 failed." in result.stdout
@@ -183,7 +176,7 @@ def test_apply_stores_exotels_answer_and_then_plans_no_changes(
 def test_without_a_terminal_each_finished_action_prints_one_line(
     tmp_path: Path, sandbox: Sandbox, exo: Exo
 ) -> None:
-    write_numbers(tmp_path, FOUR)
+    write_manifest(tmp_path, FOUR)
     result = exo(*APPLY, "--auto-approve")
     assert result.code == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
@@ -203,10 +196,10 @@ def test_changing_a_flow_updates_it_and_exotels_url_form_is_no_change(
         {"number": number(1), "friendly_name": "Support", "voice_flow": "support-ivr"},
         {"number": number(2)},
     ]
-    write_numbers(tmp_path, entries)
+    write_manifest(tmp_path, entries, flows=OWN_FLOWS)
     assert exo(*APPLY, "--auto-approve").code == 0
     entries[0]["voice_flow"] = "sales-ivr"
-    write_numbers(tmp_path, entries)
+    write_manifest(tmp_path, entries, flows=OWN_FLOWS)
     before = len(sandbox.request_log)
     result = exo(*APPLY, "--auto-approve")
     assert result.code == 0, result.stderr
@@ -223,9 +216,9 @@ def test_changing_a_flow_updates_it_and_exotels_url_form_is_no_change(
 
 
 def test_a_protect_only_change_needs_no_api_call(tmp_path: Path, owning: Sandbox, exo: Exo) -> None:
-    write_numbers(tmp_path, [{"number": number(1), "protect": True}])
+    write_manifest(tmp_path, [{"number": number(1), "protect": True}])
     write_state(tmp_path / STATE, {number(1): {"sid": "SID1"}}, account_sid=ACCOUNT)
-    result = exo(*APPLY, "--auto-approve", env=sandbox_env(owning))
+    result = exo(*APPLY, "--auto-approve", env=owning.env())
     assert result.code == 0, result.stderr
     assert "This plan needs 0 API call(s)" in result.stdout
     assert f"[1/1] update {number(1)}: protect flag recorded" in result.stdout
@@ -236,8 +229,8 @@ def test_a_protect_only_change_needs_no_api_call(tmp_path: Path, owning: Sandbox
 def test_a_number_the_account_already_owns_is_adopted_not_bought_again(
     tmp_path: Path, owning: Sandbox, exo: Exo
 ) -> None:
-    write_numbers(tmp_path, [number(1), number(2)])  # the account owns 1, the state is empty
-    result = exo(*APPLY, "--auto-approve", env=sandbox_env(owning))
+    write_manifest(tmp_path, [number(1), number(2)])  # the account owns 1, the state is empty
+    result = exo(*APPLY, "--auto-approve", env=owning.env())
     assert result.code == 0, result.stderr
     assert (
         f"purchase {number(1)}: adopted: the account already owned it (sid SID1)" in result.stdout
@@ -250,7 +243,7 @@ def test_a_number_the_account_already_owns_is_adopted_not_bought_again(
 def test_a_purchase_whose_answer_was_lost_is_adopted_not_bought_twice(
     tmp_path: Path, sandbox: Sandbox, exo: Exo
 ) -> None:
-    write_numbers(tmp_path, FOUR[:3])
+    write_manifest(tmp_path, FOUR[:3])
     sandbox.drop_after_commit_next(1)  # bought, then the connection drops unanswered
     result = exo(*APPLY, "--auto-approve", "--parallelism", "1")
     assert result.code == 0, result.stderr
@@ -269,7 +262,7 @@ def test_a_release_is_refused_without_allow_release_before_any_request(
     tmp_path: Path, owning: Sandbox, exo: Exo
 ) -> None:
     before = keep_one_release_one(tmp_path)
-    result = exo(*APPLY, "--auto-approve", env=sandbox_env(owning))
+    result = exo(*APPLY, "--auto-approve", env=owning.env())
     assert result.code == 1
     assert result.stderr == (
         f"error: the plan releases 1 number(s) ({number(9)}); a released number is gone for "
@@ -282,14 +275,14 @@ def test_a_release_is_refused_without_allow_release_before_any_request(
 
 def test_allow_release_releases_and_records_it(tmp_path: Path, owning: Sandbox, exo: Exo) -> None:
     keep_one_release_one(tmp_path)
-    result = exo(*APPLY, "--auto-approve", "--allow-release", env=sandbox_env(owning))
+    result = exo(*APPLY, "--auto-approve", "--allow-release", env=owning.env())
     assert result.code == 0, result.stderr
     assert f"[1/1] release {number(9)}: released" in result.stdout
     assert "Apply finished: 0 purchased, 0 updated, 1 released, 0 failed." in result.stdout
     assert owning.request_log == [("DELETE", f"{COLLECTION}/SID9", 202)]
     assert list(owned_sids(owning)) == [number(1)]
     assert list(read_state(tmp_path)["numbers"]) == [number(1)]
-    assert exo("plan", "--detailed-exitcode", env=sandbox_env(owning)).code == 0
+    assert exo("plan", "--detailed-exitcode", env=owning.env()).code == 0
 
 
 def test_releasing_a_number_already_gone_from_the_account_succeeds(
@@ -307,7 +300,7 @@ def test_a_protected_number_is_never_released(
     tmp_path: Path, owning: Sandbox, exo: Exo, flags: tuple[str, ...]
 ) -> None:
     before = keep_one_release_one(tmp_path, protect=True)
-    result = exo(*APPLY, "--auto-approve", *flags, env=sandbox_env(owning))
+    result = exo(*APPLY, "--auto-approve", *flags, env=owning.env())
     assert result.code == 1
     assert result.stderr == (
         f"error: numbers.yaml no longer lists protected number(s) {number(9)}, so the plan "
@@ -322,7 +315,7 @@ def test_a_saved_plan_never_releases_a_number_the_state_protects(
     tmp_path: Path, owning: Sandbox, exo: Exo
 ) -> None:
     keep_one_release_one(tmp_path)
-    env = sandbox_env(owning)
+    env = owning.env()
     assert exo("plan", "--out", "p.json", env=env).code == 0
     # Protected by hand after the review, serial unchanged: the plan is not stale.
     data = read_state(tmp_path)
@@ -341,9 +334,9 @@ def test_a_saved_plan_never_releases_a_number_the_state_protects(
 
 
 def test_a_saved_plan_is_applied_exactly(tmp_path: Path, sandbox: Sandbox, exo: Exo) -> None:
-    write_numbers(tmp_path, FOUR[:2])
+    write_manifest(tmp_path, FOUR[:2])
     assert exo("plan", "--out", "p.json").code == 0
-    write_numbers(tmp_path, FOUR)  # the manifest moves on after the review
+    write_manifest(tmp_path, FOUR)  # the manifest moves on after the review
     result = exo(*APPLY, "p.json", "--auto-approve")
     assert result.code == 0, result.stderr
     assert "Plan: 2 to purchase, 0 to update, 0 to release. 0 unchanged." in result.stdout
@@ -355,7 +348,7 @@ def test_a_saved_plan_is_applied_exactly(tmp_path: Path, sandbox: Sandbox, exo: 
 
 
 def test_a_stale_saved_plan_is_refused(tmp_path: Path, sandbox: Sandbox, exo: Exo) -> None:
-    write_numbers(tmp_path, FOUR[:2])
+    write_manifest(tmp_path, FOUR[:2])
     assert exo("plan", "--out", "p.json").code == 0
     assert exo(*APPLY, "--auto-approve").code == 0  # the state moves on: serial 1
     state, requests_before = (tmp_path / STATE).read_bytes(), len(sandbox.request_log)
@@ -383,8 +376,8 @@ def test_a_stale_saved_plan_is_refused(tmp_path: Path, sandbox: Sandbox, exo: Ex
 def test_a_missing_credential_is_named_and_nothing_is_done(
     tmp_path: Path, sandbox: Sandbox, exo: Exo, variable: str, value: str | None
 ) -> None:
-    write_numbers(tmp_path, FOUR[:2])
-    env = sandbox_env(sandbox)
+    write_manifest(tmp_path, FOUR[:2])
+    env = sandbox.env()
     del env[variable]
     if value is not None:
         env[variable] = value
@@ -401,7 +394,7 @@ def test_a_missing_credential_is_named_and_nothing_is_done(
 def test_a_held_lock_stops_apply_naming_the_holder(
     tmp_path: Path, sandbox: Sandbox, exo: Exo
 ) -> None:
-    write_numbers(tmp_path, FOUR[:2])
+    write_manifest(tmp_path, FOUR[:2])
     holder = {
         "id": "someone-else",
         "pid": 4242,
@@ -440,19 +433,14 @@ def partial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     """Four purchases; Exotel rate-limits the first beyond the client's five retries
     (about 5 s of Retry-After); then apply runs again, and plan is saved."""
     folder = tmp_path_factory.mktemp("partial")
-    write_numbers(folder, FOUR)
-    with Sandbox(account_sid=ACCOUNT) as sandbox:
-        env = sandbox_env(sandbox)
+    write_manifest(folder, FOUR)
+    with new_sandbox() as sandbox:
         sandbox.throttle_next(6, retry_after=1)
-        failed = run_command(
-            exoplan(*APPLY, "-v", "--auto-approve", "--parallelism", "1"), folder, env
-        )
+        failed = exoplan(sandbox, folder, *APPLY, "-v", "--auto-approve", "--parallelism", "1")
         state_after_failure = read_state(folder)
         requests_of_failed_run = len(sandbox.request_log)
-        rerun = run_command(exoplan(*APPLY, "-v", "--auto-approve"), folder, env)
-        final_plan = run_command(
-            exoplan("plan", "--detailed-exitcode", "--out", "final.json"), folder, env
-        )
+        rerun = exoplan(sandbox, folder, *APPLY, "-v", "--auto-approve")
+        final_plan = exoplan(sandbox, folder, "plan", "--detailed-exitcode", "--out", "final.json")
         yield Scenario(
             sandbox, folder, failed, state_after_failure, requests_of_failed_run, rerun, final_plan
         )
@@ -518,7 +506,7 @@ def test_the_journal_of_a_crashed_apply_is_settled_first(
     tmp_path: Path, sandbox: Sandbox, exo: Exo
 ) -> None:
     lost, never_sent, confirmed = number(1), number(2), number(3)
-    write_numbers(
+    write_manifest(
         tmp_path,
         [
             {"number": lost, "friendly_name": "Answer lost"},
@@ -529,16 +517,16 @@ def test_the_journal_of_a_crashed_apply_is_settled_first(
     write_state(tmp_path / STATE, {}, account_sid=ACCOUNT)  # serial 7
     # Before the crash: Exotel confirmed one purchase, bought another whose answer never
     # came back, and a third request never left.
-    answer = buy_directly(sandbox, confirmed)
-    lost_sid = buy_directly(sandbox, lost, FriendlyName="Answer lost")["sid"]
+    answer = outside(sandbox, "POST", confirmed)
+    lost_sid = outside(sandbox, "POST", lost, FriendlyName="Answer lost")["sid"]
     write_journal(
         tmp_path / JOURNAL,
         [
             {"op": "begin", "lineage": LINEAGE, "serial": 7},
-            intent(confirmed, protect=True),
-            done(confirmed, protect=True, record=answer, detail="purchased"),
-            intent(lost, params={"FriendlyName": "Answer lost"}),
-            intent(never_sent),
+            journal_record("intent", confirmed, protect=True),
+            journal_record("done", confirmed, protect=True, record=answer, detail="purchased"),
+            journal_record("intent", lost, params={"FriendlyName": "Answer lost"}),
+            journal_record("intent", never_sent),
         ],
     )
     before = len(sandbox.request_log)
@@ -565,13 +553,17 @@ def test_the_journal_of_a_crashed_apply_is_settled_first(
 def test_a_journal_already_folded_into_the_state_is_just_removed(
     tmp_path: Path, sandbox: Sandbox, exo: Exo
 ) -> None:
-    write_numbers(tmp_path, [number(1)])
-    answer = buy_directly(sandbox, number(1))
+    write_manifest(tmp_path, [number(1)])
+    answer = outside(sandbox, "POST", number(1))
     write_state(tmp_path / STATE, {number(1): {"sid": answer["sid"]}}, serial=8)
     # crashed after saving serial 8, before removing the journal of the apply from 7
     write_journal(
         tmp_path / JOURNAL,
-        [{"op": "begin", "lineage": LINEAGE, "serial": 7}, intent(number(1)), done(number(1))],
+        [
+            {"op": "begin", "lineage": LINEAGE, "serial": 7},
+            journal_record("intent", number(1)),
+            journal_record("done", number(1)),
+        ],
     )
     before = len(sandbox.request_log)
     result = exo(*APPLY, "--auto-approve")
@@ -601,19 +593,10 @@ def test_sigkill_then_apply_again_buys_every_number_exactly_once(
     tmp_path: Path, moment: str
 ) -> None:
     wanted = [number(i) for i in range(1, 7)]
-    write_numbers(tmp_path, wanted)
-    with Sandbox(account_sid=ACCOUNT, latency_ms=100) as sandbox:
-        env = sandbox_env(sandbox)
-        apply = exoplan(*APPLY, "--auto-approve", "--parallelism", "1")
-        proc = subprocess.Popen(
-            apply,
-            cwd=tmp_path,
-            env=exoplan_env(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    write_manifest(tmp_path, wanted)
+    with new_sandbox(latency_ms=100) as sandbox:
+        apply = (*APPLY, "--auto-approve", "--parallelism", "1")
+        proc = start_exoplan(sandbox, tmp_path, *apply)
         try:
             wait_for(lambda: KILL_AT[moment](tmp_path, sandbox) or proc.poll() is not None)
             proc.send_signal(signal.SIGKILL)
@@ -622,13 +605,13 @@ def test_sigkill_then_apply_again_buys_every_number_exactly_once(
         assert proc.returncode == -signal.SIGKILL, "apply finished before it could be killed"
         assert (tmp_path / JOURNAL).exists()
         assert_no_secrets(sandbox, tmp_path, [killed_out, killed_err])  # journal included
-        warned = run_command(exoplan("plan"), tmp_path, env)
+        warned = exoplan(sandbox, tmp_path, "plan")
         assert f"warning: {JOURNAL} is left from an interrupted apply" in warned.stderr
         # SIGKILL leaves the state lock behind, naming the dead process; running apply
         # again takes it over, because its holder is gone from this host.
         assert json.loads((tmp_path / LOCK).read_text(encoding="utf-8"))["pid"] == proc.pid
 
-        rerun = run_command(apply, tmp_path, env)
+        rerun = exoplan(sandbox, tmp_path, *apply)
         assert rerun.code == 0, rerun.stderr
         assert f"removed the stale lock of pid {proc.pid}" in rerun.stderr
         assert "settling it first" in rerun.stderr
@@ -637,6 +620,6 @@ def test_sigkill_then_apply_again_buys_every_number_exactly_once(
         assert {n: e["sid"] for n, e in numbers.items()} == owned_sids(sandbox)
         assert sorted(numbers) == wanted
         assert not (tmp_path / JOURNAL).exists()
-        final = run_command(exoplan("plan", "--detailed-exitcode"), tmp_path, env)
+        final = exoplan(sandbox, tmp_path, "plan", "--detailed-exitcode")
         assert (final.code, final.stdout) == (0, "No changes. 6 numbers match the manifest.\n")
         assert_no_secrets(sandbox, tmp_path, [rerun.stdout, rerun.stderr, final.stdout])

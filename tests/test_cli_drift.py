@@ -7,30 +7,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LINEAGE
-from drift_helpers import (
-    API,
-    HOLDER_TEXT,
-    ONE,
-    SPARE,
-    STATE,
-    TWO,
-    adopted,
-    described,
-    hold_lock,
-    live_url,
-    make_project,
-    read_state,
-    record,
-    run_live,
-    sandbox,
-    seed,
-    snapshot,
-)
 from jsonschema import Draft202012Validator
 
 from reconciler.manifest.schema import schema
-from reconciler.sandbox.server import Sandbox
+from tests.support.project import (
+    HOLDER_TEXT,
+    LINEAGE,
+    STATE,
+    hold_lock,
+    read_state,
+    snapshot,
+)
+from tests.support.records import (
+    ONE,
+    SPARE,
+    TWO,
+    adopted,
+    described,
+    live_url,
+    make_project,
+    record,
+    seed,
+)
+from tests.support.run import FAST, exoplan
+from tests.support.sandbox import new_sandbox, only_reads
 
 SUPPORT, SALES = "support-ivr (app 123456)", "sales-queue (app 234567)"
 NO_UNMANAGED = "Note: exoplan manages every number the account owns.\n"
@@ -61,10 +61,6 @@ DRIFT_KINDS: dict[str, tuple[Changes, str, str]] = {
 }
 
 
-def only_reads(sb: Sandbox) -> bool:
-    return all(method == "GET" for method, _, _ in sb.request_log) and not sb.purchases
-
-
 # --- refresh -----------------------------------------------------------------------
 
 
@@ -72,8 +68,8 @@ def only_reads(sb: Sandbox) -> bool:
 def test_refresh_records_changes_made_outside(tmp_path: Path, kind: str) -> None:
     changes, lines, _ = DRIFT_KINDS[kind]
     old = make_project(tmp_path)
-    with sandbox(seed(changes)) as sb:
-        result = run_live(sb, tmp_path, "refresh", *API)
+    with new_sandbox(seed(changes)) as sb:
+        result = exoplan(sb, tmp_path, "refresh", *FAST)
         live = {r["phone_number"]: r for r in sb.owned()}
         assert only_reads(sb)
     assert (result.code, result.stderr) == (0, "")
@@ -91,8 +87,8 @@ def test_refresh_records_changes_made_outside(tmp_path: Path, kind: str) -> None
 
 def test_refresh_drops_a_number_released_outside_with_a_warning(tmp_path: Path) -> None:
     make_project(tmp_path)
-    with sandbox(seed({TWO: None})) as sb:
-        result = run_live(sb, tmp_path, "refresh", *API)
+    with new_sandbox(seed({TWO: None})) as sb:
+        result = exoplan(sb, tmp_path, "refresh", *FAST)
     assert result.code == 0
     assert result.stderr == (
         f"warning: {TWO} is no longer owned by the account: dropped from the state\n"
@@ -106,8 +102,8 @@ def test_refresh_drops_a_number_released_outside_with_a_warning(tmp_path: Path) 
 def test_refresh_of_an_unchanged_account_leaves_the_file_byte_identical(tmp_path: Path) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    with sandbox(seed()) as sb:
-        result = run_live(sb, tmp_path, "refresh", *API)
+    with new_sandbox(seed()) as sb:
+        result = exoplan(sb, tmp_path, "refresh", *FAST)
     assert (result.code, result.stderr) == (0, "")
     assert result.stdout == (
         f"No changes outside exoplan; {STATE} left as it was.\n" + NO_UNMANAGED
@@ -118,8 +114,8 @@ def test_refresh_of_an_unchanged_account_leaves_the_file_byte_identical(tmp_path
 def test_refresh_counts_a_number_bought_outside_but_does_not_adopt_it(tmp_path: Path) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    with sandbox(seed(extra=[record(SPARE, friendly_name="Bought in the dashboard")])) as sb:
-        result = run_live(sb, tmp_path, "refresh", *API)
+    with new_sandbox(seed(extra=[record(SPARE, friendly_name="Bought in the dashboard")])) as sb:
+        result = exoplan(sb, tmp_path, "refresh", *FAST)
     assert result.code == 0
     assert result.stdout == f"No changes outside exoplan; {STATE} left as it was.\n" + ONE_UNMANAGED
     assert snapshot(tmp_path) == before
@@ -129,8 +125,8 @@ def test_refresh_reads_past_the_first_page(tmp_path: Path) -> None:
     make_project(tmp_path)
     crowd = [record(f"+9180302{n:05d}") for n in range(100, 230)]
     renamed = {**described()[TWO], "friendly_name": "Renamed"}
-    with sandbox([described()[ONE], *crowd, renamed]) as sb:  # TWO is 132nd: page 2
-        result = run_live(sb, tmp_path, "refresh", *API)
+    with new_sandbox([described()[ONE], *crowd, renamed]) as sb:  # TWO is 132nd: page 2
+        result = exoplan(sb, tmp_path, "refresh", *FAST)
         pages = len(sb.request_log)
     assert result.code == 0, result.stderr
     assert 'friendly_name: "Support overflow" -> "Renamed"' in result.stdout
@@ -147,8 +143,8 @@ def test_plan_refresh_shows_drift_ahead_of_the_actions(tmp_path: Path, kind: str
     changes, lines, update = DRIFT_KINDS[kind]
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    with sandbox(seed(changes)) as sb:
-        result = run_live(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *API)
+    with new_sandbox(seed(changes)) as sb:
+        result = exoplan(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *FAST)
         assert only_reads(sb)
     assert (result.code, result.stderr) == (2, "")
     assert result.stdout == (
@@ -167,8 +163,8 @@ def test_plan_refresh_shows_drift_ahead_of_the_actions(tmp_path: Path, kind: str
 def test_plan_refresh_shows_a_number_released_outside_and_buys_it_again(tmp_path: Path) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    with sandbox(seed({TWO: None})) as sb:
-        result = run_live(sb, tmp_path, "plan", "--refresh", *API)
+    with new_sandbox(seed({TWO: None})) as sb:
+        result = exoplan(sb, tmp_path, "plan", "--refresh", *FAST)
     assert (result.code, result.stderr) == (0, "")
     out = result.stdout
     gone = f"  ! {TWO}  no longer owned by the account (released outside exoplan)\n"
@@ -181,8 +177,8 @@ def test_plan_refresh_shows_a_number_released_outside_and_buys_it_again(tmp_path
 def test_plan_refresh_counts_a_number_bought_outside(tmp_path: Path) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    with sandbox(seed(extra=[record(SPARE)])) as sb:
-        result = run_live(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *API)
+    with new_sandbox(seed(extra=[record(SPARE)])) as sb:
+        result = exoplan(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *FAST)
     assert (result.code, result.stderr) == (0, "")
     assert result.stdout == ONE_UNMANAGED + "\nNo changes. 2 numbers match the manifest.\n"
     assert snapshot(tmp_path) == before
@@ -213,8 +209,8 @@ def test_other_spellings_of_the_same_flow_are_no_perpetual_diff(
         {n: {**e, **sent} if n == ONE else e for n, e in adopted(described().values()).items()},
     )
     live = seed({ONE: {"voice_url": voice, "sms_url": sms}, TWO: {"voice_url": voice}})
-    with sandbox(live) as sb:
-        result = run_live(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *API)
+    with new_sandbox(live) as sb:
+        result = exoplan(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *FAST)
     assert (result.code, result.stderr) == (0, "")
     assert result.stdout == NO_UNMANAGED + "\nNo changes. 2 numbers match the manifest.\n"
 
@@ -222,8 +218,8 @@ def test_other_spellings_of_the_same_flow_are_no_perpetual_diff(
 def test_plan_refresh_json_has_drift_and_unmanaged(tmp_path: Path) -> None:
     make_project(tmp_path)
     live = seed({TWO: {"friendly_name": "Renamed"}, ONE: None}, extra=[record(SPARE)])
-    with sandbox(live) as sb:
-        result = run_live(sb, tmp_path, "plan", "--refresh", "--json", *API)
+    with new_sandbox(live) as sb:
+        result = exoplan(sb, tmp_path, "plan", "--refresh", "--json", *FAST)
         renamed = next(r for r in sb.owned() if r["phone_number"] == TWO)
     assert (result.code, result.stderr) == (0, "")
     data = json.loads(result.stdout)
@@ -248,8 +244,8 @@ def test_plan_refresh_json_has_drift_and_unmanaged(tmp_path: Path) -> None:
 
 def test_plan_without_refresh_reads_nothing_and_reports_no_drift(tmp_path: Path) -> None:
     make_project(tmp_path)
-    with sandbox(seed({TWO: None}, extra=[record(SPARE)])) as sb:
-        result = run_live(sb, tmp_path, "plan", "--json")
+    with new_sandbox(seed({TWO: None}, extra=[record(SPARE)])) as sb:
+        result = exoplan(sb, tmp_path, "plan", "--json")
         assert sb.request_log == []
     data = json.loads(result.stdout)
     assert (data["drift"], data["unmanaged"], data["actions"]) == ([], None, [])
@@ -258,8 +254,8 @@ def test_plan_without_refresh_reads_nothing_and_reports_no_drift(tmp_path: Path)
 def test_plan_refresh_markdown_has_a_changed_outside_section(tmp_path: Path) -> None:
     make_project(tmp_path)
     live = seed({TWO: {"voice_url": live_url(234567)}}, extra=[record(SPARE)])
-    with sandbox(live) as sb:
-        result = run_live(sb, tmp_path, "plan", "--refresh", "--format", "markdown", *API)
+    with new_sandbox(live) as sb:
+        result = exoplan(sb, tmp_path, "plan", "--refresh", "--format", "markdown", *FAST)
     assert result.code == 0
     out = result.stdout
     assert "#### Changed outside exoplan (1)\n" in out
@@ -272,9 +268,9 @@ def test_a_saved_refreshed_plan_records_the_drift_when_applied(tmp_path: Path) -
     make_project(tmp_path)
     # TWO's SMS flow is not in the manifest: the drift is all there is to record.
     live = seed({TWO: {"sms_url": live_url(223344, "start_sms")}})
-    with sandbox(live) as sb:
-        planned = run_live(sb, tmp_path, "plan", "--refresh", "--out", "p.json", *API)
-        applied = run_live(sb, tmp_path, "apply", "p.json", "--auto-approve", *API)
+    with new_sandbox(live) as sb:
+        planned = exoplan(sb, tmp_path, "plan", "--refresh", "--out", "p.json", *FAST)
+        applied = exoplan(sb, tmp_path, "apply", "p.json", "--auto-approve", *FAST)
         assert only_reads(sb)
     assert (planned.code, applied.code) == (0, 0), planned.stderr + applied.stderr
     assert "No changes. 2 numbers match the manifest." in planned.stdout
@@ -287,9 +283,9 @@ def test_a_saved_refreshed_plan_undoes_drift_and_rebuys_a_released_number(
     tmp_path: Path,
 ) -> None:
     make_project(tmp_path)
-    with sandbox(seed({ONE: {"friendly_name": "Renamed"}, TWO: None})) as sb:
-        planned = run_live(sb, tmp_path, "plan", "--refresh", "--out", "p.json", *API)
-        applied = run_live(sb, tmp_path, "apply", "p.json", "--auto-approve", *API)
+    with new_sandbox(seed({ONE: {"friendly_name": "Renamed"}, TWO: None})) as sb:
+        planned = exoplan(sb, tmp_path, "plan", "--refresh", "--out", "p.json", *FAST)
+        applied = exoplan(sb, tmp_path, "apply", "p.json", "--auto-approve", *FAST)
         owned = {r["phone_number"]: r for r in sb.owned()}
         assert sb.purchases == {TWO: 1}
     assert (planned.code, applied.code) == (0, 0), planned.stderr + applied.stderr
@@ -308,8 +304,8 @@ def test_a_saved_refreshed_plan_undoes_drift_and_rebuys_a_released_number(
 )
 def test_import_adopts_an_owned_number_in_any_spelling(tmp_path: Path, spelling: str) -> None:
     make_project(tmp_path, adopted([described()[ONE]]))
-    with sandbox(seed()) as sb:
-        result = run_live(sb, tmp_path, "import", spelling, *API)
+    with new_sandbox(seed()) as sb:
+        result = exoplan(sb, tmp_path, "import", spelling, *FAST)
         assert only_reads(sb)
     assert (result.code, result.stderr) == (0, "")
     assert result.stdout == (
@@ -323,8 +319,8 @@ def test_import_adopts_an_owned_number_in_any_spelling(tmp_path: Path, spelling:
 def test_import_starts_a_state_when_there_is_none(tmp_path: Path) -> None:
     make_project(tmp_path)
     (tmp_path / STATE).unlink()
-    with sandbox(seed()) as sb:
-        result = run_live(sb, tmp_path, "import", ONE, *API)
+    with new_sandbox(seed()) as sb:
+        result = exoplan(sb, tmp_path, "import", ONE, *FAST)
     assert result.code == 0, result.stderr
     state = read_state(tmp_path)
     assert (state["serial"], state["account_sid"], list(state["numbers"])) == (1, "acme1", [ONE])
@@ -338,8 +334,8 @@ def test_import_of_a_number_not_owned_fails_and_imports_nothing(
 ) -> None:
     make_project(tmp_path, adopted([described()[ONE]]))
     before = snapshot(tmp_path)
-    with sandbox(seed()) as sb:
-        result = run_live(sb, tmp_path, "import", *numbers, *API)
+    with new_sandbox(seed()) as sb:
+        result = exoplan(sb, tmp_path, "import", *numbers, *FAST)
         assert only_reads(sb)
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr == (
@@ -351,8 +347,8 @@ def test_import_of_a_number_not_owned_fails_and_imports_nothing(
 
 def test_import_of_something_that_is_no_number_names_it(tmp_path: Path) -> None:
     make_project(tmp_path)
-    with sandbox(seed()) as sb:
-        result = run_live(sb, tmp_path, "import", "12345", *API)
+    with new_sandbox(seed()) as sb:
+        result = exoplan(sb, tmp_path, "import", "12345", *FAST)
         assert sb.request_log == []
     assert result.code == 1
     assert "'12345'" in result.stderr and "nothing was imported" in result.stderr
@@ -360,7 +356,7 @@ def test_import_of_something_that_is_no_number_names_it(tmp_path: Path) -> None:
 
 def test_import_without_numbers_or_all_is_an_error(tmp_path: Path) -> None:
     make_project(tmp_path)
-    result = run_live(None, tmp_path, "import")
+    result = exoplan(None, tmp_path, "import")
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr == (
         "error: name the numbers to import, or pass --all to adopt every owned number "
@@ -371,8 +367,8 @@ def test_import_without_numbers_or_all_is_an_error(tmp_path: Path) -> None:
 def test_import_of_a_managed_number_leaves_the_state_alone(tmp_path: Path) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    with sandbox(seed({TWO: {"friendly_name": "Renamed"}})) as sb:
-        result = run_live(sb, tmp_path, "import", "08030240002", *API)
+    with new_sandbox(seed({TWO: {"friendly_name": "Renamed"}})) as sb:
+        result = exoplan(sb, tmp_path, "import", "08030240002", *FAST)
     assert result.code == 0
     assert result.stdout == (
         f"{TWO} is already managed; left as it is\n"
@@ -385,9 +381,9 @@ def test_import_all_then_plan_refresh_has_no_changes(tmp_path: Path) -> None:
     """The issue's done-when: an account holding the numbers the manifest describes."""
     make_project(tmp_path)
     (tmp_path / STATE).unlink()
-    with sandbox(seed(extra=[record(SPARE)])) as sb:
-        imported = run_live(sb, tmp_path, "import", "--all", *API)
-        planned = run_live(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *API)
+    with new_sandbox(seed(extra=[record(SPARE)])) as sb:
+        imported = exoplan(sb, tmp_path, "import", "--all", *FAST)
+        planned = exoplan(sb, tmp_path, "plan", "--refresh", "--detailed-exitcode", *FAST)
         assert only_reads(sb)
     assert imported.code == 0, imported.stderr
     assert imported.stdout == (
@@ -416,14 +412,14 @@ ODD_ACCOUNT = [
 
 
 def test_export_validate_import_all_plan_refresh_has_no_changes(tmp_path: Path) -> None:
-    with sandbox(ODD_ACCOUNT) as sb:
-        exported = run_live(
-            sb, tmp_path, "export", "--account-sid", "acme1", "-o", "live.yaml", *API
+    with new_sandbox(ODD_ACCOUNT) as sb:
+        exported = exoplan(
+            sb, tmp_path, "export", "--account-sid", "acme1", "-o", "live.yaml", *FAST
         )
-        validated = run_live(None, tmp_path, "validate", "-f", "live.yaml")
-        imported = run_live(sb, tmp_path, "import", "--all", "-f", "live.yaml", *API)
-        planned = run_live(
-            sb, tmp_path, "plan", "-f", "live.yaml", "--refresh", "--detailed-exitcode", *API
+        validated = exoplan(None, tmp_path, "validate", "-f", "live.yaml")
+        imported = exoplan(sb, tmp_path, "import", "--all", "-f", "live.yaml", *FAST)
+        planned = exoplan(
+            sb, tmp_path, "plan", "-f", "live.yaml", "--refresh", "--detailed-exitcode", *FAST
         )
         assert only_reads(sb)
     assert exported.code == 0, exported.stderr
@@ -436,9 +432,9 @@ def test_export_validate_import_all_plan_refresh_has_no_changes(tmp_path: Path) 
 
 def test_export_writes_the_same_manifest_to_stdout_and_to_a_file(tmp_path: Path) -> None:
     make_project(tmp_path)
-    with sandbox(seed()) as sb:
-        shown = run_live(sb, tmp_path, "export", *API)
-        written = run_live(sb, tmp_path, "export", "--output", "exported.yaml", *API)
+    with new_sandbox(seed()) as sb:
+        shown = exoplan(sb, tmp_path, "export", *FAST)
+        written = exoplan(sb, tmp_path, "export", "--output", "exported.yaml", *FAST)
     assert (shown.code, shown.stderr) == (0, "")
     assert (written.code, written.stdout) == (0, "")
     assert written.stderr == (
@@ -451,9 +447,9 @@ def test_export_writes_the_same_manifest_to_stdout_and_to_a_file(tmp_path: Path)
 
 
 def test_export_of_an_empty_account_validates(tmp_path: Path) -> None:
-    with sandbox([]) as sb:
-        exported = run_live(sb, tmp_path, "export", "--account-sid", "acme1", "-o", "e.yaml", *API)
-    validated = run_live(None, tmp_path, "validate", "-f", "e.yaml")
+    with new_sandbox([]) as sb:
+        exported = exoplan(sb, tmp_path, "export", "--account-sid", "acme1", "-o", "e.yaml", *FAST)
+    validated = exoplan(None, tmp_path, "validate", "-f", "e.yaml")
     assert exported.code == 0
     assert (
         (tmp_path / "e.yaml")
@@ -465,8 +461,8 @@ def test_export_of_an_empty_account_validates(tmp_path: Path) -> None:
 
 def test_export_to_a_folder_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     make_project(tmp_path)
-    with sandbox(seed()) as sb:
-        result = run_live(sb, tmp_path, "export", "-o", "missing/live.yaml", *API)
+    with new_sandbox(seed()) as sb:
+        result = exoplan(sb, tmp_path, "export", "-o", "missing/live.yaml", *FAST)
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr.startswith("error: missing/live.yaml: could not write the manifest (")
     assert "Traceback" not in result.stderr
@@ -474,8 +470,8 @@ def test_export_to_a_folder_that_does_not_exist_is_an_error(tmp_path: Path) -> N
 
 
 def test_export_needs_an_account(tmp_path: Path) -> None:
-    with sandbox(seed()) as sb:
-        result = run_live(sb, tmp_path, "export", *API)
+    with new_sandbox(seed()) as sb:
+        result = exoplan(sb, tmp_path, "export", *FAST)
         assert sb.request_log == []
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr == (
@@ -499,7 +495,7 @@ READERS = [
 def test_missing_credentials_are_named(tmp_path: Path, command: list[str]) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    result = run_live(None, tmp_path, *command, *API)
+    result = exoplan(None, tmp_path, *command, *FAST)
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr.startswith(
         "error: EXOTEL_API_KEY and EXOTEL_API_TOKEN are not set; export the API key and token"
@@ -509,8 +505,8 @@ def test_missing_credentials_are_named(tmp_path: Path, command: list[str]) -> No
 
 def test_a_missing_key_alone_is_named(tmp_path: Path) -> None:
     make_project(tmp_path)
-    with sandbox(seed()) as sb:
-        result = run_live(sb, tmp_path, "refresh", *API, EXOTEL_API_KEY="")
+    with new_sandbox(seed()) as sb:
+        result = exoplan(sb, tmp_path, "refresh", *FAST, env={"EXOTEL_API_KEY": ""})
         assert sb.request_log == []
     assert result.code == 1
     assert result.stderr.startswith("error: EXOTEL_API_KEY is not set;")
@@ -521,8 +517,8 @@ def test_a_held_lock_stops_writers_and_names_the_holder(tmp_path: Path, command:
     make_project(tmp_path)
     hold_lock(tmp_path)
     before = snapshot(tmp_path)
-    with sandbox(seed({TWO: {"friendly_name": "Renamed"}})) as sb:
-        result = run_live(sb, tmp_path, *command, *API)
+    with new_sandbox(seed({TWO: {"friendly_name": "Renamed"}})) as sb:
+        result = exoplan(sb, tmp_path, *command, *FAST)
         assert sb.request_log == []
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr == (
@@ -540,8 +536,8 @@ def test_a_state_of_another_account_is_refused(tmp_path: Path, command: list[str
     data["account_sid"] = "other9"
     (tmp_path / STATE).write_text(json.dumps(data), encoding="utf-8")
     before = snapshot(tmp_path)
-    with sandbox(seed({TWO: None})) as sb:
-        result = run_live(sb, tmp_path, *command, *API)
+    with new_sandbox(seed({TWO: None})) as sb:
+        result = exoplan(sb, tmp_path, *command, *FAST)
         assert sb.request_log == []
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr == (

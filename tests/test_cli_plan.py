@@ -7,27 +7,24 @@ import hashlib
 import io
 import json
 import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import (
-    LINEAGE,
-    Runner,
-    copy_fixture,
-    exoplan_env,
-    voice_url,
-    write_manifest,
-    write_state,
-)
 from jsonschema import Draft202012Validator
 
 from reconciler.cli.io import use_color
 from reconciler.manifest.schema import schema
+from tests.support.fixtures import copy_fixture
+from tests.support.project import (
+    LINEAGE,
+    STATE,
+    snapshot,
+    voice_url,
+    write_manifest,
+    write_state,
+)
+from tests.support.run import Runner, run_on_terminal
 
-STATE = "numbers.state.json"
 EXOTEL_IN = "https://my.exotel.in/acme1/exoml/start_voice/123456"
 EXPECTED_TEXT = (
     "exoplan will change account acme1:\n"
@@ -58,10 +55,6 @@ def project(tmp_path: Path) -> Path:
         serial=7,
     )
     return tmp_path
-
-
-def listing(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
 
 
 def test_text_plan_shows_each_action_kind(run_exoplan: Runner, project: Path) -> None:
@@ -233,13 +226,13 @@ def test_a_bad_state_is_an_error_naming_it_and_left_byte_identical(
 ) -> None:
     copy_fixture("good-minimal.yaml", tmp_path, "numbers.yaml")
     (tmp_path / "prod.json").write_bytes(content)
-    before = listing(tmp_path)
+    before = snapshot(tmp_path)
     result = run_exoplan("plan", "--state", "prod.json")
     assert result.code == 1
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(message.format(path="prod.json"))
-    assert listing(tmp_path) == before
+    assert snapshot(tmp_path) == before
 
 
 def test_an_unreadable_state_is_an_error_naming_it(run_exoplan: Runner, tmp_path: Path) -> None:
@@ -272,19 +265,19 @@ def test_plan_without_a_state_creates_nothing(
     run_exoplan: Runner, tmp_path: Path, state_args: tuple[str, ...]
 ) -> None:
     copy_fixture("good-minimal.yaml", tmp_path, "numbers.yaml")
-    before = listing(tmp_path)
+    before = snapshot(tmp_path)
     result = run_exoplan("plan", *state_args)
     assert result.code == 0
     assert "+ purchase +918030240001" in result.stdout
-    assert listing(tmp_path) == before  # no state, .lock, .backup or temp file
+    assert snapshot(tmp_path) == before  # no state, .lock, .backup or temp file
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
 def test_plan_never_changes_an_existing_state(run_exoplan: Runner, project: Path, fmt: str) -> None:
     os.utime(project / STATE, ns=(1_000_000_000, 1_000_000_000))
-    before = listing(project)
+    before = snapshot(project)
     assert run_exoplan("plan", "--format", fmt, "--detailed-exitcode").code == 2
-    assert listing(project) == before
+    assert snapshot(project) == before
     assert (project / STATE).stat().st_mtime_ns == 1_000_000_000
 
 
@@ -294,16 +287,16 @@ def test_plan_reads_a_locked_state_and_leaves_the_lock_alone(
     # An apply elsewhere holds the lock; plan only reads, so it neither waits nor unlocks.
     holder = {"id": "x", "pid": 4242, "host": "ci-7", "time": "t", "command": "exoplan apply"}
     (project / f"{STATE}.lock").write_text(json.dumps(holder))
-    before = listing(project)
+    before = snapshot(project)
     result = run_exoplan("plan")
     assert (result.code, result.stdout) == (0, EXPECTED_TEXT)
-    assert listing(project) == before
+    assert snapshot(project) == before
 
 
 def test_out_saves_the_plan_with_the_state_and_manifest_identity(
     run_exoplan: Runner, project: Path
 ) -> None:
-    before = listing(project)
+    before = snapshot(project)
     result = run_exoplan("plan", "--out", "plan.json")
     assert result.code == 0
     assert result.stdout == EXPECTED_TEXT
@@ -316,7 +309,7 @@ def test_out_saves_the_plan_with_the_state_and_manifest_identity(
     sha = hashlib.sha256((project / "numbers.yaml").read_bytes()).hexdigest()
     assert data["manifest"]["sha256"] == sha
     assert json.loads(run_exoplan("plan", "--json").stdout) == data
-    after = listing(project)
+    after = snapshot(project)
     del after["plan.json"]
     assert after == before  # only the plan file was written
 
@@ -348,29 +341,9 @@ def test_credentials_never_appear_in_a_plan(run_exoplan: Runner, project: Path) 
 
 def run_on_tty(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     """Run exoplan with stdout on a pseudo-terminal; returns what it printed there."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", *args],
-        cwd=cwd,
-        env=exoplan_env(env),
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=subprocess.PIPE,
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    result = run_on_terminal(cwd, *args, env=env, terminal=("stdout",))
+    assert result.code == 0, result.stderr
+    return result.stdout.replace("\r\n", "\n")
 
 
 def test_colour_on_a_terminal(project: Path) -> None:

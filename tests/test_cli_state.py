@@ -3,35 +3,33 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import exoplan_env
-from drift_helpers import (
-    API,
+
+from tests.support.project import (
     HOLDER_TEXT,
+    LOCK,
+    STATE,
+    hold_lock,
+    read_state,
+    snapshot,
+)
+from tests.support.records import (
     ONE,
     SPARE,
-    STATE,
     TWO,
     adopted,
     described,
-    hold_lock,
     live_url,
     make_project,
-    read_state,
     record,
-    run_live,
-    sandbox,
     seed,
-    snapshot,
 )
+from tests.support.run import FAST, exoplan, run_on_terminal
+from tests.support.sandbox import new_sandbox
 
-LOCK, BACKUP = STATE + ".lock", STATE + ".backup"
+BACKUP = STATE + ".backup"
 
 
 # --- state list ----------------------------------------------------------------------
@@ -41,7 +39,7 @@ def test_state_list_shows_one_line_per_managed_number(tmp_path: Path) -> None:
     hook = "https://hooks.example.com/sms"
     extra = record(SPARE, friendly_name='Odd "name" कॉल', sms_url=hook)
     make_project(tmp_path, adopted([*described().values(), extra]))
-    result = run_live(None, tmp_path, "state", "list")
+    result = exoplan(None, tmp_path, "state", "list")
     assert (result.code, result.stderr) == (0, "")
     assert result.stdout == (
         f'{ONE}  sid=sid0001  voice=123456 sms=223344  "Support line" protected\n'
@@ -53,7 +51,7 @@ def test_state_list_shows_one_line_per_managed_number(tmp_path: Path) -> None:
 def test_state_list_lines_follow_number_order_not_file_order(tmp_path: Path) -> None:
     entries = adopted(reversed(list(described().values())))
     make_project(tmp_path, entries)
-    lines = run_live(None, tmp_path, "state", "list").stdout.splitlines()
+    lines = exoplan(None, tmp_path, "state", "list").stdout.splitlines()
     assert [line.split()[0] for line in lines] == [ONE, TWO]
 
 
@@ -62,7 +60,7 @@ def test_state_list_of_an_empty_or_missing_state(tmp_path: Path, write_empty: bo
     make_project(tmp_path, {})
     if not write_empty:
         (tmp_path / STATE).unlink()
-    result = run_live(None, tmp_path, "state", "list")
+    result = exoplan(None, tmp_path, "state", "list")
     assert (result.code, result.stdout) == (0, f"{STATE}: no managed numbers.\n")
     assert (tmp_path / STATE).exists() is write_empty  # list never creates the file
 
@@ -70,7 +68,7 @@ def test_state_list_of_an_empty_or_missing_state(tmp_path: Path, write_empty: bo
 def test_state_list_of_a_corrupt_state_is_an_error(tmp_path: Path) -> None:
     make_project(tmp_path)
     (tmp_path / STATE).write_text("{not json", encoding="utf-8")
-    result = run_live(None, tmp_path, "state", "list")
+    result = exoplan(None, tmp_path, "state", "list")
     assert result.code == 1
     assert result.stderr.startswith(f"error: {STATE}:1:2: the state file is not valid JSON")
 
@@ -81,7 +79,7 @@ def test_state_list_of_a_corrupt_state_is_an_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("spelling", ["+918030240002", "08030240002", "918030240002"])
 def test_state_show_prints_the_entry_as_json(tmp_path: Path, spelling: str) -> None:
     make_project(tmp_path)
-    result = run_live(None, tmp_path, "state", "show", spelling)
+    result = exoplan(None, tmp_path, "state", "show", spelling)
     assert (result.code, result.stderr) == (0, "")
     assert json.loads(result.stdout) == {**described()[TWO], "protect": False}
     assert result.stdout.startswith('{\n  "capabilities": {')  # indented, keys sorted
@@ -89,7 +87,7 @@ def test_state_show_prints_the_entry_as_json(tmp_path: Path, spelling: str) -> N
 
 def test_state_show_keeps_unicode_readable(tmp_path: Path) -> None:
     make_project(tmp_path, adopted([record(ONE, friendly_name="कॉल सेंटर")]))
-    result = run_live(None, tmp_path, "state", "show", ONE)
+    result = exoplan(None, tmp_path, "state", "show", ONE)
     assert '"friendly_name": "कॉल सेंटर"' in result.stdout
 
 
@@ -97,7 +95,7 @@ def test_state_show_keeps_unicode_readable(tmp_path: Path) -> None:
 def test_an_unmanaged_number_is_an_error(tmp_path: Path, verb: str) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    result = run_live(None, tmp_path, "state", verb, "08030240009")
+    result = exoplan(None, tmp_path, "state", verb, "08030240009")
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr == (
         f"error: {STATE}: {SPARE} is not managed by exoplan (see `exoplan state list`)\n"
@@ -108,7 +106,7 @@ def test_an_unmanaged_number_is_an_error(tmp_path: Path, verb: str) -> None:
 @pytest.mark.parametrize("verb", ["show", "rm"])
 def test_something_that_is_no_number_is_an_error(tmp_path: Path, verb: str) -> None:
     make_project(tmp_path)
-    result = run_live(None, tmp_path, "state", verb, "12345")
+    result = exoplan(None, tmp_path, "state", verb, "12345")
     assert result.code == 1
     assert result.stderr.startswith("error: '12345' is not a valid phone number")
 
@@ -118,10 +116,10 @@ def test_something_that_is_no_number_is_an_error(tmp_path: Path, verb: str) -> N
 
 def test_state_rm_forgets_without_releasing(tmp_path: Path) -> None:
     old = make_project(tmp_path)
-    with sandbox(seed()) as sb:
-        removed = run_live(sb, tmp_path, "state", "rm", "08030240002")
+    with new_sandbox(seed()) as sb:
+        removed = exoplan(sb, tmp_path, "state", "rm", "08030240002")
         assert sb.request_log == []  # nothing was asked of Exotel
-        planned = run_live(sb, tmp_path, "plan", "--refresh", *API)
+        planned = exoplan(sb, tmp_path, "plan", "--refresh", *FAST)
         assert TWO in {r["phone_number"] for r in sb.owned()}
     assert (removed.code, removed.stderr) == (0, "")
     assert removed.stdout == (
@@ -139,14 +137,14 @@ def test_state_rm_forgets_without_releasing(tmp_path: Path) -> None:
 
 def test_state_rm_takes_several_numbers_at_once(tmp_path: Path) -> None:
     make_project(tmp_path)
-    result = run_live(None, tmp_path, "state", "rm", ONE, "918030240002")
+    result = exoplan(None, tmp_path, "state", "rm", ONE, "918030240002")
     assert result.code == 0, result.stderr
     assert read_state(tmp_path)["numbers"] == {}
 
 
 def test_state_rm_of_one_number_in_two_spellings_removes_it_once(tmp_path: Path) -> None:
     make_project(tmp_path)
-    result = run_live(None, tmp_path, "state", "rm", "08030240002", TWO)
+    result = exoplan(None, tmp_path, "state", "rm", "08030240002", TWO)
     assert (result.code, result.stderr) == (0, "")
     assert result.stdout.count(f"{TWO} is no longer managed by exoplan") == 1
     assert list(read_state(tmp_path)["numbers"]) == [ONE]
@@ -155,7 +153,7 @@ def test_state_rm_of_one_number_in_two_spellings_removes_it_once(tmp_path: Path)
 def test_state_rm_with_one_unknown_number_removes_none(tmp_path: Path) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    result = run_live(None, tmp_path, "state", "rm", ONE, SPARE)
+    result = exoplan(None, tmp_path, "state", "rm", ONE, SPARE)
     assert result.code == 1
     assert f"{SPARE} is not managed by exoplan" in result.stderr
     assert snapshot(tmp_path) == before
@@ -165,7 +163,7 @@ def test_state_rm_waits_for_no_one_and_names_the_lock_holder(tmp_path: Path) -> 
     make_project(tmp_path)
     hold_lock(tmp_path)
     before = snapshot(tmp_path)
-    result = run_live(None, tmp_path, "state", "rm", TWO)
+    result = exoplan(None, tmp_path, "state", "rm", TWO)
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr == (
         f"error: {STATE} is locked by {HOLDER_TEXT}. Wait for it to finish (or pass "
@@ -180,8 +178,8 @@ def test_state_commands_follow_state_and_manifest_options(tmp_path: Path) -> Non
     make_project(tmp_path / "conf")
     (tmp_path / "conf" / "numbers.yaml").rename(tmp_path / "conf" / "sg.yaml")
     (tmp_path / "conf" / STATE).rename(tmp_path / "conf" / "sg.state.json")
-    listed = run_live(None, tmp_path, "state", "list", "-f", "conf/sg.yaml")
-    removed = run_live(None, tmp_path, "state", "rm", ONE, "--state", "conf/sg.state.json")
+    listed = exoplan(None, tmp_path, "state", "list", "-f", "conf/sg.yaml")
+    removed = exoplan(None, tmp_path, "state", "rm", ONE, "--state", "conf/sg.state.json")
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [ONE, TWO]
     assert removed.code == 0, removed.stderr
     assert list(read_state(tmp_path / "conf", "sg.state.json")["numbers"]) == [TWO]
@@ -193,7 +191,7 @@ def test_state_commands_follow_state_and_manifest_options(tmp_path: Path) -> Non
 def test_force_unlock_with_yes_removes_the_lock_after_naming_the_holder(tmp_path: Path) -> None:
     make_project(tmp_path)
     hold_lock(tmp_path)
-    result = run_live(None, tmp_path, "force-unlock", "--yes")
+    result = exoplan(None, tmp_path, "force-unlock", "--yes")
     assert (result.code, result.stderr) == (0, "")
     assert result.stdout == f"{STATE} is locked by {HOLDER_TEXT}.\nRemoved {LOCK}.\n"
     assert not (tmp_path / LOCK).exists()
@@ -202,10 +200,10 @@ def test_force_unlock_with_yes_removes_the_lock_after_naming_the_holder(tmp_path
 def test_after_force_unlock_writers_work_again(tmp_path: Path) -> None:
     make_project(tmp_path)
     hold_lock(tmp_path)
-    with sandbox(seed({TWO: {"voice_url": live_url(234567)}})) as sb:
-        blocked = run_live(sb, tmp_path, "refresh", *API)
-        run_live(None, tmp_path, "force-unlock", "--yes")
-        refreshed = run_live(sb, tmp_path, "refresh", *API)
+    with new_sandbox(seed({TWO: {"voice_url": live_url(234567)}})) as sb:
+        blocked = exoplan(sb, tmp_path, "refresh", *FAST)
+        exoplan(None, tmp_path, "force-unlock", "--yes")
+        refreshed = exoplan(sb, tmp_path, "refresh", *FAST)
     assert (blocked.code, refreshed.code) == (1, 0)
     assert read_state(tmp_path)["serial"] == 8
 
@@ -214,7 +212,7 @@ def test_force_unlock_without_yes_and_without_a_terminal_keeps_the_lock(tmp_path
     make_project(tmp_path)
     lock = hold_lock(tmp_path)
     held = lock.read_bytes()
-    result = run_live(None, tmp_path, "force-unlock")
+    result = exoplan(None, tmp_path, "force-unlock")
     assert result.code == 1
     assert result.stdout == f"{STATE} is locked by {HOLDER_TEXT}.\n"
     assert result.stderr == (
@@ -227,7 +225,7 @@ def test_force_unlock_without_yes_and_without_a_terminal_keeps_the_lock(tmp_path
 def test_force_unlock_without_a_lock_is_an_error(tmp_path: Path) -> None:
     make_project(tmp_path)
     before = snapshot(tmp_path)
-    result = run_live(None, tmp_path, "force-unlock", "--yes")
+    result = exoplan(None, tmp_path, "force-unlock", "--yes")
     assert (result.code, result.stdout) == (1, "")
     assert result.stderr == f"error: {STATE} is not locked (no {LOCK}); nothing to do\n"
     assert snapshot(tmp_path) == before
@@ -236,7 +234,7 @@ def test_force_unlock_without_a_lock_is_an_error(tmp_path: Path) -> None:
 def test_force_unlock_removes_an_unreadable_lock(tmp_path: Path) -> None:
     make_project(tmp_path)
     (tmp_path / LOCK).write_bytes(b"\x00garbage")
-    result = run_live(None, tmp_path, "force-unlock", "--yes")
+    result = exoplan(None, tmp_path, "force-unlock", "--yes")
     assert result.code == 0, result.stderr
     assert result.stdout == f"{STATE} is locked by an unreadable lock file.\nRemoved {LOCK}.\n"
     assert not (tmp_path / LOCK).exists()
@@ -244,30 +242,9 @@ def test_force_unlock_removes_an_unreadable_lock(tmp_path: Path) -> None:
 
 def test_force_unlock_follows_the_state_option(tmp_path: Path) -> None:
     hold_lock(tmp_path, "other.state.json")
-    result = run_live(None, tmp_path, "force-unlock", "--yes", "--state", "other.state.json")
+    result = exoplan(None, tmp_path, "force-unlock", "--yes", "--state", "other.state.json")
     assert result.code == 0, result.stderr
     assert not (tmp_path / "other.state.json.lock").exists()
-
-
-def answer_on_a_terminal(folder: Path, answer: str) -> tuple[int, str, str]:
-    """Run force-unlock with stdin on a pseudo-terminal and type ``answer``."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "force-unlock"],
-        cwd=folder,
-        env=exoplan_env(),
-        stdin=slave,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    os.close(slave)
-    try:
-        os.write(master, answer.encode() + b"\n")
-        out, err = proc.communicate(timeout=30)
-    finally:
-        os.close(master)
-    return proc.returncode, out, err
 
 
 @pytest.mark.parametrize(
@@ -279,7 +256,9 @@ def test_force_unlock_on_a_terminal_asks_for_yes(
 ) -> None:
     make_project(tmp_path)
     lock = hold_lock(tmp_path)
-    returncode, out, err = answer_on_a_terminal(tmp_path, answer)
+    returncode, out, err = run_on_terminal(
+        tmp_path, "force-unlock", answer=answer + "\n", terminal=["stdin"]
+    )
     assert returncode == code, err
     assert out.startswith(f"{STATE} is locked by {HOLDER_TEXT}.\n")
     assert "Remove it? Only 'yes' will be accepted: " in out

@@ -8,9 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BAD_MANIFESTS, REPO, Runner, copy_fixture, exoplan_env, run_command
 
 from reconciler.cli import main as cli
+from tests.support.fixtures import BAD_MANIFESTS, copy_fixture
+from tests.support.project import REPO
+from tests.support.run import Runner, exoplan, exoplan_env
 
 FIXTURE_DIR = "tests/fixtures/manifests"
 
@@ -125,15 +127,15 @@ def test_subprocesses_never_inherit_credentials(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_exoplan_console_script(tmp_path: Path) -> None:
-    exoplan = shutil.which("exoplan")
-    if exoplan is None:
+    script = shutil.which("exoplan")
+    if script is None:
         pytest.skip("the exoplan console script is not installed (pip install -e .)")
     copy_fixture("bad-invalid-number.yaml", tmp_path, "numbers.yaml")
-    result = run_command([exoplan, "validate"], cwd=tmp_path)
+    result = exoplan(None, tmp_path, "validate", program=[script])
     assert result.code == 1
     assert result.stderr.startswith("numbers.yaml:6:13: '12345' is not a valid phone number")
     copy_fixture("good-minimal.yaml", tmp_path, "numbers.yaml")
-    assert run_command([exoplan, "validate"], cwd=tmp_path).code == 0
+    assert exoplan(None, tmp_path, "validate", program=[script]).code == 0
 
 
 def test_version(run_exoplan: Runner) -> None:

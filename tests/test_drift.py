@@ -6,10 +6,10 @@ import copy
 from typing import Any
 
 import pytest
-from drift_helpers import ONE, SPARE, TWO, adopted, described, live_url, record
 
 from reconciler.model import Account, Change, Drift, Flow, Manifest, State
 from reconciler.plan.drift import detect, flow_value, fold_drift, refreshed, unmanaged
+from tests.support.records import ONE, SPARE, TWO, adopted, described, live_url, record
 
 LINEAGE = "0b7a3f1e-5c2d-4e8f-9a6b-1c2d3e4f5a6b"
 MANIFEST = Manifest(

@@ -15,18 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
-from drift_helpers import (
-    MANIFEST,
-    ONE,
-    STATE,
-    TWO,
-    adopted,
-    described,
-    listing_page,
-    live_url,
-    record,
-    snapshot,
-)
 from jsonschema import Draft202012Validator
 from responses import matchers
 
@@ -36,6 +24,17 @@ from reconciler.cli.plan import load_inputs, refreshed_plan
 from reconciler.errors import ApiStatusError, StateError
 from reconciler.manifest.schema import schema
 from reconciler.state.file import load_state, to_data
+from tests.support.project import STATE, read_state, snapshot, write_manifest, write_state
+from tests.support.records import (
+    ONE,
+    PROJECT_MANIFEST,
+    TWO,
+    adopted,
+    described,
+    listing_page,
+    live_url,
+    record,
+)
 
 HOST = "https://exotel.test"
 ROOT = "/v2_beta/Accounts/acme1/IncomingPhoneNumbers"
@@ -84,23 +83,12 @@ def serve(mock: responses.RequestsMock, records: list[dict[str, Any]]) -> None:
 
 def project(tmp_path: Path, numbers: dict[str, dict[str, Any]] | None = None) -> Path:
     """numbers.yaml with LAST added, and a state managing ONE, TWO and LAST."""
-    manifest = tmp_path / "numbers.yaml"
-    manifest.write_text(
-        MANIFEST + f'  - number: "{LAST}"\n    friendly_name: Last page\n',
-        encoding="utf-8",
-    )
+    body = PROJECT_MANIFEST + f'  - number: "{LAST}"\n    friendly_name: Last page\n'
+    manifest = write_manifest(tmp_path, body)
     if numbers is None:
         last = record(LAST, friendly_name="Last page", voice_url=live_url(123456))
         numbers = adopted([*described().values(), last])
-    data = {
-        "format": "exoplan-state",
-        "version": 1,
-        "lineage": "lineage-1",
-        "serial": 7,
-        "account_sid": "acme1",
-        "numbers": numbers,
-    }
-    (tmp_path / STATE).write_text(json.dumps(data, indent=2), encoding="utf-8")
+    write_state(tmp_path / STATE, numbers, lineage="lineage-1")
     return manifest
 
 
@@ -118,11 +106,6 @@ def pages_asked(mock: responses.RequestsMock) -> list[int]:
     return asked
 
 
-def read(tmp_path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((tmp_path / STATE).read_text(encoding="utf-8"))
-    return data
-
-
 def test_refresh_reads_all_three_pages_and_updates_managed_numbers(
     api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -130,7 +113,7 @@ def test_refresh_reads_all_three_pages_and_updates_managed_numbers(
     manifest = project(tmp_path)
     assert drift_cmd.run_refresh(parse("refresh", "-f", str(manifest))) == 0
     assert pages_asked(api) == [0, 1, 2]
-    state = read(tmp_path)
+    state = read_state(tmp_path)
     assert state["serial"] == 8
     assert sorted(state["numbers"]) == [ONE, TWO, LAST]  # none of the 247 others adopted
     assert state["numbers"][LAST]["friendly_name"] == "Renamed on page 3"
@@ -151,7 +134,7 @@ def test_refresh_drops_only_numbers_missing_from_every_page(
     manifest = project(tmp_path)
     assert drift_cmd.run_refresh(parse("refresh", "-f", str(manifest))) == 0
     assert pages_asked(api) == [0, 1, 2]
-    assert sorted(read(tmp_path)["numbers"]) == [ONE, LAST]
+    assert sorted(read_state(tmp_path)["numbers"]) == [ONE, LAST]
     assert capsys.readouterr().err == (
         f"warning: {TWO} is no longer owned by the account: dropped from the state\n"
     )
@@ -200,7 +183,7 @@ def test_import_adopts_a_number_listed_on_the_last_page_without_posting(
     args = parse("import", "-f", str(manifest), "+91 80 3024 0250")
     assert drift_cmd.run_import(args) == 0
     assert pages_asked(api) == [0, 1, 2]  # GETs only: nothing was bought
-    entry = read(tmp_path)["numbers"][LAST]
+    entry = read_state(tmp_path)["numbers"][LAST]
     assert entry == {**account()[-1], "protect": False}
     assert capsys.readouterr().out == (
         f"imported {LAST} (sid sid0250)\n"
@@ -257,7 +240,7 @@ def test_refresh_refuses_the_state_of_another_account(
     api: responses.RequestsMock, tmp_path: Path
 ) -> None:
     manifest = project(tmp_path)
-    data = read(tmp_path)
+    data = read_state(tmp_path)
     data["account_sid"] = "other9"
     (tmp_path / STATE).write_text(json.dumps(data), encoding="utf-8")
     before = snapshot(tmp_path)

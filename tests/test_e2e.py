@@ -12,27 +12,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-from e2e_helpers import (
-    FAST,
+from reconciler.sandbox.server import Sandbox
+from tests.support.project import (
     JOURNAL,
     LOCK,
     MANIFEST,
     STATE,
-    apply,
-    assert_bought_once,
-    assert_state_complete,
-    exoplan,
-    new_sandbox,
     numbers,
-    outside,
-    owned_sids,
     read_state,
     write_manifest,
 )
+from tests.support.run import FAST, apply, exoplan
+from tests.support.sandbox import (
+    assert_bought_once,
+    assert_state_complete,
+    new_sandbox,
+    outside,
+    owned_sids,
+)
 
-from reconciler.sandbox.server import Sandbox
-
-COLLECTION = "/v2_beta/Accounts/acme1/IncomingPhoneNumbers"
 VOICE_123456 = "https://my.exotel.in/acme1/exoml/start_voice/123456"
 
 

@@ -24,6 +24,7 @@ from reconciler.exotel.client import (
     base_url_for,
     credentials_from_env,
 )
+from tests.support.clock import FakeTime
 
 KEY = "exokey0123456789abcdef"
 TOKEN = "exotoken9876543210fedcba"
@@ -36,27 +37,12 @@ OWNED = {"sid": "PN1", "phone_number": NUMBER, "friendly_name": "Support line"}
 ERROR_404 = {"RestException": {"Status": 404, "Message": "ExoPhone not found", "Code": "NOT_FOUND"}}
 
 
-class FakeTime:
-    """A clock that moves only when the client sleeps; records every sleep."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 class Http:
     """A mocked Exotel (``mock``), a fake clock, and clients wired to both."""
 
     def __init__(self, mock: responses.RequestsMock) -> None:
         self.mock = mock
-        self.time = FakeTime()
+        self.time = FakeTime(1000.0)
         self.sleeps = self.time.sleeps
 
     def client(self, base: str = BASE, **options: Any) -> ExotelClient:

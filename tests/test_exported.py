@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drift_helpers import ONE, SPARE, TWO, adopted, described, live_url, record
 
 from reconciler.manifest.load import load_manifest
 from reconciler.model import Manifest, State
 from reconciler.plan.planner import make_plan
 from reconciler.render.export import manifest_text
+from tests.support.records import ONE, SPARE, TWO, adopted, described, live_url, record
 
 
 def exported(tmp_path: Path, owned: dict[str, dict[str, Any]], region: str = "mumbai") -> Manifest:

@@ -13,24 +13,15 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_helpers import (
-    FAST,
-    JOURNAL,
-    LOCK,
-    STATE,
-    apply,
-    assert_bought_once,
-    assert_state_complete,
-    exoplan,
-    finish,
-    new_sandbox,
-    numbers,
-    start_exoplan,
-    wait_for,
-    write_manifest,
-)
 
 from reconciler.sandbox.server import Sandbox
+from tests.support.project import JOURNAL, LOCK, STATE, numbers, write_manifest
+from tests.support.run import FAST, apply, exoplan, finish, start_exoplan, wait_for
+from tests.support.sandbox import (
+    assert_bought_once,
+    assert_state_complete,
+    new_sandbox,
+)
 
 
 def bought(sandbox: Sandbox) -> int:

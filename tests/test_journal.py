@@ -9,26 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apply_helpers import journal_lines, write_journal
 
 from reconciler.errors import StateError
 from reconciler.state.journal import Journal, JournalContents, journal_path, read_journal
-
-LINEAGE = "0b7a3f1e-5c2d-4e8f-9a6b-1c2d3e4f5a6b"
-
-
-def rec(
-    op: str, number: str = "+918030240001", kind: str = "purchase", **extra: Any
-) -> dict[str, Any]:
-    return {
-        "op": op,
-        "action": kind,
-        "number": number,
-        "sid": None,
-        "params": {},
-        "protect": False,
-        **extra,
-    }
+from tests.support.project import LINEAGE, journal_lines, journal_record, write_journal
 
 
 def test_the_journal_lives_beside_the_state() -> None:
@@ -39,14 +23,14 @@ def test_open_starts_with_the_base_state_and_each_record_is_one_json_line(tmp_pa
     path = tmp_path / "s.json.journal"
     journal = Journal(str(path))
     journal.open(LINEAGE, 7)
-    journal.write(rec("intent", params={"FriendlyName": "Café line"}))
+    journal.write(journal_record("intent", params={"FriendlyName": "Café line"}))
     journal.close()
     text = path.read_text(encoding="utf-8")
     assert text.endswith("\n")
     assert "Café line" in text  # stored as UTF-8, not \u escapes
     assert journal_lines(path) == [
         {"op": "begin", "lineage": LINEAGE, "serial": 7},
-        rec("intent", params={"FriendlyName": "Café line"}),
+        journal_record("intent", params={"FriendlyName": "Café line"}),
     ]
 
 
@@ -64,8 +48,8 @@ def test_every_record_is_on_disk_before_write_returns(
     monkeypatch.setattr(os, "fsync", fsync)
     journal = Journal(str(path))
     journal.open(None, 0)
-    journal.write(rec("intent"))
-    journal.write(rec("done", record={"sid": "S1"}))
+    journal.write(journal_record("intent"))
+    journal.write(journal_record("done", record={"sid": "S1"}))
     journal.close()
     assert synced == [1, 2, 3]  # flushed and fsynced once per record, in order
 
@@ -86,7 +70,9 @@ def test_writes_from_many_threads_never_interleave(tmp_path: Path) -> None:
 
     def worker(i: int) -> None:
         for j in range(25):
-            journal.write(rec("intent", number=f"+9180302{i:02d}{j:03d}", params={"x": "y" * 500}))
+            journal.write(
+                journal_record("intent", number=f"+9180302{i:02d}{j:03d}", params={"x": "y" * 500})
+            )
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
     for thread in threads:
@@ -122,14 +108,18 @@ def test_an_empty_journal_has_nothing_in_it(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("records", "done", "pending"),
     [
-        ([rec("intent")], [], ["+918030240001"]),
-        ([rec("intent"), rec("done", record={"sid": "S1"})], ["+918030240001"], []),
-        ([rec("intent"), rec("failed", error="HTTP 402")], [], []),
+        ([journal_record("intent")], [], ["+918030240001"]),
+        (
+            [journal_record("intent"), journal_record("done", record={"sid": "S1"})],
+            ["+918030240001"],
+            [],
+        ),
+        ([journal_record("intent"), journal_record("failed", error="HTTP 402")], [], []),
         (
             [
-                rec("intent", "+918030240001"),
-                rec("intent", "+918030240002"),
-                rec("done", "+918030240002"),
+                journal_record("intent", "+918030240001"),
+                journal_record("intent", "+918030240002"),
+                journal_record("done", "+918030240002"),
             ],
             ["+918030240002"],
             ["+918030240001"],
@@ -137,9 +127,9 @@ def test_an_empty_journal_has_nothing_in_it(tmp_path: Path) -> None:
         # the same number updated, then released: two separate actions
         (
             [
-                rec("intent", kind="update"),
-                rec("done", kind="update"),
-                rec("intent", kind="release"),
+                journal_record("intent", kind="update"),
+                journal_record("done", kind="update"),
+                journal_record("intent", kind="release"),
             ],
             ["+918030240001"],
             ["+918030240001"],
@@ -162,7 +152,13 @@ def test_records_are_grouped_into_done_and_pending(
 def test_a_done_record_keeps_what_exotel_answered(tmp_path: Path) -> None:
     path = tmp_path / "j"
     answer = {"sid": "S1", "rental_price": "499.000000", "currency": "INR"}
-    write_journal(path, [rec("intent"), rec("done", record=answer, params={"FriendlyName": "x"})])
+    write_journal(
+        path,
+        [
+            journal_record("intent"),
+            journal_record("done", record=answer, params={"FriendlyName": "x"}),
+        ],
+    )
     contents = read_journal(str(path))
     assert contents is not None
     assert contents.done[0]["record"] == answer
@@ -185,8 +181,8 @@ def test_only_the_first_begin_counts(tmp_path: Path) -> None:
 
 def test_a_last_record_torn_by_a_crash_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "j"
-    intact = json.dumps(rec("intent", "+918030240001")) + "\n"
-    torn = json.dumps(rec("intent", "+918030240002"))[:40]
+    intact = json.dumps(journal_record("intent", "+918030240001")) + "\n"
+    torn = json.dumps(journal_record("intent", "+918030240002"))[:40]
     path.write_text(intact + torn, encoding="utf-8")
     contents = read_journal(str(path))
     assert contents is not None
@@ -197,7 +193,10 @@ def test_a_last_record_torn_by_a_crash_is_ignored(tmp_path: Path) -> None:
 def test_a_damaged_record_before_the_end_is_an_error_naming_the_line(tmp_path: Path) -> None:
     path = tmp_path / "j"
     path.write_text(
-        json.dumps(rec("intent")) + "\n{not json\n" + json.dumps(rec("done")) + "\n",
+        json.dumps(journal_record("intent"))
+        + "\n{not json\n"
+        + json.dumps(journal_record("done"))
+        + "\n",
         encoding="utf-8",
     )
     with pytest.raises(StateError) as raised:

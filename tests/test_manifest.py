@@ -6,11 +6,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import BAD_MANIFESTS, FIXTURES, REPO, write_manifest
 
 from reconciler.errors import Location, ManifestError
 from reconciler.manifest.load import load_manifest
 from reconciler.model import Account, Flow, NumberSpec
+from tests.support.fixtures import BAD_MANIFESTS, FIXTURES
+from tests.support.project import REPO, write_manifest
 
 
 def problems_of(path: str) -> list[tuple[str, str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import LINEAGE
 
 from reconciler.model import Action, ActionKind, Change, Plan
 from reconciler.render.markdown import (
@@ -15,23 +14,15 @@ from reconciler.render.markdown import (
     markdown_text,
     render_markdown,
 )
+from tests.support import plans
+from tests.support.project import LINEAGE
 
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
 SHA = "0123456789abcdef" * 4
 
 
 def plan_of(*actions: Action, unchanged: int = 0, lineage: str | None = LINEAGE) -> Plan:
-    return Plan(
-        actions=actions,
-        account_sid="acme1",
-        region="mumbai",
-        manifest_path="numbers.yaml",
-        manifest_sha256=SHA,
-        state_path="numbers.state.json",
-        state_lineage=lineage,
-        state_serial=7 if lineage else 0,
-        unchanged=unchanged,
-    )
+    return plans.plan_of(*actions, unchanged=unchanged, lineage=lineage, manifest_sha256=SHA)
 
 
 def purchase(number: str, name: str | None = "Support") -> Action:

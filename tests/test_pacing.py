@@ -18,23 +18,9 @@ from reconciler.exotel.retry import (
     quota_reset_delay,
     says_already_owned,
 )
+from tests.support.clock import FakeTime
 
 NOW = 1_700_000_000.0
-
-
-class FakeTime:
-    """A clock that only moves when someone sleeps; records every sleep."""
-
-    def __init__(self, start: float = 100.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class ThreadTime:

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LINEAGE
 from jsonschema import Draft202012Validator
 
+from reconciler.cli.io import save_plan
 from reconciler.errors import StateError
 from reconciler.manifest.schema import schema
 from reconciler.model import Action, ActionKind, Change, Plan
-from reconciler.cli.io import save_plan
 from reconciler.plan.planfile import load_plan, plan_from_data, plan_to_data
+from tests.support.project import LINEAGE
 
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
 

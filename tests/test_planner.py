@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import LINEAGE, sms_url, state_entry, voice_url
 
 from reconciler.errors import StateError, UnsafePlanError
 from reconciler.model import (
@@ -20,6 +19,7 @@ from reconciler.model import (
     State,
 )
 from reconciler.plan.planner import make_plan
+from tests.support.project import LINEAGE, sms_url, state_entry, voice_url
 
 FLOWS = {"ivr": Flow("ivr", "123456"), "sms": Flow("sms", "223344"), "sales": Flow("sales", "7")}
 

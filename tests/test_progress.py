@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from apply_helpers import action
 
 from reconciler.model import ActionKind, ApplyResult, Outcome
 from reconciler.render.progress import Progress, summary
+from tests.support.plans import action
 
 A, B = "+918030240001", "+918030240002"
 

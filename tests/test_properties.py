@@ -20,7 +20,6 @@ import itertools
 import json
 import os
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,6 @@ from typing import Any
 import phonenumbers
 import pytest
 import yaml
-from conftest import REPO, run_command
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +52,9 @@ from reconciler.sandbox.store import NumberStore
 from reconciler.state.executor import execute
 from reconciler.state.fold import adopt, fold
 from reconciler.state.journal import Journal
+from tests.support.project import ACCOUNT, REPO
+from tests.support.run import exoplan
+from tests.support.sandbox import new_sandbox
 
 _EXPLORE = os.environ.get("EXOPLAN_EXPLORE", "").strip()
 
@@ -69,7 +70,7 @@ def examples(count: int) -> settings:
     )
 
 
-SID = "acme1"
+SID = ACCOUNT
 EXAMPLE = REPO / "examples" / "numbers.yaml"
 
 # -- normalisation ------------------------------------------------------------------
@@ -458,7 +459,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(account_sid=SID, api_key=KEY, api_token=TOKEN) as running:
+    with new_sandbox(api_key=KEY, api_token=TOKEN) as running:
         yield running
 
 
@@ -555,7 +556,7 @@ def test_apply_through_5xx_and_dropped_connections_still_buys_each_number_once(
     manifest = scenario.manifest(numbers)
     # Armed faults would outlive an example: each gets a sandbox of its own.
     with (
-        Sandbox(account_sid=SID, api_key=KEY, api_token=TOKEN) as sandbox,
+        new_sandbox(api_key=KEY, api_token=TOKEN) as sandbox,
         client_for(sandbox) as client,
     ):
         state = own_what_the_state_holds(client, scenario, numbers)
@@ -893,7 +894,7 @@ SMOKE = {
 def test_the_real_command_never_crashes_on_mangled_manifests(name: str, tmp_path: Path) -> None:
     (tmp_path / "numbers.yaml").write_text(SMOKE[name], encoding="utf-8")
     for command in ("validate", "plan"):
-        result = run_command([sys.executable, "-m", "reconciler", command], tmp_path)
+        result = exoplan(None, tmp_path, command)
         assert "Traceback" not in result.stderr, result.stderr
         assert result.code in (0, 1), result.stderr
     assert result.code == (0 if name == "example" else 1)

@@ -10,8 +10,8 @@ from reconciler.errors import ApiStatusError
 from reconciler.model import State
 from reconciler.state.journal import JournalContents
 from reconciler.state.recovery import already_folded, fold_done, settle_pending
+from tests.support.project import LINEAGE, journal_record
 
-LINEAGE = "0b7a3f1e-5c2d-4e8f-9a6b-1c2d3e4f5a6b"
 A, B, C = "+918030240001", "+918030240002", "+918030240003"
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
 
@@ -45,18 +45,6 @@ class FakeReader:
         raise AssertionError(f"unexpected sid {sid}")
 
 
-def rec(op: str, number: str, kind: str = "purchase", **extra: Any) -> dict[str, Any]:
-    return {
-        "op": op,
-        "action": kind,
-        "number": number,
-        "sid": None,
-        "params": {},
-        "protect": False,
-        **extra,
-    }
-
-
 def state_with(**entries: dict[str, Any]) -> State:
     return State(path="s.json", lineage=LINEAGE, serial=7, numbers=dict(entries))
 
@@ -82,15 +70,15 @@ def test_confirmed_outcomes_are_folded_without_asking_exotel() -> None:
     state = state_with(**{B: {"sid": "SB", "friendly_name": "Old"}, C: {"sid": "SC"}})
     contents = JournalContents(
         done=[
-            rec(
+            journal_record(
                 "done",
                 A,
                 record={"sid": "SA", "rental_price": "499.000000"},
                 params={"VoiceUrl": VOICE},
                 protect=True,
             ),
-            rec("done", B, "update", record={"friendly_name": "New"}, sid="SB"),
-            rec("done", C, "release", sid="SC"),
+            journal_record("done", B, "update", record={"friendly_name": "New"}, sid="SB"),
+            journal_record("done", C, "release", sid="SC"),
         ]
     )
     messages = fold_done(contents, state)
@@ -115,7 +103,7 @@ def test_a_pending_purchase_the_account_owns_is_adopted() -> None:
     found = {"sid": "SA", "phone_number": A, "rental_price": "499.000000", "currency": "INR"}
     reader = FakeReader(owned={A: found})
     state = state_with()
-    pending = [rec("intent", A, params={"FriendlyName": "Support"}, protect=True)]
+    pending = [journal_record("intent", A, params={"FriendlyName": "Support"}, protect=True)]
     messages = settle_pending(JournalContents(pending=pending), state, reader)
     assert messages == [f"{A} was bought by the interrupted apply (sid SA): recorded"]
     assert state.numbers[A] == {**found, "friendly_name": "Support", "protect": True}
@@ -123,21 +111,27 @@ def test_a_pending_purchase_the_account_owns_is_adopted() -> None:
 
 def test_a_pending_purchase_the_account_does_not_own_is_left_to_the_plan() -> None:
     state = state_with()
-    messages = settle_pending(JournalContents(pending=[rec("intent", A)]), state, FakeReader())
+    messages = settle_pending(
+        JournalContents(pending=[journal_record("intent", A)]), state, FakeReader()
+    )
     assert messages == [f"{A} was not bought by the interrupted apply; the plan will buy it"]
     assert state.numbers == {}
 
 
 def test_the_account_is_listed_once_for_all_pending_purchases() -> None:
     reader = FakeReader(owned={A: {"sid": "SA", "phone_number": A}})
-    pending = [rec("intent", A), rec("intent", B), rec("intent", C)]
+    pending = [
+        journal_record("intent", A),
+        journal_record("intent", B),
+        journal_record("intent", C),
+    ]
     settle_pending(JournalContents(pending=pending), state_with(), reader)
     assert reader.calls == [("owned_index", "")]
 
 
 def test_nothing_is_listed_without_pending_purchases() -> None:
     reader = FakeReader(owned={A: {"sid": "SA", "phone_number": A, "friendly_name": "x"}})
-    pending = [rec("intent", A, "update", sid="SA")]
+    pending = [journal_record("intent", A, "update", sid="SA")]
     settle_pending(JournalContents(pending=pending), state_with(**{A: {"sid": "SA"}}), reader)
     assert reader.calls == [("get_number", "SA")]
 
@@ -149,7 +143,9 @@ def test_a_pending_update_is_read_back_from_exotel() -> None:
         "voice_url": "https://my.exotel.in/acme1/exoml/start_voice/9",
     }
     state = state_with(**{A: {"sid": "SA", "rental_price": "499.000000", "voice_url": None}})
-    pending = [rec("intent", A, "update", sid="SA", params={"VoiceUrl": VOICE}, protect=True)]
+    pending = [
+        journal_record("intent", A, "update", sid="SA", params={"VoiceUrl": VOICE}, protect=True)
+    ]
     messages = settle_pending(JournalContents(pending=pending), state, FakeReader(owned={A: live}))
     assert messages == [f"{A}: read back from Exotel after the interrupted update"]
     # what Exotel has now, not what was sent: the update may not have happened
@@ -165,7 +161,7 @@ def test_a_pending_update_is_read_back_from_exotel() -> None:
 def test_a_pending_release_of_a_number_still_owned_stays_in_the_state() -> None:
     entry = {"sid": "SA", "phone_number": A}
     state = state_with(**{A: dict(entry)})
-    pending = [rec("intent", A, "release", sid="SA")]
+    pending = [journal_record("intent", A, "release", sid="SA")]
     messages = settle_pending(JournalContents(pending=pending), state, FakeReader(owned={A: entry}))
     assert messages == [
         f"{A} was not released by the interrupted apply; the plan will show it again"
@@ -176,7 +172,7 @@ def test_a_pending_release_of_a_number_still_owned_stays_in_the_state() -> None:
 @pytest.mark.parametrize("kind", ["update", "release"])
 def test_a_pending_action_on_a_number_exotel_no_longer_has_removes_it(kind: str) -> None:
     state = state_with(**{A: {"sid": "SA"}, B: {"sid": "SB"}})
-    pending = [rec("intent", A, kind, sid="SA")]
+    pending = [journal_record("intent", A, kind, sid="SA")]
     messages = settle_pending(
         JournalContents(pending=pending), state, FakeReader(errors={"SA": 404})
     )
@@ -186,7 +182,7 @@ def test_a_pending_action_on_a_number_exotel_no_longer_has_removes_it(kind: str)
 
 def test_another_error_while_reading_back_stops_recovery() -> None:
     state = state_with(**{A: {"sid": "SA"}})
-    pending = [rec("intent", A, "update", sid="SA")]
+    pending = [journal_record("intent", A, "update", sid="SA")]
     with pytest.raises(ApiStatusError) as raised:
         settle_pending(JournalContents(pending=pending), state, FakeReader(errors={"SA": 503}))
     assert raised.value.status == 503
@@ -197,7 +193,9 @@ def test_another_error_while_reading_back_stops_recovery() -> None:
 def test_a_pending_action_without_a_sid_asks_for_a_refresh(kind: str) -> None:
     reader = FakeReader()
     state = state_with(**{A: {"friendly_name": "x"}})
-    messages = settle_pending(JournalContents(pending=[rec("intent", A, kind)]), state, reader)
+    messages = settle_pending(
+        JournalContents(pending=[journal_record("intent", A, kind)]), state, reader
+    )
     assert messages == [f"{A}: no sid to check; run `exoplan refresh`"]
     assert reader.calls == []
     assert state.numbers == {A: {"friendly_name": "x"}}

@@ -8,61 +8,14 @@ import re
 from typing import Any
 
 import pytest
-from conftest import LINEAGE
 
-from reconciler.model import Action, ActionKind, Change, Plan
+from reconciler.model import Action, ActionKind, Plan
 from reconciler.plan.planfile import plan_to_data
 from reconciler.render.json import render_json
 from reconciler.render.text import money, render_text, value_text
+from tests.support.plans import PURCHASE, RELEASE, UPDATE, plan_of
 
-VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"
 ANSI = re.compile(r"\033\[[0-9;]*m")
-
-
-def plan_of(*actions: Action, unchanged: int = 0) -> Plan:
-    return Plan(
-        actions=actions,
-        account_sid="acme1",
-        region="mumbai",
-        manifest_path="numbers.yaml",
-        manifest_sha256="ab" * 32,
-        state_path="numbers.state.json",
-        state_lineage=LINEAGE,
-        state_serial=7,
-        unchanged=unchanged,
-    )
-
-
-PURCHASE = Action(
-    ActionKind.PURCHASE,
-    "+918030240001",
-    name="Support line",
-    changes=(
-        Change("friendly_name", None, "Support line"),
-        Change("voice_flow", None, {"flow": "support-ivr", "app_id": "123456", "url": VOICE}),
-        Change("protect", None, True),
-    ),
-    params={"FriendlyName": "Support line", "VoiceUrl": VOICE},
-    protect=True,
-)
-UPDATE = Action(
-    ActionKind.UPDATE,
-    "+918030240003",
-    name="New name",
-    changes=(
-        Change("friendly_name", "Old name", "New name"),
-        Change(
-            "voice_flow",
-            {"flow": None, "app_id": None, "url": "https://example.com/hook"},
-            {"flow": "support-ivr", "app_id": "123456", "url": VOICE},
-        ),
-    ),
-    params={"FriendlyName": "New name", "VoiceUrl": VOICE},
-    sid="sid3",
-)
-RELEASE = Action(
-    ActionKind.RELEASE, "+918030240009", sid="sid9", rental_price="499.000000", currency="INR"
-)
 
 
 def text(plan: Plan, color: bool = False) -> str:

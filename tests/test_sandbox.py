@@ -18,9 +18,10 @@ import requests
 from reconciler.cli import sandbox as sandbox_module
 from reconciler.cli.sandbox import serve
 from reconciler.sandbox.server import Sandbox, load_seed
+from tests.support.project import ACCOUNT, numbers
+from tests.support.sandbox import fetch, new_sandbox
 
 KEY, TOKEN = "test-key", "test-token"
-ACCOUNT = "acme1"
 BASE = f"/v2_beta/Accounts/{ACCOUNT}/IncomingPhoneNumbers"
 NUMBER = "+918030240001"
 LEGACY = f"http://twilix.exotel.com{BASE}"
@@ -30,20 +31,13 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def make(**options: Any) -> Sandbox:
-    return Sandbox(account_sid=ACCOUNT, api_key=KEY, api_token=TOKEN, **options)
+    return new_sandbox(api_key=KEY, api_token=TOKEN, **options)
 
 
 @pytest.fixture
 def sb() -> Iterator[Sandbox]:
     with make() as sandbox:
         yield sandbox
-
-
-def fetch(method: str, url: str, **kwargs: Any) -> requests.Response:
-    kwargs.setdefault("timeout", 5)
-    with requests.Session() as session:
-        session.trust_env = False  # never through a proxy from the environment
-        return session.request(method, url, **kwargs)
 
 
 def call(sandbox: Sandbox, method: str, path: str = BASE, **kwargs: Any) -> requests.Response:
@@ -57,8 +51,7 @@ def buy(sandbox: Sandbox, number: str = NUMBER, **fields: Any) -> requests.Respo
 
 
 def seeded(count: int, **options: Any) -> Sandbox:
-    numbers = [{"phone_number": f"+9180302400{i:02d}"} for i in range(1, count + 1)]
-    return make(seed=numbers, **options)
+    return make(seed=[{"phone_number": n} for n in numbers(count)], **options)
 
 
 def error_of(response: requests.Response) -> dict[str, Any]:

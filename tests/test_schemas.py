@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO, state_entry
 from jsonschema import Draft202012Validator
 
 from reconciler.manifest.checker import SHAPE_KEYWORDS
@@ -19,6 +18,7 @@ from reconciler.manifest.schema import schema, schema_path
 from reconciler.plan.planner import make_plan
 from reconciler.render.json import render_json
 from reconciler.state.file import load_state, new_state, save_state
+from tests.support.project import REPO, state_entry
 
 NAMES = ("manifest", "state", "plan")
 EXAMPLE = REPO / "examples" / "numbers.yaml"

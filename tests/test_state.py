@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LINEAGE, write_state
 
 from reconciler.errors import StateError
 from reconciler.model import State
 from reconciler.state.file import default_state_path, load_state, new_state, save_state
 from reconciler.state.lock import StateLock, describe_holder, read_lock
+from tests.support.project import LINEAGE, write_state
 
 RESTORE = "restore it from its .backup or from version control; exoplan never repairs it"
 

@@ -1,29 +1,22 @@
-"""Shared helpers of the drift tests: live records, a project on disk, locks, snapshots.
+"""Exotel's records of owned numbers, and the project the drift tests start from.
 
-The live account is either the sandbox (CLI tests) or pages of records served by
-``responses`` (client tests); both are built from :func:`record`.
+The live account is either the sandbox (seeded with :func:`seed`) or pages of records
+served by ``responses`` (:func:`listing_page`); both are built from :func:`record`.
+The project (:func:`make_project`) manages ONE and TWO, exactly as the account has them.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from conftest import Result, run_command, write_state
-
-from reconciler.sandbox.server import Sandbox
-
-ACCOUNT = "acme1"
-STATE = "numbers.state.json"
-#: No client-side pacing: the sandbox and `responses` answer at once.
-API = ("--rate-limit", "0")
+from tests.support.project import ACCOUNT, STATE, write_manifest, write_state
 
 ONE, TWO, SPARE = "+918030240001", "+918030240002", "+918030240009"
 
-MANIFEST = """\
+#: The manifest of :func:`make_project`: ONE and TWO, as :func:`described` has them.
+PROJECT_MANIFEST = """\
 version: 1
 account:
   sid: acme1
@@ -72,7 +65,7 @@ def record(number: str, sid: str | None = None, **fields: Any) -> dict[str, Any]
 
 
 def described() -> dict[str, dict[str, Any]]:
-    """The live records of the two numbers MANIFEST describes, exactly as described."""
+    """The live records of the two numbers PROJECT_MANIFEST describes, exactly as described."""
     return {
         ONE: record(
             ONE,
@@ -106,55 +99,12 @@ def adopted(
     return {r["phone_number"]: {**r, "protect": r["phone_number"] in guarded} for r in records}
 
 
-def sandbox(records: Iterable[dict[str, Any]]) -> Sandbox:
-    """A sandbox (not started: use ``with``) owning ``records``."""
-    return Sandbox(account_sid=ACCOUNT, seed=list(records))
-
-
 def make_project(folder: Path, state: Mapping[str, Any] | None = None) -> bytes:
-    """MANIFEST as numbers.yaml and a state (default: the described numbers, adopted).
-
-    Returns the state's bytes.
-    """
-    (folder / "numbers.yaml").write_text(MANIFEST, encoding="utf-8")
+    """PROJECT_MANIFEST as numbers.yaml and a state (default: the described numbers,
+    adopted). Returns the state's bytes."""
+    write_manifest(folder, PROJECT_MANIFEST)
     entries = adopted(described().values()) if state is None else state
     return write_state(folder / STATE, entries)
-
-
-def run_live(sandbox: Sandbox | None, folder: Path, *args: str, **env: str) -> Result:
-    """``python -m reconciler ARGS`` in ``folder``, pointed at ``sandbox`` (None: no API).
-
-    ``env`` overrides variables, e.g. ``EXOTEL_API_KEY=""``.
-    """
-    variables = {**(sandbox.env() if sandbox is not None else {}), **env}
-    return run_command([sys.executable, "-m", "reconciler", *args], folder, variables)
-
-
-def read_state(folder: Path, name: str = STATE) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((folder / name).read_text(encoding="utf-8"))
-    return data
-
-
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file in ``folder`` with its bytes and mtime: proof that nothing was written."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
-
-
-HOLDER = {
-    "id": "0123456789abcdef",
-    "pid": 4242,
-    "host": "ci-runner-7",
-    "time": "2024-05-01T10:00:00Z",
-    "command": "exoplan apply",
-}
-HOLDER_TEXT = "pid 4242 on ci-runner-7 since 2024-05-01T10:00:00Z running 'exoplan apply'"
-
-
-def hold_lock(folder: Path, name: str = STATE) -> Path:
-    """Leave a lock as another exoplan process would; returns its path."""
-    lock = folder / (name + ".lock")
-    lock.write_text(json.dumps(HOLDER), encoding="utf-8")
-    return lock
 
 
 def listing_page(records: list[dict[str, Any]], page: int, size: int, base: str) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""exoplan's tests, laid out like the ``reconciler`` package; shared helpers in ``support``."""
