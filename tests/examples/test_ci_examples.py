@@ -24,7 +24,7 @@ import yaml
 
 from reconciler.cli.main import build_parser
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GITHUB = REPO / "examples" / "ci" / "github-actions.yml"
 GITLAB = REPO / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"

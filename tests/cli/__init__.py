@@ -1,0 +1,1 @@
+"""Tests of ``reconciler.cli``: each command, mostly run as a real subprocess."""

@@ -1,0 +1,1 @@
+"""Whole-system tests: the real command against the sandbox, faults, and properties."""

@@ -1,0 +1,1 @@
+"""The CI examples, the pre-commit hook and the GitOps guide, checked against the CLI."""

@@ -1,0 +1,1 @@
+"""Tests of ``reconciler.exotel``: the API client, its retry policy and pacing."""

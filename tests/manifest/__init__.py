@@ -1,0 +1,1 @@
+"""Tests of ``reconciler.manifest``: YAML, schemas, numbers, flows, loading a manifest."""

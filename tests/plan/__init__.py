@@ -1,0 +1,1 @@
+"""Tests of ``reconciler.plan``: the planner, drift and saved plan files."""

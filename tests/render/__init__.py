@@ -1,0 +1,1 @@
+"""Tests of ``reconciler.render``: text, JSON, Markdown, progress lines, exported manifests."""

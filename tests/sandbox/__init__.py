@@ -1,0 +1,1 @@
+"""Tests of ``reconciler.sandbox``: the local Exotel stand-in, over real HTTP."""
