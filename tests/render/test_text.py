@@ -1,17 +1,14 @@
-"""reconciler.render.text: Plan -> text (Terraform style, colour optional) and JSON."""
+"""reconciler.render.text: Plan -> text (Terraform style, colour optional)."""
 
 from __future__ import annotations
 
 import io
-import json
 import re
 from typing import Any
 
 import pytest
 
 from reconciler.model import Action, ActionKind, Plan
-from reconciler.plan.planfile import plan_to_data
-from reconciler.render.json import render_json
 from reconciler.render.text import money, render_text, value_text
 from tests.support.plans import PURCHASE, RELEASE, UPDATE, plan_of
 
@@ -81,14 +78,6 @@ def test_no_colour_means_no_escape_codes() -> None:
 def test_names_are_json_quoted() -> None:
     action = Action(ActionKind.PURCHASE, "+918030240001", name='Desk "A" é')
     assert '  + purchase +918030240001  "Desk \\"A\\" é"\n' in text(plan_of(action))
-
-
-def test_json_is_the_plan_data() -> None:
-    plan = plan_of(PURCHASE, UPDATE, RELEASE, unchanged=2)
-    out = io.StringIO()
-    render_json(plan, out)
-    assert out.getvalue().endswith("}\n")
-    assert json.loads(out.getvalue()) == plan_to_data(plan)
 
 
 @pytest.mark.parametrize(
