@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+import responses
 
+from tests.support.paging import HOST, KEY, TOKEN
 from tests.support.run import Result, Runner, exoplan
 
 
@@ -18,3 +20,14 @@ def run_exoplan(tmp_path: Path) -> Runner:
         return exoplan(None, cwd or tmp_path, *args, env=env)
 
     return run
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+    """Exotel at ``paging.HOST`` as ``responses`` serves it (see ``paging.serve``); every
+    registered answer must be asked for."""
+    monkeypatch.setenv("EXOTEL_API_URL", HOST)
+    monkeypatch.setenv("EXOTEL_API_KEY", KEY)
+    monkeypatch.setenv("EXOTEL_API_TOKEN", TOKEN)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock

@@ -1,4 +1,5 @@
-"""What drift reads over HTTP, against `responses`: every page, only GETs, errors named.
+"""What refresh, import and export read over HTTP, against `responses`: every page, only
+GETs, errors named. (``plan --refresh`` over many pages: ``test_plan_refresh.py``.)
 
 The commands run in-process with arguments parsed by the real parser; EXOTEL_API_URL
 points at a fake host that `responses` serves.
@@ -8,10 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -19,91 +17,33 @@ from jsonschema import Draft202012Validator
 from responses import matchers
 
 from reconciler.cli import account as drift_cmd
-from reconciler.cli.main import build_parser, main
-from reconciler.cli.plan import load_inputs, refreshed_plan
+from reconciler.cli.main import main
 from reconciler.errors import ApiStatusError, StateError
 from reconciler.manifest.schema import schema
 from reconciler.state.file import load_state, to_data
-from tests.support.project import STATE, read_state, snapshot, write_manifest, write_state
+from tests.support.paging import (
+    HOST,
+    KEY,
+    LAST,
+    LEGACY,
+    PAGE_SIZE,
+    ROOT,
+    TOKEN,
+    account,
+    pages_asked,
+    parse,
+    project,
+    serve,
+)
+from tests.support.project import STATE, read_state, snapshot
 from tests.support.records import (
     ONE,
-    PROJECT_MANIFEST,
     TWO,
     adopted,
     described,
     listing_page,
-    live_url,
-    record,
 )
-
-HOST = "https://exotel.test"
-ROOT = "/v2_beta/Accounts/acme1/IncomingPhoneNumbers"
-LEGACY = "http://twilix.exotel.com" + ROOT
-KEY, TOKEN = "test-key-0123", "test-token-4567"
-PAGE_SIZE = 100  # what the client asks for
-#: The managed numbers sit on the first and the last page; 247 more are not managed.
-LAST = "+918030240250"
-API_ARGS = ("--rate-limit", "0")
-
-
-def account(changes: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """250 owned numbers in listing order: the two described first, LAST at the end.
-
-    ``changes`` are made outside exoplan: number -> fields.
-    """
-    records = list(described().values())
-    records += [record(f"+9180302{n:05d}") for n in range(3, 250)]
-    records.append(record(LAST, friendly_name="Last page", voice_url=live_url(123456)))
-    for number, fields in (changes or {}).items():
-        index = next(i for i, r in enumerate(records) if r["phone_number"] == number)
-        records[index] = {**records[index], **fields}
-    assert len(records) == 250
-    return records
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
-    monkeypatch.setenv("EXOTEL_API_URL", HOST)
-    monkeypatch.setenv("EXOTEL_API_KEY", KEY)
-    monkeypatch.setenv("EXOTEL_API_TOKEN", TOKEN)
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-def serve(mock: responses.RequestsMock, records: list[dict[str, Any]]) -> None:
-    """Register the listing, page by page (Page=0, 1, 2), as Exotel paginates it."""
-    pages = (len(records) + PAGE_SIZE - 1) // PAGE_SIZE
-    for page in range(pages):
-        mock.get(
-            HOST + ROOT,
-            json=listing_page(records, page, PAGE_SIZE, LEGACY),
-            match=[matchers.query_param_matcher({"Page": str(page), "PageSize": str(PAGE_SIZE)})],
-        )
-
-
-def project(tmp_path: Path, numbers: dict[str, dict[str, Any]] | None = None) -> Path:
-    """numbers.yaml with LAST added, and a state managing ONE, TWO and LAST."""
-    body = PROJECT_MANIFEST + f'  - number: "{LAST}"\n    friendly_name: Last page\n'
-    manifest = write_manifest(tmp_path, body)
-    if numbers is None:
-        last = record(LAST, friendly_name="Last page", voice_url=live_url(123456))
-        numbers = adopted([*described().values(), last])
-    write_state(tmp_path / STATE, numbers, lineage="lineage-1")
-    return manifest
-
-
-def parse(*argv: str) -> Any:
-    return build_parser().parse_args([*argv, *API_ARGS])
-
-
-def pages_asked(mock: responses.RequestsMock) -> list[int]:
-    asked = []
-    for call in mock.calls:
-        assert call.request.method == "GET"
-        url = urlsplit(str(call.request.url))
-        assert f"{url.scheme}://{url.netloc}{url.path}" == HOST + ROOT  # never the legacy host
-        asked.append(int(parse_qs(url.query)["Page"][0]))
-    return asked
+from tests.support.run import FAST
 
 
 def test_refresh_reads_all_three_pages_and_updates_managed_numbers(
@@ -137,41 +77,6 @@ def test_refresh_drops_only_numbers_missing_from_every_page(
     assert sorted(read_state(tmp_path)["numbers"]) == [ONE, LAST]
     assert capsys.readouterr().err == (
         f"warning: {TWO} is no longer owned by the account: dropped from the state\n"
-    )
-
-
-def test_plan_refresh_reads_every_page_in_memory(
-    api: responses.RequestsMock, tmp_path: Path
-) -> None:
-    serve(api, account({LAST: {"voice_url": live_url(234567)}}))
-    manifest = project(tmp_path)
-    before = snapshot(tmp_path)
-    args = parse("plan", "--refresh", "-f", str(manifest))
-    loaded, state = load_inputs(args)
-    plan = refreshed_plan(args, loaded, state)
-    assert pages_asked(api) == [0, 1, 2]
-    assert plan.unmanaged == 247
-    assert [(d.number, [c.field for c in d.changes]) for d in plan.drift] == [
-        (LAST, ["voice_flow"])
-    ]
-    assert plan.drift[0].changes[0].after["flow"] == "sales-queue"
-    assert plan.actions == ()  # the manifest does not manage LAST's flow
-    assert state.serial == 7 and plan.state_serial == 7
-    assert snapshot(tmp_path) == before
-
-
-def test_plan_refresh_updates_a_number_drifted_on_the_last_page(
-    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    serve(api, account({LAST: {"friendly_name": "Renamed"}}))
-    manifest = project(tmp_path)
-    code = main(["plan", "--refresh", "--detailed-exitcode", "-f", str(manifest), *API_ARGS])
-    out = capsys.readouterr().out
-    assert code == 2
-    assert out.index(f"  ~ {LAST}\n") < out.index("exoplan will change account acme1:")
-    assert (
-        f'  ~ update   {LAST}  "Last page"\n        friendly_name: "Renamed" -> "Last page"\n'
-        in out
     )
 
 
@@ -230,7 +135,7 @@ def test_a_failing_page_leaves_the_state_and_no_lock(
     with pytest.raises(ApiStatusError, match="Access denied"):
         drift_cmd.run_refresh(parse("refresh", "-f", str(manifest)))
     assert snapshot(tmp_path) == before  # no lock, no backup, same bytes
-    assert main(["refresh", "-f", str(manifest), *API_ARGS]) == 1
+    assert main(["refresh", "-f", str(manifest), *FAST]) == 1
     err = capsys.readouterr().err
     assert err == f"error: GET {ROOT} HTTP 403 [FORBIDDEN]: Access denied\n"
     assert KEY not in err and TOKEN not in err

@@ -120,3 +120,34 @@ def listing_page(records: list[dict[str, Any]], page: int, size: int, base: str)
         "previous_page_uri": f"{base}?Page={page - 1}&PageSize={size}" if page else None,
         "incoming_phone_numbers": items,
     }
+
+
+# -- drift made in the dashboard, and what exoplan says about it ------------------------
+
+SUPPORT, SALES = "support-ivr (app 123456)", "sales-queue (app 234567)"
+NO_UNMANAGED = "Note: exoplan manages every number the account owns.\n"
+ONE_UNMANAGED = (
+    "Note: the account owns 1 number that exoplan does not manage "
+    "(`exoplan import NUMBER` adopts one).\n"
+)
+
+Changes = dict[str, dict[str, Any]]
+#: A change made in the dashboard -> (the drift lines, the update lines that undo it).
+DRIFT_KINDS: dict[str, tuple[Changes, str, str]] = {
+    "changed-name": (
+        {TWO: {"friendly_name": "Renamed in the dashboard"}},
+        f'  ~ {TWO}\n        friendly_name: "Support overflow" -> "Renamed in the dashboard"\n',
+        f'  ~ update   {TWO}  "Support overflow"\n'
+        '        friendly_name: "Renamed in the dashboard" -> "Support overflow"\n',
+    ),
+    "changed-voice-flow": (
+        {TWO: {"voice_url": live_url(234567)}},
+        f"  ~ {TWO}\n        voice_flow: {SUPPORT} -> {SALES}\n",
+        f'  ~ update   {TWO}  "Support overflow"\n        voice_flow: {SALES} -> {SUPPORT}\n',
+    ),
+    "changed-sms-flow": (
+        {ONE: {"sms_url": None}},
+        f"  ~ {ONE}\n        sms_flow: order-sms (app 223344) -> (none)\n",
+        f'  ~ update   {ONE}  "Support line"\n        sms_flow: (none) -> order-sms (app 223344)\n',
+    ),
+}
