@@ -23,7 +23,8 @@ from tests.support.project import (
     write_manifest,
     write_state,
 )
-from tests.support.run import Runner, run_on_terminal
+from tests.support.run import FAST, Runner, exoplan, run_on_terminal
+from tests.support.sandbox import assert_no_secrets, new_sandbox
 
 EXOTEL_IN = "https://my.exotel.in/acme1/exoml/start_voice/123456"
 EXPECTED_TEXT = (
@@ -330,13 +331,21 @@ def test_out_into_a_missing_folder_is_an_error(run_exoplan: Runner, project: Pat
     )
 
 
-def test_credentials_never_appear_in_a_plan(run_exoplan: Runner, project: Path) -> None:
-    env = {"EXOTEL_API_KEY": "key-secret-1", "EXOTEL_API_TOKEN": "token-secret-2"}
-    for fmt in ("text", "markdown", "json"):
-        result = run_exoplan("plan", "--format", fmt, "--out", f"plan-{fmt}.json", env=env)
-        saved = (project / f"plan-{fmt}.json").read_text(encoding="utf-8")
-        for secret in env.values():
-            assert secret not in result.stdout + result.stderr + saved
+def test_credentials_never_appear_in_a_plan(project: Path) -> None:
+    """plan --refresh reads the credentials and sends them (to the sandbox, which accepts
+    only these); they reach no output, saved plan or state, in any format, even with -v."""
+    owned = [{"phone_number": n} for n in ("+918030240003", "+918030240005", "+918030240009")]
+    outputs: list[str] = []
+    with new_sandbox(owned, api_key="key-secret-1", api_token="token-secret-2") as sandbox:
+        for fmt in ("text", "markdown", "json"):
+            args = ("--refresh", "-v", *FAST, "--format", fmt, "--out", f"plan-{fmt}.json")
+            result = exoplan(sandbox, project, "plan", *args)
+            assert result.code == 0, result.stderr
+            outputs += [result.stdout, result.stderr]
+        statuses = [status for _, _, status in sandbox.request_log]
+    assert statuses and set(statuses) == {200}  # the credentials were sent, and accepted
+    files = {path.name for path in assert_no_secrets(sandbox, project, outputs)}
+    assert {STATE, "plan-text.json", "plan-markdown.json", "plan-json.json"} <= files
 
 
 def run_on_tty(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
