@@ -257,7 +257,7 @@ def test_force_unlock_on_a_terminal_asks_for_yes(
     make_project(tmp_path)
     lock = hold_lock(tmp_path)
     returncode, out, err = run_on_terminal(
-        tmp_path, "force-unlock", answer=answer + "\n", terminal=["stdin"]
+        tmp_path, "force-unlock", answer=answer + "\n", terminal=("stdin",)
     )
     assert returncode == code, err
     assert out.startswith(f"{STATE} is locked by {HOLDER_TEXT}.\n")

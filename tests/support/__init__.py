@@ -6,6 +6,7 @@ writer, and the constants they agree on. Fixtures stay in ``tests/conftest.py``.
 ``run``       exoplan as a user runs it: a subprocess in a scrubbed environment
 ``sandbox``   the local Exotel stand-in, and the account behind exoplan's back
 ``records``   Exotel's records of owned numbers; the project the drift tests start from
+``paging``    250 owned numbers on a fake host, served page by page by ``responses``
 ``plans``     plans and actions as the planner makes them
 ``clock``     a fake clock for code that sleeps
 """

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import responses
 from responses import matchers
 
-from reconciler.cli.main import build_parser
+from reconciler.cli.parser import build_parser
 from tests.support.project import STATE, write_manifest, write_state
 from tests.support.records import (
     PROJECT_MANIFEST,

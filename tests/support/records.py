@@ -2,7 +2,8 @@
 
 The live account is either the sandbox (seeded with :func:`seed`) or pages of records
 served by ``responses`` (:func:`listing_page`); both are built from :func:`record`.
-The project (:func:`make_project`) manages ONE and TWO, exactly as the account has them.
+The project (:func:`make_project`) manages ONE and TWO, exactly as the account has them;
+``DRIFT_KINDS`` are changes made to them in the dashboard, with what exoplan says of each.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ _SCRUBBED = {
     "NO_PROXY",
 }
 _LOCAL = "127.0.0.1,localhost"
+_ALL_STREAMS = ("stdin", "stdout", "stderr")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -84,16 +85,20 @@ def start_exoplan(
     *args: str,
     env: Mapping[str, str] | None = None,
     program: Sequence[str] | None = None,
+    stdin: int = subprocess.DEVNULL,
+    stdout: int = subprocess.PIPE,
+    stderr: int = subprocess.PIPE,
 ) -> subprocess.Popen[str]:
     """Start ``exoplan ARGS`` in ``cwd`` (against ``sandbox``, if any) without waiting;
-    reap it with :func:`finish`. ``program`` runs instead of ``python -m reconciler``."""
+    reap it with :func:`finish`. ``program`` runs instead of ``python -m reconciler``;
+    stdin is /dev/null and the output is piped unless told otherwise (a terminal's fd)."""
     return subprocess.Popen(
         [*program, *args] if program is not None else command(*args),
         cwd=cwd,
         env=_environment(sandbox, env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdin=stdin,
+        stdout=stdout,
+        stderr=stderr,
         text=True,
     )
 
@@ -126,16 +131,13 @@ def apply(sandbox: Sandbox, cwd: Path, *args: str, timeout: float = 60) -> Resul
     return exoplan(sandbox, cwd, "apply", "--auto-approve", *FAST, *args, timeout=timeout)
 
 
-ALL_STREAMS = ("stdin", "stdout", "stderr")
-
-
 def run_on_terminal(
     cwd: Path,
     *args: str,
     sandbox: Sandbox | None = None,
     env: Mapping[str, str] | None = None,
     answer: str | None = None,
-    terminal: Iterable[str] = ALL_STREAMS,
+    terminal: Iterable[str] = _ALL_STREAMS,
     timeout: float = 30.0,
 ) -> Result:
     """Run exoplan with the streams named in ``terminal`` on one pseudo-terminal (stdin
@@ -150,14 +152,14 @@ def run_on_terminal(
         master, slave = os.openpty()
     except (AttributeError, OSError) as exc:
         pytest.skip(f"no pseudo-terminal on this platform: {exc}")
-    process = subprocess.Popen(
-        command(*args),
-        cwd=cwd,
-        env=_environment(sandbox, env),
+    process = start_exoplan(
+        sandbox,
+        cwd,
+        *args,
+        env=env,
         stdin=slave if "stdin" in on_terminal else subprocess.DEVNULL,
         stdout=slave if "stdout" in on_terminal else subprocess.PIPE,
         stderr=slave if "stderr" in on_terminal else subprocess.PIPE,
-        text=True,
     )
     os.close(slave)
     shown = b""
