@@ -6,9 +6,11 @@ ExoplanError                 -> exit 1, "error: ..." lines, no traceback
 ├─ StateError                state unreadable, corrupt, locked; stale saved plan
 ├─ UnsafePlanError           release without --allow-release, protected number
 ├─ UsageError                a command used wrongly: missing credentials, bad flag value
-└─ ApiError                  raised only in exotel.py: status, Exotel's message, method+path
+└─ ApiError                  raised only in exotel/: status, Exotel's message, method+path
    ├─ ApiConnectionError     connection errors and timeouts (raised `from` requests' error)
-   └─ ApiStatusError         a non-2xx answer
+   ├─ ApiStatusError         a non-2xx answer: Exotel refused, nothing changed
+   ├─ ApiOutcomeUnknown      a change was sent, but whether it happened cannot be told
+   └─ ApiNotSent             a change was not sent: the run is stopping
 ```
 Anything else escaping a command is a bug: exit 3 with the traceback.
 """
@@ -116,3 +118,12 @@ class ApiConnectionError(ApiError):
 
 class ApiStatusError(ApiError):
     """Exotel answered with a non-2xx status."""
+
+
+class ApiOutcomeUnknown(ApiError):
+    """A change was sent but its outcome is unknown: no answer, a 5xx, an answer that does
+    not say. Never to be read as "nothing happened"."""
+
+
+class ApiNotSent(ApiError):
+    """The run is stopping (a signal, an authentication failure): the request was not sent."""

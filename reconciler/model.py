@@ -66,13 +66,19 @@ class Manifest:
 
 @dataclass(slots=True)
 class State:
-    """What exoplan manages; lineage is None until the file is first written."""
+    """What exoplan manages; lineage is None until the file is first written.
+
+    ``journal_id`` and ``journal_folded`` say which apply journal was last folded into
+    this state and how many of its records, so no journal is ever folded twice.
+    """
 
     path: str
     lineage: str | None = None
     serial: int = 0
     account_sid: str | None = None
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    journal_id: str | None = None
+    journal_folded: int = 0
 
     @property
     def exists(self) -> bool:
@@ -168,32 +174,45 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What happened to one action during apply."""
+    """What happened to one action during apply: confirmed (``ok``), refused, or
+    ``unknown`` (sent, but whether it happened cannot be told)."""
 
     action: Action
     ok: bool
     detail: str = ""
     error: str = ""
     record: dict[str, Any] | None = None  # what Exotel answered, for the state
+    unknown: bool = False
+    adopted: bool = False  # a purchase found already owned by the account
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
-    """Every outcome of one apply run."""
+    """Every outcome of one apply run, the actions never started and why."""
 
     outcomes: tuple[Outcome, ...]
+    not_started: tuple[Action, ...] = ()
+    stopped: str = ""  # why the run stopped early ("" when it ran to the end)
+    unsettled: tuple[str, ...] = ()  # purchases still unknown: the journal is kept
 
     def counts(self) -> dict[str, int]:
-        result = {"purchased": 0, "updated": 0, "released": 0, "failed": 0}
+        result = {"purchased": 0, "adopted": 0, "updated": 0, "released": 0, "failed": 0}
+        result["unknown"] = 0
         names = {
             ActionKind.PURCHASE: "purchased",
             ActionKind.UPDATE: "updated",
             ActionKind.RELEASE: "released",
         }
         for outcome in self.outcomes:
-            result[names[outcome.action.kind] if outcome.ok else "failed"] += 1
+            if outcome.ok:
+                result["adopted" if outcome.adopted else names[outcome.action.kind]] += 1
+            else:
+                result["unknown" if outcome.unknown else "failed"] += 1
+        result["not started"] = len(self.not_started)
         return result
 
     @property
     def failed(self) -> bool:
-        return any(not outcome.ok for outcome in self.outcomes)
+        return bool(self.not_started or self.unsettled) or any(
+            not outcome.ok for outcome in self.outcomes
+        )

@@ -24,11 +24,13 @@ from reconciler.state.transaction import StateTransaction
 
 def run_refresh(args: argparse.Namespace) -> int:
     manifest = load_manifest(args.manifest)
-    with StateTransaction(state_path_for(args), "exoplan refresh", args.lock_timeout) as tx:
+    path = state_path_for(args)
+    factory = ClientFactory.from_args(args, manifest)
+    with StateTransaction(path, "exoplan refresh", args.lock_timeout, note) as tx, factory:
+        safety.check_account(manifest, tx.state)
+        tx.settle(factory.client)
         state = tx.state
-        safety.check_account(manifest, state)
-        with ClientFactory.from_args(args, manifest) as factory:
-            owned = factory.client().owned_index()
+        owned = factory.client().owned_index()
         found = drifts.detect(state, owned, manifest)
         updated = drifts.refreshed(state, owned)
         for item in found:
@@ -55,11 +57,13 @@ def run_import(args: argparse.Namespace) -> int:
             "name the numbers to import, or pass --all to adopt every owned number the manifest lists"
         )
     wanted = _wanted_numbers(args, manifest)
-    with StateTransaction(state_path_for(args), "exoplan import", args.lock_timeout) as tx:
+    path = state_path_for(args)
+    factory = ClientFactory.from_args(args, manifest)
+    with StateTransaction(path, "exoplan import", args.lock_timeout, note) as tx, factory:
+        safety.check_account(manifest, tx.state)
+        tx.settle(factory.client)
         state = tx.state
-        safety.check_account(manifest, state)
-        with ClientFactory.from_args(args, manifest) as factory:
-            owned = factory.client().owned_index()
+        owned = factory.client().owned_index()
         targets = _import_targets(args, manifest, wanted, owned)
         fresh = [n for n in targets if n not in state.numbers]
         if not state.exists:

@@ -12,6 +12,7 @@ import sys
 
 from reconciler.cli.io import ask_yes, note, use_color, write_plan
 from reconciler.cli.options import state_path_for
+from reconciler.cli.signals import GracefulStop
 from reconciler.exotel.factory import PACING_HEADROOM, ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.model import ApplyResult, Manifest, Plan
@@ -19,6 +20,7 @@ from reconciler.plan import safety
 from reconciler.plan.planfile import load_plan
 from reconciler.plan.planner import make_plan
 from reconciler.render.progress import Progress, summary
+from reconciler.state.executor import Client, Stop
 from reconciler.state.transaction import StateTransaction
 
 
@@ -39,18 +41,27 @@ def run_apply(args: argparse.Namespace) -> int:
         client = factory.client()
         print(estimate(plan, args.rate_limit))
         confirm(args)
-        progress = Progress(
-            len(plan.actions), sys.stdout, sys.stdout.isatty(), use_color(args, sys.stdout)
-        )
-        try:
-            result = tx.apply(plan, client, args.parallelism, progress)
-        finally:
-            progress.finish()
+        result, code = _execute(tx, plan, client, args)
     print(f"\nApply finished: {summary(result)}.")
     if result.failed:
         note(_failure_advice(result))
-        return 1
+        return code or 1
     return 0
+
+
+def _execute(
+    tx: StateTransaction, plan: Plan, client: Client, args: argparse.Namespace
+) -> tuple[ApplyResult, int | None]:
+    """Run the plan with live progress; a first signal stops it gracefully."""
+    color = use_color(args, sys.stdout)
+    progress = Progress(len(plan.actions), sys.stdout, sys.stdout.isatty(), color)
+    stop = Stop()
+    with GracefulStop(stop) as graceful:
+        try:
+            result = tx.apply(plan, client, args.parallelism, progress, stop)
+        finally:
+            progress.finish()
+    return result, graceful.exit_code
 
 
 def _need(manifest: Manifest | None) -> Manifest:
@@ -92,10 +103,25 @@ def confirm(args: argparse.Namespace) -> None:
 
 
 def _failure_advice(result: ApplyResult) -> str:
-    lines = ["These actions failed; everything else was applied and recorded:"]
-    for outcome in result.outcomes:
-        if not outcome.ok:
-            lines.append(f"  {outcome.action.kind.value} {outcome.action.number}: {outcome.error}")
+    lines = []
+    failed = [o for o in result.outcomes if not o.ok]
+    if failed:
+        lines.append("These actions failed; everything else was applied and recorded:")
+        for outcome in failed:
+            what = "outcome unknown" if outcome.unknown else "failed"
+            lines.append(
+                f"  {outcome.action.kind.value} {outcome.action.number} ({what}): {outcome.error}"
+            )
+    if result.not_started:
+        lines.append(
+            f"{len(result.not_started)} action(s) were not started ({result.stopped}); "
+            "what was done is saved in the state."
+        )
+    if result.unsettled:
+        lines.append(
+            f"Whether {', '.join(result.unsettled)} was bought could not be told: the journal "
+            "is kept, and the next exoplan command checks the account first."
+        )
     lines.append(
         "Fix the cause and run `exoplan apply` again: it retries only what is still to do."
     )

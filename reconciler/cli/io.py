@@ -11,7 +11,8 @@ from typing import TextIO
 from reconciler.errors import ExoplanError, StateError
 from reconciler.model import Plan
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 
 def error_lines(exc: ExoplanError) -> None:

@@ -1,7 +1,8 @@
 """``exoplan``'s entry point: parse, dispatch to the command's ``run_*``, map exit codes.
 
 Exit codes: 0 success, 1 error the user can act on, 2 changes present (plan with
---detailed-exitcode), 3 a bug in exoplan, 130 interrupted.
+--detailed-exitcode), 3 a bug in exoplan, 130 interrupted (SIGINT), 143 terminated
+(SIGTERM).
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from reconciler.cli.io import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, error_lines
+from reconciler.cli.io import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED, error_lines
 from reconciler.cli.parser import build_parser
+from reconciler.cli.signals import (
+    Terminated,
+    install_terminate_handler,
+    restore_terminate_handler,
+)
 from reconciler.errors import ExoplanError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -23,6 +29,15 @@ Handler = Callable[[argparse.Namespace], int]
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    previous = install_terminate_handler()
+    try:
+        return _run(args)
+    finally:
+        restore_terminate_handler(previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; every way it can end becomes an exit code."""
     try:
         return _resolve(args.handler)(args)
     except ExoplanError as exc:
@@ -31,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception:

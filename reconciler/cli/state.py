@@ -7,15 +7,16 @@ import json
 import os
 from collections.abc import Mapping
 
-from reconciler.cli.io import ask_yes
+from reconciler.cli.io import ask_yes, note
 from reconciler.cli.options import state_path_for
 from reconciler.errors import ExoplanError, StateError, UsageError
+from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.flows import STATE_KEYS, app_id_of
 from reconciler.manifest.load import load_manifest
 from reconciler.manifest.numbers import InvalidNumber, normalise
-from reconciler.model import DEFAULT_COUNTRY
+from reconciler.model import DEFAULT_COUNTRY, Manifest
 from reconciler.state.file import load_state
-from reconciler.state.lock import describe_holder, lock_path, read_lock, remove_lock
+from reconciler.state.lock import describe_holder, is_locked, lock_path, read_lock, remove_lock
 from reconciler.state.transaction import StateTransaction
 
 
@@ -50,7 +51,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_rm(args: argparse.Namespace) -> int:
     path = state_path_for(args)
-    with StateTransaction(path, "exoplan state rm", args.lock_timeout) as tx:
+    with StateTransaction(path, "exoplan state rm", args.lock_timeout, note) as tx:
+        with _factory(args, tx.state.account_sid) as factory:
+            tx.settle(factory.client)
         state = tx.state
         # Two spellings of one number name it once.
         numbers = list(dict.fromkeys(_managed(args, t, state.numbers, path) for t in args.numbers))
@@ -65,6 +68,23 @@ def run_rm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _factory(args: argparse.Namespace, account_sid: str | None) -> ClientFactory:
+    """The account client settling needs: the manifest's account, else the state's."""
+    manifest = _manifest(args)
+    if manifest is not None:
+        return ClientFactory.from_args(args, manifest)
+    return ClientFactory(account_sid or "", "singapore")
+
+
+def _manifest(args: argparse.Namespace) -> Manifest | None:
+    if not os.path.exists(args.manifest):
+        return None
+    try:
+        return load_manifest(args.manifest)
+    except ExoplanError:
+        return None
+
+
 def _managed(args: argparse.Namespace, text: str, numbers: Mapping[str, object], path: str) -> str:
     try:
         number = normalise(text, _country(args))
@@ -76,12 +96,8 @@ def _managed(args: argparse.Namespace, text: str, numbers: Mapping[str, object],
 
 
 def _country(args: argparse.Namespace) -> str:
-    if not os.path.exists(args.manifest):
-        return DEFAULT_COUNTRY
-    try:
-        return load_manifest(args.manifest).account.default_country
-    except ExoplanError:
-        return DEFAULT_COUNTRY
+    manifest = _manifest(args)
+    return manifest.account.default_country if manifest else DEFAULT_COUNTRY
 
 
 def run_force_unlock(args: argparse.Namespace) -> int:
@@ -91,7 +107,12 @@ def run_force_unlock(args: argparse.Namespace) -> int:
     if holder is None and not os.path.exists(lock):
         raise StateError(f"{path} is not locked (no {lock}); nothing to do")
     who = describe_holder(holder) if holder else "an unreadable lock file"
-    print(f"{path} is locked by {who}.")
+    if not is_locked(path):
+        remove_lock(path)
+        print(f"{path} is not locked: {lock} was left by {who}, which no longer holds it.")
+        print(f"Removed {lock}.")
+        return 0
+    print(f"{path} is locked by {who}, which still holds it.")
     if not args.yes:
         _confirm_unlock()
     remove_lock(path)

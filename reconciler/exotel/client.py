@@ -12,6 +12,7 @@ import base64
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,14 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
-from reconciler.errors import ApiConnectionError, ApiError, ApiStatusError, UsageError
+from reconciler.errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiNotSent,
+    ApiOutcomeUnknown,
+    ApiStatusError,
+    UsageError,
+)
 from reconciler.exotel import answers, pacing, retry
 from reconciler.manifest import numbers
 from reconciler.model import DEFAULT_COUNTRY, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT
@@ -97,13 +105,16 @@ class ExotelClient:
         max_retry_after: float = 120.0,
         pool_size: int = 16,
         default_country: str = DEFAULT_COUNTRY,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._origin, self._prefix = _split_base(base_url)
         self._root = f"/v2_beta/Accounts/{quote(account_sid, safe='')}/IncomingPhoneNumbers"
         self._session = _new_session(credentials, pool_size)
         self._secrets = _secrets_of(credentials)
+        self._stopped = threading.Event()
+        # Waiting (for a pacing slot, a back-off) ends early when the run is stopping.
+        sleep = sleep or self._stoppable_sleep
         self._limiter = pacing.RateLimiter(rate_limit, clock=clock, sleep=sleep)
         self._timeout = timeout
         self._max_retries = max(0, max_retries)
@@ -112,6 +123,14 @@ class ExotelClient:
         self._country = default_country
         self._sleep = sleep
         self._clock = clock
+
+    def stop_sending(self) -> None:
+        """Send no further request (a signal, an authentication failure): each raises
+        ApiNotSent instead; those already sent finish."""
+        self._stopped.set()
+
+    def _stoppable_sleep(self, seconds: float) -> None:
+        self._stopped.wait(seconds)
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -163,11 +182,19 @@ class ExotelClient:
     def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]:
         """Change only the given fields (VoiceUrl, SMSUrl, FriendlyName); the new record."""
         path = self._number_path(sid)
-        return self._expect_object("PUT", path, self._call("PUT", path, params))
+        try:
+            return self._expect_object("PUT", path, self._call("PUT", path, params))
+        except ApiError as exc:
+            _raise_unknown_from(exc)
+            raise
 
     def release(self, sid: str) -> None:
         """Give the number back to Exotel; any 2xx (documented: 202 Accepted) is success."""
-        self._call("DELETE", self._number_path(sid))
+        try:
+            self._call("DELETE", self._number_path(sid))
+        except ApiError as exc:
+            _raise_unknown_from(exc)
+            raise
 
     def purchase(self, phone_number: str, params: dict[str, str]) -> Purchased:
         """Buy ``phone_number`` with optional VoiceUrl, SMSUrl and FriendlyName.
@@ -175,6 +202,7 @@ class ExotelClient:
         Never POSTs twice blindly: an unknown outcome (timeout, dropped connection, 5xx)
         or a 409 / "already owned" answer is followed by a look in the account, and the
         number is adopted if it is there; only an unknown outcome is then tried again.
+        When that look fails too, ApiOutcomeUnknown: the number may have been bought.
         """
         wanted = numbers.try_normalise(phone_number, self._country) or phone_number
         form = dict(params, PhoneNumber=phone_number)
@@ -228,6 +256,10 @@ class ExotelClient:
     def _send(self, method: str, path: str, fields: Mapping[str, Any] | None) -> answers.Answer:
         """Send one request through the limiter; the one place requests' errors are converted."""
         self._limiter.acquire()
+        if self._stopped.is_set():
+            raise ApiNotSent(
+                "not sent: exoplan is stopping", method=method, path=self._prefix + path
+            )
         query, form = (fields, None) if method == "GET" else (None, fields)
         shown = self._prefix + path + (f"?{urlencode(query)}" if query else "")
         url, started = self._origin + self._prefix + path, time.perf_counter()
@@ -283,7 +315,7 @@ class ExotelClient:
             return self.find_owned(wanted)
         except ApiError as lookup:
             message = f"{exc.message} (it may have been bought; checking failed: {lookup})"
-            raise type(exc)(
+            raise ApiOutcomeUnknown(
                 message, method=exc.method, path=exc.path, status=exc.status, code=exc.code
             ) from lookup
 
@@ -313,6 +345,15 @@ class ExotelClient:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+
+def _raise_unknown_from(exc: ApiError) -> None:
+    """Raise ApiOutcomeUnknown for a change whose outcome cannot be told; else return."""
+    if isinstance(exc, (ApiNotSent, ApiOutcomeUnknown)) or not retry.outcome_unknown(exc):
+        return
+    raise ApiOutcomeUnknown(
+        exc.message, method=exc.method, path=exc.path, status=exc.status, code=exc.code
+    ) from exc
 
 
 def _split_base(base_url: str) -> tuple[str, str]:

@@ -117,3 +117,8 @@ def says_already_owned(error: ApiError) -> bool:
         return False
     text = error.message.lower()
     return "already" in text and any(word in text for word in _OWNED_WORDS)
+
+
+def is_auth_failure(error: ApiError) -> bool:
+    """401 or 403: the credentials (or the account) are refused; every request will be."""
+    return error.status in (401, 403)

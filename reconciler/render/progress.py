@@ -63,8 +63,14 @@ class Progress:
 
 
 def summary(result: ApplyResult) -> str:
+    """One line: what was done, what failed, what is unknown or was never started."""
     counts = result.counts()
-    return (
-        f"{counts['purchased']} purchased, {counts['updated']} updated, "
-        f"{counts['released']} released, {counts['failed']} failed"
+    line = (
+        f"{counts['purchased']} purchased, {counts['adopted']} adopted, "
+        f"{counts['updated']} updated, {counts['released']} released, "
+        f"{counts['failed']} failed"
     )
+    for key in ("unknown", "not started"):
+        if counts[key]:
+            line += f", {counts[key]} {key}"
+    return line

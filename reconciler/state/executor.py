@@ -1,31 +1,65 @@
 """Plan + API client + journal -> ApplyResult. Executes actions on worker threads.
 
 Every action is journalled before its request and after its answer, so a crash at
-any instant leaves enough behind for the next run to finish the bookkeeping. One
-failed action does not stop the others; nothing beyond the plan is ever sent.
+any instant leaves enough behind for the next run to finish the bookkeeping. Each
+outcome is one of three: confirmed, refused (nothing changed), or unknown (sent, but
+whether it happened cannot be told). One refused action does not stop the others; an
+authentication failure (401/403) or a :class:`Stop` (a signal) starts nothing new.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
 
-from reconciler.errors import ApiError, ApiStatusError
+from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown, ApiStatusError
 from reconciler.model import Action, ActionKind, ApplyResult, Outcome
 from reconciler.state.journal import Journal
 
+_AUTH_STATUSES = (401, 403)
+
 
 class Client(Protocol):
-    """The part of the API client apply uses (see exotel.ExotelClient)."""
+    """The part of the API client apply uses (see exotel.client.ExotelClient)."""
 
     def purchase(self, phone_number: str, params: dict[str, str]) -> Any: ...
     def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]: ...
     def release(self, sid: str) -> None: ...
     def get_number(self, sid: str) -> dict[str, Any]: ...
+    def owned_index(self) -> dict[str, dict[str, Any]]: ...
 
 
 OnOutcome = Callable[[Outcome], None]
+
+
+class Stop:
+    """Tells the workers to start nothing new; the first reason given is kept.
+
+    ``listeners`` are called once when the stop is set (the client stops sending, so a
+    worker waiting for a pacing slot does not send either).
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._guard = threading.Lock()
+        self.reason = ""
+        self.listeners: list[Callable[[], None]] = []
+
+    def set(self, reason: str) -> bool:
+        """Stop with ``reason``; False when already stopped (the reason is kept)."""
+        with self._guard:
+            if self._event.is_set():
+                return False
+            self.reason = reason
+            self._event.set()
+        for listener in self.listeners:
+            listener()
+        return True
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
 
 
 def execute(
@@ -34,35 +68,57 @@ def execute(
     journal: Journal,
     parallelism: int = 4,
     on_outcome: OnOutcome | None = None,
+    stop: Stop | None = None,
 ) -> ApplyResult:
     """Run every action with ``parallelism`` workers; outcomes in completion order."""
+    stop = stop or Stop()
+    stopper = getattr(client, "stop_sending", None)
+    if stopper is not None:
+        stop.listeners.append(stopper)
     outcomes: list[Outcome] = []
+    not_started: list[Action] = []
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        futures = [pool.submit(_run_one, action, client, journal) for action in actions]
+        futures = {pool.submit(_run_one, a, client, journal, stop): a for a in actions}
         try:
             for future in as_completed(futures):
                 outcome = future.result()
+                if outcome is None:
+                    not_started.append(futures[future])
+                    continue
                 outcomes.append(outcome)
                 if on_outcome is not None:
                     on_outcome(outcome)
         except BaseException:
-            # Ctrl-C or a bug: start nothing more (leaving the pool would otherwise run
-            # every queued action); those in flight finish and are journalled.
+            # A bug, or an interrupt not handled gracefully: start nothing more (leaving
+            # the pool would otherwise run every queued action).
+            stop.set("interrupted")
             for future in futures:
                 future.cancel()
             raise
-    return ApplyResult(tuple(outcomes))
+    return ApplyResult(tuple(outcomes), tuple(not_started), stopped=stop.reason)
 
 
-def _run_one(action: Action, client: Client, journal: Journal) -> Outcome:
+def _run_one(action: Action, client: Client, journal: Journal, stop: Stop) -> Outcome | None:
+    """One action, journalled; None when it was not started because the run is stopping."""
+    if stop.is_set():
+        return None
     journal.write(_record("intent", action))
     try:
         record, detail = _perform(action, client)
+    except ApiNotSent as exc:
+        journal.write({**_record("failed", action), "error": str(exc)})
+        return None
+    except ApiOutcomeUnknown as exc:
+        journal.write({**_record("unknown", action), "error": str(exc)})
+        return Outcome(action, ok=False, error=str(exc), unknown=True)
     except ApiError as exc:
+        if exc.status in _AUTH_STATUSES:
+            stop.set(f"Exotel refused the credentials or the account (HTTP {exc.status})")
         journal.write({**_record("failed", action), "error": str(exc)})
         return Outcome(action, ok=False, error=str(exc))
     journal.write({**_record("done", action), "record": record, "detail": detail})
-    return Outcome(action, ok=True, detail=detail, record=record)
+    adopted = detail.startswith("adopted")
+    return Outcome(action, ok=True, detail=detail, record=record, adopted=adopted)
 
 
 def _record(op: str, action: Action) -> dict[str, Any]:

@@ -60,6 +60,8 @@ def parse_state(raw: bytes, path: str) -> State:
         serial=data["serial"],
         account_sid=data.get("account_sid"),
         numbers=data["numbers"],
+        journal_id=(data.get("last_journal") or {}).get("id"),
+        journal_folded=(data.get("last_journal") or {}).get("folded", 0),
     )
 
 
@@ -91,7 +93,18 @@ def _shape_problems(data: dict[str, Any]) -> list[str]:
         problems += _entry_problems(numbers)
     if not isinstance(data.get("account_sid"), (str, type(None))):
         problems.append("account_sid must be a string")
+    if not _journal_mark_ok(data.get("last_journal")):
+        problems.append('last_journal must be {"id": string, "folded": whole number}')
     return problems
+
+
+def _journal_mark_ok(mark: Any) -> bool:
+    if mark is None:
+        return True
+    if not isinstance(mark, dict) or not isinstance(mark.get("id"), str):
+        return False
+    folded = mark.get("folded")
+    return isinstance(folded, int) and not isinstance(folded, bool) and folded >= 0
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{4,15}")
@@ -119,6 +132,13 @@ def new_state(path: str, account_sid: str) -> State:
 
 
 def to_data(state: State) -> dict[str, Any]:
+    data = _core_data(state)
+    if state.journal_id is not None:
+        data["last_journal"] = {"id": state.journal_id, "folded": state.journal_folded}
+    return data
+
+
+def _core_data(state: State) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,

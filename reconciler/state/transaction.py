@@ -1,24 +1,30 @@
-"""The apply's bookkeeping, in one place: lock -> load -> settle what an interrupted apply
-left -> journal -> execute -> fold -> save -> drop the journal.
+"""The one path that writes the state: lock -> load -> settle what an interrupted apply
+left -> the command's change -> save. For apply the change is: journal -> execute ->
+settle unknown purchases -> fold -> save -> drop the journal.
 
-The command line only prompts and prints: it opens a :class:`StateTransaction`, asks it
-to settle, plans against ``transaction.state``, and hands it the actions to run.
-Messages for the user go through the ``report`` callback it passes in.
+apply, refresh, import and ``state rm`` all open a :class:`StateTransaction` and settle
+before they change anything, so no command can save over a journal it did not read.
+The command line only prompts and prints; messages for the user go through the
+``report`` callback it passes in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
-from reconciler.model import ApplyResult, Drift, Plan, State
+from reconciler.errors import ApiError, ApiNotSent, ExoplanError, StateError
+from reconciler.model import ActionKind, ApplyResult, Drift, Outcome, Plan, State
 from reconciler.plan.drift import fold_drift
-from reconciler.state.executor import Client, OnOutcome, execute
+from reconciler.state import recovery
+from reconciler.state.executor import Client, OnOutcome, Stop, execute
 from reconciler.state.file import load_state, save_state
 from reconciler.state.fold import fold
-from reconciler.state.journal import Journal, journal_path, read_journal
+from reconciler.state.journal import Journal, JournalContents, journal_path, read_journal
 from reconciler.state.lock import StateLock
-from reconciler.state.recovery import Reader, already_folded, fold_done, settle_pending
+from reconciler.state.recovery import Reader
 
 Report = Callable[[str], None]
 
@@ -59,22 +65,45 @@ class StateTransaction:
         """Fold in what an interrupted apply left in the journal, then save and remove it.
 
         ``reader`` builds the API client, only when an unconfirmed intent must be checked.
+        When the account cannot be read, nothing is saved and StateError says why.
         """
         path = journal_path(self.path)
         contents = read_journal(path)
         if contents is None:
             return
-        if already_folded(contents, self.state):
+        if recovery.nothing_left(contents, self.state):
             Journal(path).remove()
             return
         self.report(f"Found the journal of an interrupted apply ({path}); settling it first.")
-        messages = fold_done(contents, self.state)
-        if contents.pending:
-            messages += settle_pending(contents, self.state, reader())
+        messages = recovery.fold_done(contents, self.state)
+        journal = Journal(path)
+        journal.reopen(contents)
+        try:
+            if contents.pending:
+                messages += self._settle_pending(contents, reader, journal)
+        finally:
+            journal.close()
+        self._mark_folded(journal)
         save_state(self.state)
-        Journal(path).remove()
+        journal.remove()
         for message in messages:
             self.report(f"  {message}")
+
+    def _settle_pending(
+        self, contents: JournalContents, reader: Callable[[], Reader], journal: Journal
+    ) -> list[str]:
+        try:
+            return recovery.settle_pending(contents, self.state, reader(), journal.write)
+        except ExoplanError as exc:
+            raise StateError(
+                f"{journal.path}: an interrupted apply left {len(contents.pending)} action(s) "
+                f"whose outcome is unknown, and checking them against the account failed "
+                f"({exc}). Nothing was changed; fix that and run the command again"
+            ) from None
+
+    def _mark_folded(self, journal: Journal) -> None:
+        self.state.journal_id = journal.id
+        self.state.journal_folded = journal.count
 
     def record_drift(self, drift: tuple[Drift, ...]) -> None:
         """Take drift a refreshed plan showed into the state (saved with the next save)."""
@@ -84,21 +113,67 @@ class StateTransaction:
         save_state(self.state)
 
     def apply(
-        self, plan: Plan, client: Client, parallelism: int, on_outcome: OnOutcome | None = None
+        self,
+        plan: Plan,
+        client: Client,
+        parallelism: int,
+        on_outcome: OnOutcome | None = None,
+        stop: Stop | None = None,
     ) -> ApplyResult:
-        """Run the plan's actions, journalled; fold every confirmed outcome and save."""
+        """Run the plan's actions, journalled; settle unknown purchases with one listing,
+        fold every confirmed outcome and save. The journal is removed unless a purchase
+        is still unknown (the next command settles it)."""
+        stop = stop or Stop()
         journal = Journal(journal_path(self.path))
         journal.open(self.state.lineage, self.state.serial)
         try:
-            result = execute(plan.actions, client, journal, parallelism, on_outcome)
+            result = execute(plan.actions, client, journal, parallelism, on_outcome, stop)
+            result = _settle_unknown_purchases(result, client, journal, stop)
         finally:
             journal.close()
         for outcome in result.outcomes:
             if outcome.ok:
-                action = outcome.action
-                record = outcome.record or {}
+                action, record = outcome.action, outcome.record or {}
                 fold(self.state, action.kind, action.number, record, action.params, action.protect)
         self.state.account_sid = plan.account_sid
+        self._mark_folded(journal)
         save_state(self.state)
-        journal.remove()
+        if not result.unsettled:
+            journal.remove()
         return result
+
+
+def _settle_unknown_purchases(
+    result: ApplyResult, client: Client, journal: Journal, stop: Stop
+) -> ApplyResult:
+    """Look once in the account for every purchase whose answer was lost."""
+    unknown = [o for o in result.outcomes if o.unknown and o.action.kind is ActionKind.PURCHASE]
+    if not unknown:
+        return result
+    try:
+        if stop.is_set():
+            raise ApiNotSent("not sent: exoplan is stopping")
+        owned = client.owned_index()
+    except ApiError:
+        return dataclasses.replace(result, unsettled=tuple(o.action.number for o in unknown))
+    settled = {id(o): _settled(o, owned.get(o.action.number), journal) for o in unknown}
+    outcomes = tuple(settled.get(id(o), o) for o in result.outcomes)
+    return dataclasses.replace(result, outcomes=outcomes)
+
+
+def _settled(outcome: Outcome, found: dict[str, Any] | None, journal: Journal) -> Outcome:
+    action = outcome.action
+    intent = {
+        "action": action.kind.value,
+        "number": action.number,
+        "sid": action.sid,
+        "params": action.params,
+        "protect": action.protect,
+    }
+    scratch = State(path="")
+    recovery.settle_purchase(intent, found, scratch, journal.write)
+    if found is None:
+        error = f"{outcome.error}; the account does not own it: not bought"
+        return Outcome(action, ok=False, error=error)
+    detail = f"purchased (confirmed by listing the account, sid {found.get('sid')})"
+    return Outcome(action, ok=True, detail=detail, record=found)

@@ -119,7 +119,7 @@ def test_on_a_terminal_yes_applies_with_a_live_progress_line(
     for done_count in (1, 2, 3):
         assert re.search(live.format(done_count), result.stdout), result.stdout
     assert ": purchased (sid" not in shown  # the per-action lines are for logs, not terminals
-    assert "Apply finished: 3 purchased, 0 updated, 0 released, 0 failed." in shown
+    assert "Apply finished: 3 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in shown
     assert sandbox.purchases == Counter(FOUR[:3])
     assert sorted(read_state(tmp_path)["numbers"]) == FOUR[:3]
     assert_no_secrets(sandbox, tmp_path, [result.stdout])
@@ -154,7 +154,7 @@ def test_apply_stores_exotels_answer_and_then_plans_no_changes(
     write_manifest(tmp_path, [support, number(2), "08030240003"], flows=OWN_FLOWS)
     result = exo(*APPLY, "--auto-approve")
     assert result.code == 0, result.stderr
-    assert "Apply finished: 3 purchased, 0 updated, 0 released, 0 failed." in result.stdout
+    assert "Apply finished: 3 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in result.stdout
     state = read_state(tmp_path)
     assert (state["account_sid"], state["serial"]) == (ACCOUNT, 1)
     owned = {record["phone_number"]: record for record in sandbox.owned()}
@@ -204,7 +204,7 @@ def test_changing_a_flow_updates_it_and_exotels_url_form_is_no_change(
     result = exo(*APPLY, "--auto-approve")
     assert result.code == 0, result.stderr
     assert "voice_flow: support-ivr (app 123456) -> sales-ivr (app 223344)" in result.stdout
-    assert "Apply finished: 0 purchased, 1 updated, 0 released, 0 failed." in result.stdout
+    assert "Apply finished: 0 purchased, 0 adopted, 1 updated, 0 released, 0 failed." in result.stdout
     sid = owned_sids(sandbox)[number(1)]
     assert sandbox.request_log[before:] == [("PUT", f"{COLLECTION}/{sid}", 200)]
     entry = read_state(tmp_path)["numbers"][number(1)]
@@ -235,7 +235,7 @@ def test_a_number_the_account_already_owns_is_adopted_not_bought_again(
     assert (
         f"purchase {number(1)}: adopted: the account already owned it (sid SID1)" in result.stdout
     )
-    assert "Apply finished: 2 purchased, 0 updated, 0 released, 0 failed." in result.stdout
+    assert "Apply finished: 2 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in result.stdout
     assert owning.purchases == Counter([number(2)])
     assert read_state(tmp_path)["numbers"][number(1)]["sid"] == "SID1"
 
@@ -278,7 +278,7 @@ def test_allow_release_releases_and_records_it(tmp_path: Path, owning: Sandbox, 
     result = exo(*APPLY, "--auto-approve", "--allow-release", env=owning.env())
     assert result.code == 0, result.stderr
     assert f"[1/1] release {number(9)}: released" in result.stdout
-    assert "Apply finished: 0 purchased, 0 updated, 1 released, 0 failed." in result.stdout
+    assert "Apply finished: 0 purchased, 0 adopted, 0 updated, 1 released, 0 failed." in result.stdout
     assert owning.request_log == [("DELETE", f"{COLLECTION}/SID9", 202)]
     assert list(owned_sids(owning)) == [number(1)]
     assert list(read_state(tmp_path)["numbers"]) == [number(1)]
@@ -449,7 +449,7 @@ def partial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 def test_a_failed_action_does_not_stop_the_others(partial: Scenario) -> None:
     failed = partial.failed
     assert failed.code == 1
-    assert "Apply finished: 3 purchased, 0 updated, 0 released, 1 failed." in failed.stdout
+    assert "Apply finished: 3 purchased, 0 adopted, 0 updated, 0 released, 1 failed." in failed.stdout
     error = (
         f"POST {COLLECTION} HTTP 429 [RATE_LIMIT_EXCEEDED]: Rate limit exceeded. "
         "Try again in 1 seconds."
@@ -472,7 +472,7 @@ def test_running_again_finishes_the_rest_and_buys_each_number_once(partial: Scen
     rerun = partial.rerun
     assert rerun.code == 0, rerun.stderr
     assert "Plan: 1 to purchase, 0 to update, 0 to release. 3 unchanged." in rerun.stdout
-    assert "Apply finished: 1 purchased, 0 updated, 0 released, 0 failed." in rerun.stdout
+    assert "Apply finished: 1 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in rerun.stdout
     assert partial.sandbox.purchases == Counter(FOUR)
     state = read_state(partial.folder)
     assert {n: e["sid"] for n, e in state["numbers"].items()} == owned_sids(partial.sandbox)

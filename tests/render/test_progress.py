@@ -122,11 +122,11 @@ def test_summary_counts_each_kind_and_the_failures() -> None:
             failed("release", B),
         )
     )
-    assert summary(result) == "2 purchased, 1 updated, 1 released, 2 failed"
+    assert summary(result) == "2 purchased, 0 adopted, 1 updated, 1 released, 2 failed"
 
 
 def test_summary_of_nothing() -> None:
-    assert summary(ApplyResult(())) == "0 purchased, 0 updated, 0 released, 0 failed"
+    assert summary(ApplyResult(())) == "0 purchased, 0 adopted, 0 updated, 0 released, 0 failed"
 
 
 def test_kinds_are_named_by_their_value() -> None:

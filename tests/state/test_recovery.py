@@ -9,7 +9,7 @@ import pytest
 from reconciler.errors import ApiStatusError
 from reconciler.model import State
 from reconciler.state.journal import JournalContents
-from reconciler.state.recovery import already_folded, fold_done, settle_pending
+from reconciler.state.recovery import fold_done, nothing_left, settle_pending
 from tests.support.project import LINEAGE, journal_record
 
 A, B, C = "+918030240001", "+918030240002", "+918030240003"
@@ -59,11 +59,30 @@ def state_with(**entries: dict[str, Any]) -> State:
         ((None, None), (LINEAGE, 8), False),  # no begin record: cannot tell
     ],
 )
-def test_already_folded(
+def test_a_journal_without_an_id_is_judged_by_the_serial(
     base: tuple[str | None, int | None], state: tuple[str | None, int], folded: bool
 ) -> None:
-    contents = JournalContents(base_lineage=base[0], base_serial=base[1])
-    assert already_folded(contents, State(path="s", lineage=state[0], serial=state[1])) is folded
+    """Journals written before journals had ids: the old rule, kept for them only."""
+    contents = JournalContents(base_lineage=base[0], base_serial=base[1], count=3)
+    assert nothing_left(contents, State(path="s", lineage=state[0], serial=state[1])) is folded
+
+
+@pytest.mark.parametrize(
+    ("marked", "folded", "left"),
+    [
+        ("j1", 3, True),  # the state holds all of journal j1: crashed before removing it
+        ("j1", 2, False),  # a record was added after the save (a settled purchase)
+        ("j0", 3, False),  # the state folded another journal: this one is new
+        (None, 0, False),  # never folded any journal (a first apply)
+    ],
+)
+def test_a_journal_with_an_id_is_folded_exactly_once(
+    marked: str | None, folded: int, left: bool
+) -> None:
+    contents = JournalContents(id="j1", base_lineage=LINEAGE, base_serial=7, count=3)
+    # Serials moving (other writers saving in between) decide nothing.
+    state = State(path="s", lineage=LINEAGE, serial=99, journal_id=marked, journal_folded=folded)
+    assert nothing_left(contents, state) is left
 
 
 def test_confirmed_outcomes_are_folded_without_asking_exotel() -> None:

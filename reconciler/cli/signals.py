@@ -1,0 +1,89 @@
+"""Signals: the first SIGINT or SIGTERM during apply stops it gracefully (nothing new
+starts, what is in flight finishes and is saved); a second one exits at once.
+
+Outside apply, SIGTERM is turned into :class:`Terminated`, which the entry point turns
+into exit 143 after the usual clean-up (locks released, temporary files removed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from types import FrameType, TracebackType
+from typing import Any
+
+from reconciler.state.executor import Stop
+
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+_NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived outside a graceful section (like KeyboardInterrupt for SIGINT)."""
+
+
+def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def install_terminate_handler() -> Any:
+    """Make SIGTERM unwind like Ctrl-C does, so locks and temporary files are cleaned up;
+    returns the handler it replaced (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, raise_terminated)
+
+
+def restore_terminate_handler(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class GracefulStop:
+    """While active, the first SIGINT/SIGTERM sets ``stop``; the second exits at once."""
+
+    def __init__(self, stop: Stop) -> None:
+        self.stop = stop
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def exit_code(self) -> int | None:
+        return EXIT_CODES[signal.Signals(self.signum)] if self.signum is not None else None
+
+    def __enter__(self) -> GracefulStop:
+        if threading.current_thread() is threading.main_thread():
+            for signum in EXIT_CODES:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        name = _NAMES[signal.Signals(signum)]
+        if self.signum is None:
+            self.signum = signum
+            self.stop.set(f"stopped by {name}")
+            _say(
+                f"\n{name}: starting no new request; waiting for those in flight, then "
+                "saving the state (send it again to exit at once)."
+            )
+            return
+        _say(
+            f"{name} again: exiting at once. The journal is kept; the next exoplan "
+            "command settles it."
+        )
+        os._exit(EXIT_CODES[signal.Signals(signum)])
+
+
+def _say(message: str) -> None:
+    """Write from a signal handler: unbuffered, so nothing half-printed is lost."""
+    os.write(2, (message + "\n").encode("utf-8", "replace"))

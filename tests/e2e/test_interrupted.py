@@ -1,0 +1,150 @@
+"""Interrupted work end to end: SIGINT and SIGTERM stop apply gracefully and save what
+was done; a killed lock holder frees the lock at once; other writers settle a journal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reconciler.sandbox.server import Sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+ACCOUNT = "acme1"
+NUMBERS = [f"+9180302400{n:02d}" for n in range(1, 9)]
+MANIFEST = (
+    "version: 1\naccount:\n  sid: acme1\n  region: mumbai\n"
+    "flows:\n  support-ivr:\n    app_id: 123456\nnumbers:\n"
+    + "".join(f'  - number: "{n}"\n    voice_flow: support-ivr\n' for n in NUMBERS)
+)
+
+
+def env_for(sandbox: Sandbox) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXOTEL_", "NO_COLOR"))}
+    env.update(sandbox.env())
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    return env
+
+
+def start(folder: Path, sandbox: Sandbox, *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "reconciler", *args, "-f", "numbers.yaml"]
+    return subprocess.Popen(
+        command,
+        cwd=folder,
+        env=env_for(sandbox),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run(folder: Path, sandbox: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
+    process = start(folder, sandbox, *args)
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.02)
+
+
+def journalled_done(folder: Path) -> int:
+    try:
+        text = (folder / "numbers.state.json.journal").read_text()
+    except FileNotFoundError:
+        return 0
+    return text.count('"op": "done"')
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "numbers.yaml").write_text(MANIFEST)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_apply_gracefully_and_saves_the_state(
+    project: Path, signum: int, code: int
+) -> None:
+    with Sandbox(account_sid=ACCOUNT, latency_ms=150) as sandbox:
+        process = start(project, sandbox, "apply", "--auto-approve", "--parallelism", "2")
+        wait_for(lambda: journalled_done(project) >= 2)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == code, err
+        assert "starting no new request" in err
+        assert "not started" in out + err
+        assert not (project / "numbers.state.json.journal").exists()
+        state = json.loads((project / "numbers.state.json").read_text())
+        owned = {record["phone_number"] for record in sandbox.owned()}
+        assert set(state["numbers"]) == owned  # every bought number is in the state
+        assert 2 <= len(owned) < len(NUMBERS)
+        rerun = run(project, sandbox, "apply", "--auto-approve", "--rate-limit", "0")
+        assert rerun.returncode == 0, rerun.stderr
+        assert all(count == 1 for count in sandbox.purchases.values())
+        assert sorted(sandbox.purchases) == sorted(NUMBERS)
+        check = run(project, sandbox, "plan", "--refresh", "--detailed-exitcode")
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("between", [("refresh",), ("state", "rm", NUMBERS[0])])
+def test_a_journal_left_by_sigkill_is_settled_by_the_next_writer(
+    project: Path, between: tuple[str, ...]
+) -> None:
+    with Sandbox(account_sid=ACCOUNT, latency_ms=150) as sandbox:
+        process = start(project, sandbox, "apply", "--auto-approve", "--parallelism", "1")
+        wait_for(lambda: journalled_done(project) >= 2)
+        process.kill()
+        process.communicate(timeout=30)
+        bought = {record["phone_number"] for record in sandbox.owned()}
+        other = run(project, sandbox, *between)
+        assert other.returncode == 0, other.stderr
+        assert "settling it first" in other.stderr
+        state = json.loads((project / "numbers.state.json").read_text())
+        expected = bought - ({NUMBERS[0]} if between[0] == "state" else set())
+        assert set(state["numbers"]) == expected
+        rerun = run(project, sandbox, "apply", "--auto-approve", "--rate-limit", "0")
+        assert rerun.returncode == 0, rerun.stderr
+        assert all(count == 1 for count in sandbox.purchases.values())
+
+
+def test_a_killed_lock_holder_frees_the_lock_at_once(project: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from reconciler.state.lock import StateLock\n"
+            "lock = StateLock('numbers.state.json', 'exoplan apply')\n"
+            "lock.acquire(); print('held', flush=True); time.sleep(60)\n",
+        ],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with Sandbox(account_sid=ACCOUNT) as sandbox:
+            refused = run(project, sandbox, "state", "rm", NUMBERS[0])
+            assert refused.returncode == 1
+            assert f"locked by pid {holder.pid}" in refused.stderr
+            holder.kill()
+            holder.wait()
+            freed = run(project, sandbox, "apply", "--auto-approve", "--rate-limit", "0")
+            assert freed.returncode == 0, freed.stderr
+    finally:
+        holder.kill()
+        holder.wait()
