@@ -9,7 +9,15 @@ import pytest
 import responses
 
 from tests.support.paging import HOST, KEY, TOKEN
+from tests.support.project import release_held_locks
 from tests.support.run import Result, Runner, exoplan
+
+
+@pytest.fixture(autouse=True)
+def _release_held_locks() -> Iterator[None]:
+    """Locks a test took with ``hold_lock`` are let go when it ends."""
+    yield
+    release_held_locks()
 
 
 @pytest.fixture

@@ -100,19 +100,22 @@ def _country(args: argparse.Namespace) -> str:
     return manifest.account.default_country if manifest else DEFAULT_COUNTRY
 
 
+UNREADABLE = "an unknown process (the lock file is unreadable)"
+
+
 def run_force_unlock(args: argparse.Namespace) -> int:
     path = state_path_for(args)
     lock = lock_path(path)
     holder = read_lock(lock)
     if holder is None and not os.path.exists(lock):
         raise StateError(f"{path} is not locked (no {lock}); nothing to do")
-    who = describe_holder(holder) if holder else "an unreadable lock file"
+    who = describe_holder(holder) if holder else UNREADABLE
     if not is_locked(path):
         remove_lock(path)
-        print(f"{path} is not locked: {lock} was left by {who}, which no longer holds it.")
+        print(f"{path} is not locked: {lock} is left over from {who}, which no longer holds it.")
         print(f"Removed {lock}.")
         return 0
-    print(f"{path} is locked by {who}, which still holds it.")
+    print(f"{path} is locked by {who}; it still holds the lock.")
     if not args.yes:
         _confirm_unlock()
     remove_lock(path)

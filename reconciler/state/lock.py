@@ -122,6 +122,11 @@ class StateLock:
 
     def _held_message(self) -> str:
         holder = read_lock(self.path)
+        for _ in range(10):  # a holder that has just locked writes its details next
+            if holder is not None:
+                break
+            time.sleep(0.02)
+            holder = read_lock(self.path)
         who = describe_holder(holder) if holder else "another exoplan process"
         waited = f" after waiting {self.timeout:g}s" if self.timeout else ""
         return (
@@ -131,10 +136,16 @@ class StateLock:
         )
 
     def release(self) -> None:
-        """Remove the file while still holding the lock, then let go of it."""
+        """Remove the file while still holding the lock (only if it is still ours: a
+        force-unlock may have let another process create a new one), then let go."""
         if self._fd is None:
             return
-        remove_quietly(self.path)
+        try:
+            ours = os.stat(self.path).st_ino == os.fstat(self._fd).st_ino
+        except FileNotFoundError:
+            ours = False
+        if ours:
+            remove_quietly(self.path)
         os.close(self._fd)
         self._fd = None
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.project import (
-    HOLDER_TEXT,
     LINEAGE,
+    LOCKED_ERROR,
     STATE,
     hold_lock,
     read_state,
@@ -332,11 +332,7 @@ def test_a_held_lock_stops_writers_and_names_the_holder(tmp_path: Path, command:
         result = exoplan(sb, tmp_path, *command, *FAST)
         assert sb.request_log == []
     assert (result.code, result.stdout) == (1, "")
-    assert result.stderr == (
-        f"error: {STATE} is locked by {HOLDER_TEXT}. Wait for it to finish (or pass "
-        f"--lock-timeout SECONDS); if that process is gone, run "
-        f"`exoplan force-unlock --state {STATE}`\n"
-    )
+    assert result.stderr == LOCKED_ERROR
     assert snapshot(tmp_path) == before
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.project import (
+    HOLDER,
     HOLDER_TEXT,
     LOCK,
+    LOCKED_ERROR,
     STATE,
     hold_lock,
     read_state,
@@ -165,11 +167,7 @@ def test_state_rm_waits_for_no_one_and_names_the_lock_holder(tmp_path: Path) -> 
     before = snapshot(tmp_path)
     result = exoplan(None, tmp_path, "state", "rm", TWO)
     assert (result.code, result.stdout) == (1, "")
-    assert result.stderr == (
-        f"error: {STATE} is locked by {HOLDER_TEXT}. Wait for it to finish (or pass "
-        f"--lock-timeout SECONDS); if that process is gone, run "
-        f"`exoplan force-unlock --state {STATE}`\n"
-    )
+    assert result.stderr == LOCKED_ERROR
     assert snapshot(tmp_path) == before
 
 
@@ -193,7 +191,10 @@ def test_force_unlock_with_yes_removes_the_lock_after_naming_the_holder(tmp_path
     hold_lock(tmp_path)
     result = exoplan(None, tmp_path, "force-unlock", "--yes")
     assert (result.code, result.stderr) == (0, "")
-    assert result.stdout == f"{STATE} is locked by {HOLDER_TEXT}.\nRemoved {LOCK}.\n"
+    assert (
+        result.stdout
+        == f"{STATE} is locked by {HOLDER_TEXT}; it still holds the lock.\nRemoved {LOCK}.\n"
+    )
     assert not (tmp_path / LOCK).exists()
 
 
@@ -214,7 +215,7 @@ def test_force_unlock_without_yes_and_without_a_terminal_keeps_the_lock(tmp_path
     held = lock.read_bytes()
     result = exoplan(None, tmp_path, "force-unlock")
     assert result.code == 1
-    assert result.stdout == f"{STATE} is locked by {HOLDER_TEXT}.\n"
+    assert result.stdout == f"{STATE} is locked by {HOLDER_TEXT}; it still holds the lock.\n"
     assert result.stderr == (
         "error: force-unlock needs a 'yes', but standard input is not a terminal: "
         "re-run with --yes\n"
@@ -233,10 +234,26 @@ def test_force_unlock_without_a_lock_is_an_error(tmp_path: Path) -> None:
 
 def test_force_unlock_removes_an_unreadable_lock(tmp_path: Path) -> None:
     make_project(tmp_path)
-    (tmp_path / LOCK).write_bytes(b"\x00garbage")
+    hold_lock(tmp_path, content=b"\x00garbage")
     result = exoplan(None, tmp_path, "force-unlock", "--yes")
     assert result.code == 0, result.stderr
-    assert result.stdout == f"{STATE} is locked by an unreadable lock file.\nRemoved {LOCK}.\n"
+    assert result.stdout == (
+        f"{STATE} is locked by an unknown process (the lock file is unreadable); it still "
+        f"holds the lock.\nRemoved {LOCK}.\n"
+    )
+    assert not (tmp_path / LOCK).exists()
+
+
+def test_force_unlock_removes_a_lock_file_nobody_holds_without_asking(tmp_path: Path) -> None:
+    """What kill -9 leaves: the file, but no lock (the OS released it)."""
+    make_project(tmp_path)
+    (tmp_path / LOCK).write_text(json.dumps(HOLDER), encoding="utf-8")
+    result = exoplan(None, tmp_path, "force-unlock")
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"{STATE} is not locked: {LOCK} is left over from {HOLDER_TEXT}, which no longer "
+        f"holds it.\nRemoved {LOCK}.\n"
+    )
     assert not (tmp_path / LOCK).exists()
 
 
@@ -260,7 +277,7 @@ def test_force_unlock_on_a_terminal_asks_for_yes(
         tmp_path, "force-unlock", answer=answer + "\n", terminal=("stdin",)
     )
     assert returncode == code, err
-    assert out.startswith(f"{STATE} is locked by {HOLDER_TEXT}.\n")
+    assert out.startswith(f"{STATE} is locked by {HOLDER_TEXT}; it still holds the lock.\n")
     assert "Remove it? Only 'yes' will be accepted: " in out
     assert lock.exists() is kept
     if kept:

@@ -63,7 +63,10 @@ def test_plan_apply_then_plan_shows_no_changes(tmp_path: Path) -> None:
 
         applied = apply(sandbox, tmp_path)
         assert applied.code == 0, applied.output
-        assert "Apply finished: 3 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in applied.stdout
+        assert (
+            "Apply finished: 3 purchased, 0 adopted, 0 updated, 0 released, 0 failed."
+            in applied.stdout
+        )
         assert methods(sandbox.request_log) == ["POST"] * 3
         assert_bought_once(sandbox, [first, second, third])
         assert_state_complete(tmp_path, sandbox, [first, second, third])
@@ -109,7 +112,10 @@ def test_update_sends_only_the_changed_fields(tmp_path: Path) -> None:
 
         applied = apply(sandbox, tmp_path)
         assert applied.code == 0, applied.output
-        assert "Apply finished: 0 purchased, 0 adopted, 2 updated, 0 released, 0 failed." in applied.stdout
+        assert (
+            "Apply finished: 0 purchased, 0 adopted, 2 updated, 0 released, 0 failed."
+            in applied.stdout
+        )
         assert methods(sandbox.request_log[before:]) == ["PUT", "PUT"]
         renamed, repointed = owned_record(sandbox, first), owned_record(sandbox, second)
         assert renamed["friendly_name"] == "Support desk"
@@ -154,7 +160,10 @@ def test_release_needs_allow_release_and_never_touches_protected(tmp_path: Path)
 
         released = apply(sandbox, tmp_path, "--allow-release")
         assert released.code == 0, released.output
-        assert "Apply finished: 0 purchased, 0 adopted, 0 updated, 1 released, 0 failed." in released.stdout
+        assert (
+            "Apply finished: 0 purchased, 0 adopted, 0 updated, 1 released, 0 failed."
+            in released.stdout
+        )
         assert methods(sandbox.request_log[len(before) :]) == ["DELETE"]
         assert {record["phone_number"] for record in sandbox.owned()} == {keep, protected}
         assert_state_complete(tmp_path, sandbox, [keep, protected])
@@ -248,7 +257,10 @@ def test_saved_plan_applies_exactly_what_was_reviewed(tmp_path: Path) -> None:
         write_manifest(tmp_path, [first, second, late])  # edited after the review
         applied = apply(sandbox, tmp_path, "plan.json")
         assert applied.code == 0, applied.output
-        assert "Apply finished: 2 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in applied.stdout
+        assert (
+            "Apply finished: 2 purchased, 0 adopted, 0 updated, 0 released, 0 failed."
+            in applied.stdout
+        )
         assert_bought_once(sandbox, [first, second])  # not `late`: it was not in the plan
         assert_state_complete(tmp_path, sandbox, [first, second])
 

@@ -65,18 +65,20 @@ def test_sigkill_mid_apply_then_rerun_buys_each_number_once(
         planned = exoplan(sandbox, tmp_path, "plan")
         assert f"warning: {JOURNAL} is left from an interrupted apply" in planned.stderr
 
-        if force_unlock:  # the documented way out, for a lock of another host
-            unlocked = exoplan(sandbox, tmp_path, "force-unlock", "--yes")
+        if force_unlock:  # harmless: the file is left over, the OS lock died with apply
+            unlocked = exoplan(sandbox, tmp_path, "force-unlock")
             assert unlocked.code == 0, unlocked.output
-            assert f"locked by pid {process.pid}" in unlocked.stdout
+            assert f"is not locked: {LOCK} is left over from pid {process.pid}" in unlocked.stdout
             assert not (tmp_path / LOCK).exists()
         rerun = apply(sandbox, tmp_path, "--parallelism", "2")
         assert rerun.code == 0, rerun.output
-        took_over = f"removed the stale lock of pid {process.pid} on "
-        assert (took_over in rerun.stderr) is not force_unlock
+        assert "lock" not in rerun.stderr  # nothing to take over, nothing guessed
         assert "Found the journal of an interrupted apply" in rerun.stderr
         if settled < 6:
-            assert f"{6 - settled} purchased, 0 adopted, 0 updated, 0 released, 0 failed" in rerun.stdout
+            assert (
+                f"{6 - settled} purchased, 0 adopted, 0 updated, 0 released, 0 failed"
+                in rerun.stdout
+            )
         else:
             assert "No changes. 6 numbers match the manifest." in rerun.stdout
         assert_converged(tmp_path, sandbox, wanted)
@@ -90,7 +92,10 @@ def test_connection_dropped_after_the_purchase_committed(tmp_path: Path) -> None
         result = apply(sandbox, tmp_path, "--parallelism", "1")
         assert result.code == 0, result.output
         assert "adopted: the account already owned it" in result.stdout
-        assert "Apply finished: 3 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in result.stdout
+        assert (
+            "Apply finished: 2 purchased, 1 adopted, 0 updated, 0 released, 0 failed."
+            in result.stdout
+        )
         assert sandbox.requests_by_status[0] == 1  # one answer never came
         assert_converged(tmp_path, sandbox, wanted)
 
@@ -102,7 +107,10 @@ def test_5xx_burst_is_retried_without_buying_twice(tmp_path: Path) -> None:
         sandbox.fail_next(3, status=503)
         result = apply(sandbox, tmp_path, "--parallelism", "1")
         assert result.code == 0, result.output
-        assert "Apply finished: 3 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in result.stdout
+        assert (
+            "Apply finished: 3 purchased, 0 adopted, 0 updated, 0 released, 0 failed."
+            in result.stdout
+        )
         assert sandbox.requests_by_status[503] == 3
         # After a 5xx to a POST exoplan looks before it buys: the account is listed.
         assert any(method == "GET" for method, _, _ in sandbox.request_log)
@@ -118,7 +126,10 @@ def test_5xx_burst_on_updates_and_releases_is_retried(tmp_path: Path) -> None:
         sandbox.fail_next(3, status=503)
         result = apply(sandbox, tmp_path, "--allow-release", "--parallelism", "2")
         assert result.code == 0, result.output
-        assert "Apply finished: 0 purchased, 0 adopted, 1 updated, 1 released, 0 failed." in result.stdout
+        assert (
+            "Apply finished: 0 purchased, 0 adopted, 1 updated, 1 released, 0 failed."
+            in result.stdout
+        )
         assert sandbox.requests_by_status[503] == 3
         assert {r["phone_number"]: r["friendly_name"] for r in sandbox.owned()} == {
             kept: "08030240001",
@@ -137,7 +148,10 @@ def test_429_storm_is_waited_out(tmp_path: Path) -> None:
         result = apply(sandbox, tmp_path)
         elapsed = time.monotonic() - started
         assert result.code == 0, result.output
-        assert "Apply finished: 4 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in result.stdout
+        assert (
+            "Apply finished: 4 purchased, 0 adopted, 0 updated, 0 released, 0 failed."
+            in result.stdout
+        )
         assert sandbox.requests_by_status[429] == 5
         assert elapsed >= 1.0  # it waited as Retry-After asked
         assert_converged(tmp_path, sandbox, wanted)
@@ -150,7 +164,10 @@ def test_server_side_rate_limit_is_waited_out(tmp_path: Path) -> None:
     with new_sandbox(rate_limit=4, window_seconds=1.0) as sandbox:
         result = apply(sandbox, tmp_path, "--parallelism", "4")
         assert result.code == 0, result.output
-        assert "Apply finished: 8 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in result.stdout
+        assert (
+            "Apply finished: 8 purchased, 0 adopted, 0 updated, 0 released, 0 failed."
+            in result.stdout
+        )
         assert_converged(tmp_path, sandbox, wanted)
 
 
@@ -162,7 +179,10 @@ def test_server_slower_than_the_client_timeout(tmp_path: Path) -> None:
         result = apply(sandbox, tmp_path, "--parallelism", "1", "--timeout", "1")
         assert result.code == 0, result.output
         assert "adopted: the account already owned it" in result.stdout
-        assert "Apply finished: 2 purchased, 0 adopted, 0 updated, 0 released, 0 failed." in result.stdout
+        assert (
+            "Apply finished: 1 purchased, 1 adopted, 0 updated, 0 released, 0 failed."
+            in result.stdout
+        )
         assert_converged(tmp_path, sandbox, wanted)
 
 
@@ -175,7 +195,10 @@ def test_release_slower_than_the_client_timeout(tmp_path: Path) -> None:
         sandbox.delay_next(1, seconds=3)  # the release happens, its answer comes late
         result = apply(sandbox, tmp_path, "--allow-release", "--timeout", "1")
         assert result.code == 0, result.output
-        assert "Apply finished: 0 purchased, 0 adopted, 0 updated, 1 released, 0 failed." in result.stdout
+        assert (
+            "Apply finished: 0 purchased, 0 adopted, 0 updated, 1 released, 0 failed."
+            in result.stdout
+        )
         # The repeated DELETE finds the number gone: that is the release, not an error.
         deletes = [status for method, _, status in sandbox.request_log if method == "DELETE"]
         assert deletes == [202, 404]
@@ -218,9 +241,7 @@ def test_two_reruns_after_sigkill_only_one_takes_the_stale_lock(tmp_path: Path) 
         assert sorted(result.code for result in results) == [0, 1], results
         winner = next(p for p, r in zip(runs, results, strict=True) if r.code == 0)
         loser = next(r for r in results if r.code == 1)
-        # The stale lock is removed exactly once (by either run); then one run wins.
-        note = f"removed the stale lock of pid {process.pid} on "
-        assert sum(result.stderr.count(note) for result in results) == 1, results
+        # The dead apply's lock died with it: one run takes the lock, the other is refused.
         assert f"{STATE} is locked by pid {winner.pid} on " in loser.stderr
         assert_converged(tmp_path, sandbox, wanted)
 

@@ -15,7 +15,14 @@ import requests
 import responses
 from responses import matchers
 
-from reconciler.errors import ApiConnectionError, ApiError, ApiStatusError, UsageError
+from reconciler.errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiNotSent,
+    ApiOutcomeUnknown,
+    ApiStatusError,
+    UsageError,
+)
 from reconciler.exotel.client import (
     REGION_HOSTS,
     Credentials,
@@ -387,6 +394,43 @@ def test_release_retried_after_an_unknown_outcome_may_find_it_gone(http: Http) -
         http.client().release("PN2")
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 503, "json": {"message": "Service Unavailable"}},
+        {"body": requests.exceptions.ReadTimeout("Read timed out.")},
+    ],
+)
+def test_a_change_whose_outcome_cannot_be_told_is_unknown_not_refused(
+    http: Http, method: str, answer: dict[str, Any]
+) -> None:
+    http.mock.add(method, f"{ROOT}/PN1", **answer)
+    client = http.client(max_retries=1)
+    with pytest.raises(ApiOutcomeUnknown):
+        if method == "PUT":
+            client.update("PN1", {"FriendlyName": "New"})
+        else:
+            client.release("PN1")
+
+
+def test_a_refusal_stays_a_refusal(http: Http) -> None:
+    http.mock.put(f"{ROOT}/PN1", status=400, json={"message": "Bad FriendlyName"})
+    with pytest.raises(ApiStatusError) as raised:
+        http.client().update("PN1", {"FriendlyName": "x"})
+    assert not isinstance(raised.value, ApiOutcomeUnknown)
+
+
+def test_after_stop_sending_nothing_is_sent(http: Http) -> None:
+    client = http.client()
+    client.stop_sending()
+    with pytest.raises(ApiNotSent):
+        client.update("PN1", {"FriendlyName": "New"})
+    with pytest.raises(ApiNotSent):
+        client.purchase(NUMBER, {})
+    assert len(http.mock.calls) == 0
+
+
 # -- purchase safety -------------------------------------------------------------
 
 UNKNOWN_OUTCOMES = [
@@ -427,7 +471,7 @@ def test_unknown_purchase_outcome_every_time_gives_up(http: Http) -> None:
 def test_purchase_whose_lookup_fails_says_it_may_have_been_bought(http: Http) -> None:
     http.mock.post(ROOT, body=requests.exceptions.ReadTimeout("Read timed out."))
     http.mock.get(ROOT, status=401, json={"message": "Unauthorized"})
-    with pytest.raises(ApiConnectionError, match="may have been bought"):
+    with pytest.raises(ApiOutcomeUnknown, match="may have been bought"):
         http.client().purchase(NUMBER, {})
     assert http.count("POST") == 1
 

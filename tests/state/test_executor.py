@@ -123,7 +123,7 @@ def test_the_journal_holds_intent_then_outcome(client: FakeClient, journal: Jour
     params = {"FriendlyName": "Support"}
     run([action("purchase", A, params=params, protect=True)], client, journal)
     begin, intent, done = journal_lines(Path(journal.path))
-    assert begin == {"op": "begin", "lineage": "L", "serial": 3}
+    assert begin == {"op": "begin", "id": journal.id, "lineage": "L", "serial": 3, "seq": 1}
     assert intent == {
         "op": "intent",
         "action": "purchase",
@@ -131,10 +131,12 @@ def test_the_journal_holds_intent_then_outcome(client: FakeClient, journal: Jour
         "sid": None,
         "params": params,
         "protect": True,
+        "seq": 2,
     }
     assert done == {
         **intent,
         "op": "done",
+        "seq": 3,
         "detail": "purchased (sid SID0001)",
         "record": {
             "sid": "SID0001",
@@ -159,6 +161,7 @@ def test_a_refused_action_is_journalled_as_failed(client: FakeClient, journal: J
         "params": {},
         "protect": False,
         "error": message,
+        "seq": 3,
     }
 
 

@@ -28,9 +28,10 @@ def test_open_starts_with_the_base_state_and_each_record_is_one_json_line(tmp_pa
     text = path.read_text(encoding="utf-8")
     assert text.endswith("\n")
     assert "Café line" in text  # stored as UTF-8, not \u escapes
+    assert journal.id is not None and len(journal.id) == 32
     assert journal_lines(path) == [
-        {"op": "begin", "lineage": LINEAGE, "serial": 7},
-        journal_record("intent", params={"FriendlyName": "Café line"}),
+        {"op": "begin", "id": journal.id, "lineage": LINEAGE, "serial": 7, "seq": 1},
+        {**journal_record("intent", params={"FriendlyName": "Café line"}), "seq": 2},
     ]
 
 

@@ -1,4 +1,4 @@
-"""reconciler.state.lock: an exclusive lock that names its holder; a dead holder's is taken over."""
+"""reconciler.state.lock: an OS lock that names its holder and dies with its process."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.state.lock import StateLock, describe_holder, read_lock
+from reconciler.state.lock import StateLock, describe_holder, is_locked, read_lock, remove_lock
 
 
 def holder(path: Path) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def test_a_second_lock_fails_at_once_naming_the_holder(tmp_path: Path) -> None:
         f"{state} is locked by pid {os.getpid()} on {socket.gethostname()} since "
     )
     assert "running 'exoplan apply -f numbers.yaml'" in message
-    assert f"`exoplan force-unlock --state {state}`" in message
+    assert "the lock is released when that process ends" in message
     assert "after waiting" not in message
 
 
@@ -81,11 +81,11 @@ def test_release_removes_only_its_own_lock(tmp_path: Path) -> None:
     state = str(tmp_path / "s.json")
     lock = StateLock(state, "exoplan apply")
     lock.acquire()
-    # Someone force-unlocked and another process took the lock meanwhile.
-    other = {"id": "someone-else", "pid": 4242, "host": "ci-7", "time": "t", "command": "x"}
-    Path(state + ".lock").write_text(json.dumps(other))
-    lock.release()
-    assert json.loads(Path(state + ".lock").read_text()) == other
+    # Someone force-unlocked, and another process took a new lock meanwhile.
+    remove_lock(state)
+    with StateLock(state, "exoplan refresh"):
+        lock.release()
+        assert holder(tmp_path / "s.json")["command"] == "exoplan refresh"
 
 
 def test_release_without_a_lock_file_is_harmless(tmp_path: Path) -> None:
@@ -110,64 +110,73 @@ def test_a_failed_acquire_leaves_the_holders_lock(tmp_path: Path) -> None:
         assert Path(state + ".lock").read_bytes() == before
 
 
-@pytest.mark.parametrize("content", ["", "not json", "[1, 2]"])
-def test_an_unreadable_lock_is_still_a_lock(tmp_path: Path, content: str) -> None:
+@pytest.mark.parametrize("content", ["", "not json", "[1, 2]", "{" * 100_000])
+def test_a_lock_file_nobody_holds_is_no_lock(tmp_path: Path, content: str) -> None:
     state = str(tmp_path / "s.json")
     Path(state + ".lock").write_text(content)
-    with pytest.raises(StateError) as raised:
-        StateLock(state, "exoplan apply").acquire()
-    assert str(raised.value).startswith(f"{state} is locked by another exoplan process.")
-    assert Path(state + ".lock").read_text() == content
+    with StateLock(state, "exoplan apply"):
+        assert holder(tmp_path / "s.json")["command"] == "exoplan apply"
+    assert not os.path.exists(state + ".lock")
 
 
 def test_describe_holder_tolerates_missing_details() -> None:
     assert describe_holder({"pid": 1}) == "pid 1 on ? since ? running '?'"
 
 
-def _dead_pid() -> int:
-    child = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
+HOLD = (
+    "import sys, time\n"
+    "from reconciler.state.lock import StateLock\n"
+    "StateLock(sys.argv[1], 'exoplan apply').acquire()\n"
+    "print('held', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def _holder_process(state: Path) -> subprocess.Popen[str]:
+    """Another process that takes the lock and keeps it until killed."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        stdout=subprocess.PIPE,
         text=True,
-        check=True,
     )
-    return int(child.stdout)
+    assert process.stdout is not None and process.stdout.readline() == "held\n"
+    return process
 
 
-def _write_lock(path: Path, pid: int, host: str) -> None:
-    holder = {
-        "id": "dead",
-        "pid": pid,
-        "host": host,
-        "time": "2026-01-01T00:00:00Z",
-        "command": "exoplan apply",
-    }
-    Path(str(path) + ".lock").write_text(json.dumps(holder), encoding="utf-8")
+def test_a_lock_held_by_another_process_is_refused_naming_it(tmp_path: Path) -> None:
+    state = tmp_path / "numbers.state.json"
+    process = _holder_process(state)
+    try:
+        with pytest.raises(StateError, match=f"is locked by pid {process.pid} on "):
+            StateLock(str(state), "exoplan refresh").acquire()
+        assert is_locked(str(state))
+    finally:
+        process.kill()
+        process.wait()
 
 
-def test_a_lock_left_by_a_dead_process_on_this_host_is_taken_over(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_a_killed_holders_lock_is_free_at_once(tmp_path: Path) -> None:
+    state = tmp_path / "numbers.state.json"
+    process = _holder_process(state)
+    process.kill()
+    process.wait()
+    assert Path(str(state) + ".lock").exists()  # SIGKILL leaves the file behind
+    assert not is_locked(str(state))
+    started = time.monotonic()
+    with StateLock(str(state), "exoplan apply"):
+        assert holder(state)["pid"] == os.getpid()
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize("host", ["this host", "another-host"])
+def test_a_leftover_lock_file_is_taken_without_guessing_from_its_pid(
+    tmp_path: Path, host: str
 ) -> None:
+    """Whatever pid and host the file names (even a live pid of ours), only the OS lock counts."""
     state = tmp_path / "numbers.state.json"
-    pid = _dead_pid()
-    _write_lock(state, pid, socket.gethostname())
-    with (
-        caplog.at_level("WARNING", logger="exoplan"),
-        StateLock(str(state), "exoplan apply") as lock,
-    ):
-        assert read_lock(lock.path)["id"] == lock.token  # type: ignore[index]
-    assert f"removed the stale lock of pid {pid} on {socket.gethostname()}" in caplog.text
-    assert not Path(lock.path).exists()
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("where", ["live process", "other host"])
-def test_a_lock_is_kept_unless_its_holder_is_known_dead(tmp_path: Path, where: str) -> None:
-    state = tmp_path / "numbers.state.json"
-    if where == "live process":
-        _write_lock(state, os.getpid(), socket.gethostname())
-    else:
-        _write_lock(state, _dead_pid(), "another-host")
-    with pytest.raises(StateError, match="is locked by pid"):
-        StateLock(str(state), "exoplan apply").acquire()
-    assert read_lock(str(state) + ".lock")["id"] == "dead"  # type: ignore[index]
+    name = socket.gethostname() if host == "this host" else host
+    leftover = {"pid": os.getpid(), "host": name, "time": "t", "command": "exoplan apply"}
+    Path(str(state) + ".lock").write_text(json.dumps(leftover))
+    with StateLock(str(state), "exoplan refresh"):
+        assert holder(state)["command"] == "exoplan refresh"

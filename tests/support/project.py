@@ -5,7 +5,9 @@ Every test writes these through the helpers here, for the one test account ``ACC
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -174,8 +176,25 @@ HOLDER = {
 HOLDER_TEXT = "pid 4242 on ci-runner-7 since 2024-05-01T10:00:00Z running 'exoplan apply'"
 
 
-def hold_lock(folder: Path, name: str = STATE) -> Path:
-    """Leave a lock as another exoplan process would (``HOLDER``); returns its path."""
+LOCKED_ERROR = (
+    f"error: {STATE} is locked by {HOLDER_TEXT}. Wait for it to finish (or pass "
+    "--lock-timeout SECONDS); the lock is released when that process ends, however it ends\n"
+)
+#: Lock files this test process holds (see ``hold_lock``); released after each test.
+HELD_LOCKS: list[int] = []
+
+
+def hold_lock(folder: Path, name: str = STATE, content: bytes | None = None) -> Path:
+    """Hold the state's OS lock as another exoplan process would, its file naming
+    ``HOLDER`` (or holding ``content``); returns its path. Held until the test ends."""
     lock = folder / (name + ".lock")
-    lock.write_text(json.dumps(HOLDER), encoding="utf-8")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.write(fd, json.dumps(HOLDER).encode("utf-8") if content is None else content)
+    HELD_LOCKS.append(fd)
     return lock
+
+
+def release_held_locks() -> None:
+    while HELD_LOCKS:
+        os.close(HELD_LOCKS.pop())
