@@ -15,10 +15,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
 
 from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown, ApiStatusError
+from reconciler.manifest.flows import flow_key
 from reconciler.model import Action, ActionKind, ApplyResult, Outcome
 from reconciler.state.journal import Journal
 
 _AUTH_STATUSES = (401, 403)
+# Form field sent -> the record key Exotel reports it under.
+_ECHOED = (("FriendlyName", "friendly_name"), ("VoiceUrl", "voice_url"), ("SMSUrl", "sms_url"))
 
 
 class Client(Protocol):
@@ -153,7 +156,26 @@ def _purchase(action: Action, client: Client) -> tuple[dict[str, Any], str]:
             record = {**record, **client.get_number(str(sid))}
         except ApiError:
             pass  # the listing's record is enough to track the number
-    return record, f"adopted: the account already owned it (sid {sid})"
+    detail = f"adopted: the account already owned it (sid {sid})"
+    unmet = _unmet(record, action.params)
+    if sid and unmet:
+        # Owned already, but not as the manifest says: set what the purchase would have.
+        record = {**record, **client.update(str(sid), unmet)}
+        detail += "; updated to match the manifest"
+    return record, detail
+
+
+def _unmet(record: dict[str, Any], params: dict[str, str]) -> dict[str, str]:
+    """The purchase's fields that an owned number's record does not already have."""
+    unmet = {}
+    for param, key in _ECHOED:
+        if param not in params:
+            continue
+        have, want = record.get(key), params[param]
+        same = have == want if param == "FriendlyName" else flow_key(have) == flow_key(want)
+        if not same:
+            unmet[param] = want
+    return unmet
 
 
 def _release(action: Action, client: Client) -> tuple[dict[str, Any], str]:

@@ -148,3 +148,22 @@ def test_a_killed_lock_holder_frees_the_lock_at_once(project: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_an_authentication_failure_stops_the_run(project: Path) -> None:
+    with Sandbox(account_sid=ACCOUNT) as sandbox:
+        env = {**env_for(sandbox), "EXOTEL_API_TOKEN": "not-the-token"}
+        command = [sys.executable, "-m", "reconciler", "apply", "--auto-approve"]
+        result = subprocess.run(
+            [*command, "--parallelism", "1", "--rate-limit", "0", "-f", "numbers.yaml"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1
+        assert [status for _, _, status in sandbox.request_log] == [401]
+        assert f"{len(NUMBERS) - 1} not started" in result.stdout
+        assert "were not started (Exotel refused the credentials" in result.stderr
+        assert "not-the-token" not in result.stdout + result.stderr

@@ -182,6 +182,36 @@ def test_an_adopted_purchase_is_completed_from_the_numbers_details(journal: Jour
     assert client.calls[-1] == ("get_number", "S9", {})
 
 
+class SettingClient(FakeClient):
+    """Records updates without the journal check (an adoption's update follows its
+    purchase intent, not an update intent of its own)."""
+
+    def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]:
+        self.calls.append(("update", sid, dict(params)))
+        return {"sid": sid, "friendly_name": params.get("FriendlyName", "x")}
+
+
+def test_an_adopted_number_not_as_the_manifest_says_is_updated(journal: Journal) -> None:
+    owned = {A: {"sid": "S9", "phone_number": A, "friendly_name": "Old"}}
+    client = SettingClient(Path(journal.path), owned=owned)
+    params = {"FriendlyName": "Support", "VoiceUrl": VOICE_BACK}
+    outcome = run([action("purchase", A, params=params)], client, journal)[A]
+    assert outcome.ok and outcome.adopted
+    assert outcome.detail.endswith("; updated to match the manifest")
+    # Only what differs is sent: the flow already points at the same app.
+    assert client.calls[-1] == ("update", "S9", {"FriendlyName": "Support"})
+    assert outcome.record is not None and outcome.record["friendly_name"] == "Support"
+
+
+def test_an_adopted_number_already_as_the_manifest_says_is_left_alone(journal: Journal) -> None:
+    owned = {A: {"sid": "S9", "phone_number": A, "friendly_name": "Support"}}
+    client = SettingClient(Path(journal.path), owned=owned)
+    params = {"FriendlyName": "Support", "VoiceUrl": VOICE_BACK}
+    outcome = run([action("purchase", A, params=params)], client, journal)[A]
+    assert outcome.ok and outcome.detail == "adopted: the account already owned it (sid S9)"
+    assert [call[0] for call in client.calls] == ["purchase", "get_number"]
+
+
 def test_an_adopted_purchase_keeps_the_listing_when_details_fail(journal: Journal) -> None:
     client = FakeClient(Path(journal.path), owned={A: {"sid": "S9", "phone_number": A}})
     client.errors[("get_number", "S9")] = ApiConnectionError("timed out", method="GET", path="/x")
