@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
 
 from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown, ApiStatusError
+from reconciler.exotel import retry
 from reconciler.manifest.flows import flow_key
 from reconciler.model import Action, ActionKind, ApplyResult, Outcome
 from reconciler.state.journal import Journal
 
-_AUTH_STATUSES = (401, 403)
 # Form field sent -> the record key Exotel reports it under.
 _ECHOED = (("FriendlyName", "friendly_name"), ("VoiceUrl", "voice_url"), ("SMSUrl", "sms_url"))
 
@@ -115,7 +115,7 @@ def _run_one(action: Action, client: Client, journal: Journal, stop: Stop) -> Ou
         journal.write({**_record("unknown", action), "error": str(exc)})
         return Outcome(action, ok=False, error=str(exc), unknown=True)
     except ApiError as exc:
-        if exc.status in _AUTH_STATUSES:
+        if retry.is_auth_failure(exc):
             stop.set(f"Exotel refused the credentials or the account (HTTP {exc.status})")
         journal.write({**_record("failed", action), "error": str(exc)})
         return Outcome(action, ok=False, error=str(exc))
