@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -256,11 +257,14 @@ def do_apply(inputs: Inputs, out: Path, env: Mapping[str, str]) -> int:
 
 
 def output_dir(env: Mapping[str, str]) -> Path:
-    """A folder for this step's files, outside the checkout (one per use of the action)."""
-    step = re.sub(r"[^A-Za-z0-9_.-]", "_", env.get("GITHUB_ACTION", "")) or "exoplan"
-    folder = Path(env.get("RUNNER_TEMP") or ".") / f"exoplan-{step}"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """A new folder for this run's files, outside the checkout (a job may run several)."""
+    runner_temp = env.get("RUNNER_TEMP") or tempfile.gettempdir()
+    return Path(tempfile.mkdtemp(prefix=f"exoplan-{_command_name(env)}-", dir=runner_temp))
+
+
+def _command_name(env: Mapping[str, str]) -> str:
+    command = env.get("INPUT_COMMAND", "").strip()
+    return command if command in COMMANDS else "run"
 
 
 def main(env: Mapping[str, str] = os.environ) -> int:

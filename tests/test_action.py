@@ -416,7 +416,6 @@ def step_env(tmp_path: Path, run: str = "1", **inputs_: str) -> dict[str, str]:
         RUNNER_TEMP=str(runner),
         GITHUB_OUTPUT=str(runner / "output"),
         GITHUB_STEP_SUMMARY=str(runner / "summary"),
-        GITHUB_ACTION="plan",
         GITHUB_SERVER_URL="https://github.example",
         GITHUB_REPOSITORY="acme/phones",
         GITHUB_RUN_ID="42",
@@ -459,7 +458,8 @@ def test_a_plan_with_changes(tmp_path: Path) -> None:
     assert summary(env).startswith(markdown.rstrip("\n"))
     saved = json.loads(Path(found["plan-json"]).read_text(encoding="utf-8"))
     assert saved["summary"]["purchase"] == 3
-    assert Path(found["plan-json"]).parent == Path(env["RUNNER_TEMP"]) / "exoplan-plan"
+    folder = Path(found["plan-json"]).parent
+    assert folder.parent == Path(env["RUNNER_TEMP"]) and folder.name.startswith("exoplan-plan-")
 
 
 def test_a_plan_without_changes(tmp_path: Path) -> None:
