@@ -265,6 +265,7 @@ def test_the_install_step_installs_the_pinned_exoplan(
         ("validate", "2", False),
         ("apply", "0", True),
         ("apply", "130", False),
+        ("apply", "143", False),
         ("apply", "", False),
     ],
 )
