@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_drift(sub, common)
     _add_state(sub, common)
     _add_sandbox(sub)
+    _add_schema(sub)
     return parser
 
 
@@ -159,6 +160,20 @@ def _add_sandbox(sub: Subparsers) -> None:
     )
     cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
     cmd.set_defaults(handler="sandbox:run_sandbox")
+
+
+def _add_schema(sub: Subparsers) -> None:
+    cmd = sub.add_parser("schema", help="print a JSON Schema exoplan ships (for editors)")
+    cmd.add_argument(
+        "name",
+        nargs="?",
+        choices=("manifest", "plan", "state"),
+        default="manifest",
+        help="which schema (default: manifest)",
+    )
+    cmd.add_argument("--path", action="store_true", help="print where it is installed instead")
+    cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
+    cmd.set_defaults(handler="schema:run_schema")
 
 
 def _add_drift(sub: Subparsers, common: _Parser) -> None:

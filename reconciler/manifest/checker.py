@@ -4,6 +4,9 @@ A manifest's ``numbers`` list may hold 100,000 entries of a handful of shapes. T
 entry schema constrains only keys and value types, so an entry's verdict depends
 only on its shape (each key with the type of its value): each valid shape is checked
 once with jsonschema and remembered. A test pins that the entry schema stays that way.
+The shipped schema also carries value rules for editors (the pattern of a phone number,
+of an app id); the caller names the properties whose values it judges itself, with a
+better message, and only their type is checked here.
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ _TYPE_NAMES = {
     "number": "a number",
     "null": "empty",
 }
-#: Keywords whose verdict depends only on an instance's keys and value types.
+#: Keywords whose verdict depends only on an instance's keys and value types, and
+#: annotations, which have no verdict.
 SHAPE_KEYWORDS = frozenset(
     {"type", "properties", "required", "additionalProperties", "description", "title"}
+    | {"default", "examples", "markdownDescription", "$comment"}
 )
 
 
@@ -52,7 +57,10 @@ class SchemaFinding:
 class SchemaChecker:
     """Validates documents against ``schema``; entries of list ``repeated`` by shape."""
 
-    def __init__(self, schema: dict[str, Any], repeated: str) -> None:
+    def __init__(
+        self, schema: dict[str, Any], repeated: str, judged_elsewhere: frozenset[str] = frozenset()
+    ) -> None:
+        schema = _shapes_only(schema, judged_elsewhere)
         self.validator = Draft202012Validator(schema)
         self.repeated = repeated
         item_schema = schema["properties"][repeated]["items"]
@@ -84,6 +92,28 @@ def _shape(entry: Any) -> tuple[tuple[str, type], ...] | None:
     if not isinstance(entry, dict):
         return None
     return tuple((key, type(value)) for key, value in entry.items())
+
+
+def _shapes_only(node: Any, names: frozenset[str]) -> Any:
+    """``node`` with only shape keywords left in the properties called one of ``names``."""
+    if isinstance(node, list):
+        return [_shapes_only(child, names) for child in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _shapes_only(child, names) for key, child in node.items()}
+    properties = copy.get("properties")
+    if isinstance(properties, dict):
+        copy["properties"] = {
+            name: _keep_shape(child) if name in names else child
+            for name, child in properties.items()
+        }
+    return copy
+
+
+def _keep_shape(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    return {key: value for key, value in node.items() if key in SHAPE_KEYWORDS}
 
 
 def _resolve(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

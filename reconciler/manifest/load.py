@@ -104,8 +104,23 @@ _APP_ID = re.compile(r"[0-9]+")
 def _checker() -> SchemaChecker:
     global _CHECKER
     if _CHECKER is None:
-        _CHECKER = SchemaChecker(schema("manifest"), repeated="numbers")
+        _CHECKER = SchemaChecker(schema("manifest"), "numbers", JUDGED_HERE)
     return _CHECKER
+
+
+#: Properties whose values this module judges (the schema's patterns are for editors;
+#: the messages here say more). A number must also match the schema's pattern.
+JUDGED_HERE = frozenset({"number", "app_id"})
+_NUMBER_SHAPE: re.Pattern[str] | None = None
+
+
+def _written_as_number(text: str) -> bool:
+    global _NUMBER_SHAPE
+    if _NUMBER_SHAPE is None:
+        _NUMBER_SHAPE = re.compile(
+            schema("manifest")["$defs"]["number"]["properties"]["number"]["pattern"]
+        )
+    return _NUMBER_SHAPE.search(text) is not None
 
 
 def _default_country(data: dict[str, Any], findings: list[Finding]) -> str:
@@ -161,6 +176,10 @@ def _check_numbers(
         except phone.InvalidNumber as exc:
             findings.append(Finding(("numbers", index, "number"), f"{exc}: {_NUMBER_HINT}"))
             continue
+        if not _written_as_number(written):  # "1-800-FLOWERS", "ext. 5": phonenumbers reads them
+            e164s[index] = None
+            findings.append(Finding(("numbers", index, "number"), _shape_message(written)))
+            continue
         if e164 in first_seen:
             findings.append(_duplicate(entries, first_seen[e164], index, e164))
         else:
@@ -169,6 +188,14 @@ def _check_numbers(
 
 
 _NUMBER_HINT = "write it as +<country code><number>, e.g. +918030240001"
+
+
+def _shape_message(written: str) -> str:
+    return (
+        f"'{written}' is not written as a phone number: use at least six digits, an "
+        "optional leading + and spaces, dashes, dots, slashes or brackets between them, "
+        "e.g. +918030240001"
+    )
 
 
 def _check_flow_refs(

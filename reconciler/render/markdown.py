@@ -2,8 +2,10 @@
 
 Stable (sorted, no timestamps): the same plan renders to the same bytes. It starts
 with a hidden marker so a pipeline can find and update its earlier comment, and it
-stays under GitHub's comment limit by cutting table rows, never the headline, the
-release warning or the footer.
+stays within GitHub's comment limit, less the room CI keeps for what it appends
+(warnings, a link to the run), by cutting table rows, never the headline, the release
+warning or the footer. The footer names the inputs by short hash and lineage; the full
+values are in the JSON plan.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from reconciler.model import Action, ActionKind, Drift, Plan
 from reconciler.render.text import flow_text, money, value_text
 
 MARKER = "<!-- exoplan-plan -->"
-GITHUB_LIMIT = 65_535
+GITHUB_LIMIT = 65_536  # characters in one comment; GitHub refuses a longer body
+CI_RESERVE = 4_096  # kept free for what a pipeline appends to the plan
+COMMENT_LIMIT = GITHUB_LIMIT - CI_RESERVE
+SHORT_SHA256, SHORT_LINEAGE = 12, 8  # as `git log --oneline` shortens commits
 COLLAPSE_AFTER = 10  # rows; longer tables are folded into <details>
 _TITLES = {
     ActionKind.PURCHASE: "Purchase",
@@ -30,11 +35,11 @@ _HEADERS = {
 }
 
 
-def render_markdown(plan: Plan, out: TextIO, limit: int = GITHUB_LIMIT) -> None:
+def render_markdown(plan: Plan, out: TextIO, limit: int = COMMENT_LIMIT) -> None:
     out.write(markdown_text(plan, limit))
 
 
-def markdown_text(plan: Plan, limit: int = GITHUB_LIMIT) -> str:
+def markdown_text(plan: Plan, limit: int = COMMENT_LIMIT) -> str:
     """The whole comment, with table rows cut as needed to stay within ``limit``."""
     text = _compose(plan, max_rows=None)
     if len(text) <= limit:
@@ -47,7 +52,16 @@ def markdown_text(plan: Plan, limit: int = GITHUB_LIMIT) -> str:
             low = middle
         else:
             high = middle - 1
-    return _compose(plan, low)
+    text = _compose(plan, low)
+    if len(text) <= limit:
+        return text
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    """Last resort when even the bare comment is too long (a huge value in it)."""
+    note = "\n\n_Cut to fit a comment: the full plan is in `exoplan plan --format json`._\n"
+    return (text[: limit - len(note)] + note) if limit > len(note) else text[:limit]
 
 
 def _compose(plan: Plan, max_rows: int | None) -> str:
@@ -170,8 +184,8 @@ def _drift_row(drift: Drift) -> str:
 
 
 def _footer(plan: Plan) -> str:
-    lineage = plan.state_lineage or "none yet"
+    lineage = plan.state_lineage[:SHORT_LINEAGE] if plan.state_lineage else "none yet"
     return (
-        f"<sub>manifest `{plan.manifest_path}` sha256 `{plan.manifest_sha256}` · "
+        f"<sub>manifest `{plan.manifest_path}` sha256 `{plan.manifest_sha256[:SHORT_SHA256]}` · "
         f"state serial {plan.state_serial}, lineage `{lineage}`</sub>"
     )

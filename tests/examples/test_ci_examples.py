@@ -2,9 +2,11 @@
 
 Every ``exoplan ...`` command the pipelines run is parsed by exoplan's own argument
 parser, so a renamed command or option breaks this test before it breaks a user's
-pipeline. The shell snippets are syntax-checked with ``bash -n``, and the plan steps
-are run with a stand-in ``exoplan`` to prove that exit 2 (changes) passes and exit 1
-or 3 fails. Offline and fast: nothing is installed, nothing reaches the network.
+pipeline; on GitHub those are the commands the action (action.yml) builds from each
+step's inputs. The shell snippets, the action's included, are syntax-checked with
+``bash -n``, and GitLab's plan step is run with a stand-in ``exoplan`` to prove that
+exit 2 (changes) passes and exit 1 or 3 fails (test_action.py does the same for
+the action). Offline and fast: nothing is installed, nothing reaches the network.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ import pytest
 import yaml
 
 from reconciler.cli.main import build_parser
+from tests.support.action import exoplan_step
+from tests.support.project import REPO
 
-REPO = Path(__file__).resolve().parents[2]
+ACTION = REPO / "action.yml"
+EXOPLAN_ACTION = "YOUR-ORG/exoplan@<ref>"  # the placeholder the example pins
 GITHUB = REPO / "examples" / "ci" / "github-actions.yml"
 GITLAB = REPO / "examples" / "ci" / "gitlab-ci.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
@@ -89,8 +94,36 @@ def gitlab_shells() -> dict[str, str]:
     return shells
 
 
+def action_steps(job: str) -> list[dict[str, Any]]:
+    """The steps of ``job`` that use the exoplan action."""
+    return [s for s in github_jobs()[job]["steps"] if s.get("uses") == EXOPLAN_ACTION]
+
+
+def action_invocations(step: dict[str, Any]) -> list[list[str]]:
+    """The exoplan commands the action runs for ``step``'s inputs (workflow env resolved).
+
+    Inputs set from an earlier step's output take their most permissive value.
+    """
+    env = load(GITHUB)["env"]
+    values = {}
+    for name, value in step.get("with", {}).items():
+        value = re.sub(r"\$\{\{\s*env\.(\w+)\s*\}\}", lambda m: env[m[1]], str(value))
+        values[f"INPUT_{name.upper().replace('-', '_')}"] = re.sub(r"\$\{\{.*?\}\}", "true", value)
+    inputs = exoplan_step.read_inputs(values)
+    argv = exoplan_step.exoplan_argv(inputs, Path("out"))
+    if inputs.command == "plan":  # the action validates first, for the annotations
+        return [["validate", "-f", inputs.manifest], argv]
+    return [argv]
+
+
+def action_scripts() -> list[str]:
+    steps = load(ACTION)["runs"]["steps"]
+    return [step["run"] for step in steps if "run" in step]
+
+
 def all_scripts() -> dict[str, list[str]]:
     github = [run for job in github_jobs().values() for run in github_runs(job)]
+    github += action_scripts()
     return {"github": github, "gitlab": list(gitlab_shells().values())}
 
 
@@ -176,10 +209,13 @@ def test_the_cli_parser_is_walkable() -> None:
 @pytest.mark.parametrize("flavour", ["github", "gitlab"])
 def test_every_exoplan_command_in_the_pipelines_exists(flavour: str) -> None:
     seen: set[str] = set()
-    for script in all_scripts()[flavour]:
-        for argv in invocations(script):
-            check_invocation(argv, f"{flavour}: exoplan {' '.join(argv)}")
-            seen.add(argv[0])
+    commands = [argv for script in all_scripts()[flavour] for argv in invocations(script)]
+    if flavour == "github":
+        steps = [s for job in github_jobs() for s in action_steps(job)]
+        commands += [argv for step in steps for argv in action_invocations(step)]
+    for argv in commands:
+        check_invocation(argv, f"{flavour}: exoplan {' '.join(argv)}")
+        seen.add(argv[0])
     assert CORE_COMMANDS <= seen, f"{flavour} pipeline must run validate, plan and apply"
 
 
@@ -232,12 +268,15 @@ def test_github_apply_never_overlaps() -> None:
 
 
 def test_github_apply_uses_the_secrets_and_auto_approve() -> None:
-    step = github_step("apply", "exoplan apply")
+    (step,) = action_steps("apply")
+    assert step["with"]["command"] == "apply"
     assert step["env"]["EXOTEL_API_KEY"] == "${{ secrets.EXOTEL_API_KEY }}"
     assert step["env"]["EXOTEL_API_TOKEN"] == "${{ secrets.EXOTEL_API_TOKEN }}"
-    (argv,) = invocations(step["run"])
+    (argv,) = action_invocations(step)
     assert "--auto-approve" in argv
-    assert "${ALLOW_RELEASE:+--allow-release}" in argv, "releases must be opt-in"
+    assert step["with"]["allow-release"] == "${{ steps.release.outputs.allow }}", (
+        "releases must be opt-in"
+    )
 
 
 def test_github_plan_job_holds_no_secrets_and_cannot_write_code() -> None:
@@ -249,19 +288,29 @@ def test_github_plan_job_holds_no_secrets_and_cannot_write_code() -> None:
     assert github_jobs()["apply"]["permissions"]["contents"] == "write"
 
 
-def test_github_plan_is_detailed_markdown_saved_and_summarised() -> None:
-    (argv,) = invocations(github_step("plan", "exoplan plan")["run"])
-    assert {"--detailed-exitcode", "--out"} <= set(argv)
-    assert argv[argv.index("--format") + 1] == "markdown"
-    assert "$GITHUB_STEP_SUMMARY" in github_step("plan", "GITHUB_STEP_SUMMARY")["run"]
+def test_github_plan_is_detailed_markdown_saved_and_commented() -> None:
+    (step,) = action_steps("plan")
+    assert step["with"]["command"] == "plan"
+    assert step["with"].get("comment", "true") == "true", "the comment is what reviewers read"
+    (validate, plan) = action_invocations(step)
+    assert validate[0] == "validate"
+    assert {"--detailed-exitcode", "--out"} <= set(plan)
+    assert plan[plan.index("--format") + 1] == "markdown"
 
 
-def test_github_comment_is_found_by_the_marker_and_updated_in_place() -> None:
-    steps = github_jobs()["plan"]["steps"]
-    (comment,) = [s for s in steps if s.get("uses", "").startswith("actions/github-script")]
-    script = comment["with"]["script"]
-    assert MARKER in script
-    assert "updateComment" in script and "createComment" in script
+def test_github_uses_only_outputs_the_action_has() -> None:
+    outputs = set(load(ACTION)["outputs"])
+    text = GITHUB.read_text(encoding="utf-8")
+    ids = {s["id"] for job in github_jobs() for s in action_steps(job)}
+    used = re.findall(r"steps\.(\w+)\.outputs\.([\w-]+)", text)
+    assert {name for step, name in used if step in ids} <= outputs
+    assert ids == {"plan", "apply"}
+
+
+def test_github_pins_the_action_with_the_placeholder_only() -> None:
+    uses = re.findall(r"uses:\s*(\S+)", GITHUB.read_text(encoding="utf-8"))
+    ours = [u for u in uses if "exoplan" in u]
+    assert ours and set(ours) == {EXOPLAN_ACTION}
 
 
 def test_github_apply_keeps_the_state_even_after_a_failure() -> None:
@@ -346,24 +395,6 @@ def run_bash(script: str, cwd: Path, env: dict[str, str]) -> int:
 
 @needs_bash
 @pytest.mark.parametrize(("code", "passes"), [(0, True), (2, True), (1, False), (3, False)])
-def test_github_plan_passes_on_0_and_2_and_fails_on_1_and_3(
-    tmp_path: Path, code: int, passes: bool
-) -> None:
-    env = fake_exoplan(tmp_path, code)
-    assert run_bash(github_step("plan", "exoplan plan")["run"], tmp_path, env) == 0
-    outputs = (tmp_path / "github_output").read_text(encoding="utf-8")
-    assert f"exitcode={code}" in outputs
-    plan_md = (tmp_path / "plan.md").read_text(encoding="utf-8")
-    assert plan_md.startswith(MARKER)
-    assert ("plan failed" not in plan_md) == passes
-    assert "warning: a journal is left" in plan_md, "warnings must reach the comment"
-    verdict = github_step("plan", "PLAN_EXIT")
-    env["PLAN_EXIT"] = str(code)
-    assert (run_bash(verdict["run"], tmp_path, env) == 0) == passes
-
-
-@needs_bash
-@pytest.mark.parametrize(("code", "passes"), [(0, True), (2, True), (1, False), (3, False)])
 def test_gitlab_plan_passes_on_0_and_2_and_fails_on_1_and_3(
     tmp_path: Path, code: int, passes: bool
 ) -> None:
@@ -391,16 +422,6 @@ def test_shell_snippets_are_valid_bash(name: str, tmp_path: Path) -> None:
     (tmp_path / "snippet.sh").write_text(script, encoding="utf-8")
     assert BASH is not None
     result = subprocess.run([BASH, "-n", "snippet.sh"], cwd=tmp_path, capture_output=True)
-    assert result.returncode == 0, result.stderr.decode()
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_github_script_is_valid_javascript(tmp_path: Path) -> None:
-    steps = github_jobs()["plan"]["steps"]
-    (comment,) = [s for s in steps if s.get("uses", "").startswith("actions/github-script")]
-    source = tmp_path / "comment.js"
-    source.write_text(f"(async () => {{\n{comment['with']['script']}\n}})();\n", encoding="utf-8")
-    result = subprocess.run(["node", "--check", str(source)], capture_output=True)
     assert result.returncode == 0, result.stderr.decode()
 
 
@@ -614,7 +635,19 @@ def test_gitops_link_resolves(link: str) -> None:
         assert fragment in headings_slugs(path.read_text(encoding="utf-8")), link
 
 
-@pytest.mark.parametrize("path", [GITHUB, GITLAB, HOOKS, GITOPS])
+README = REPO / "README.md"
+
+
+@pytest.mark.parametrize("link", relative_links(README.read_text(encoding="utf-8")))
+def test_readme_link_resolves(link: str) -> None:
+    target, _, fragment = link.partition("#")
+    path = (REPO / target).resolve() if target else README
+    assert path.exists(), f"README.md links to {link}, which does not exist"
+    if fragment and path.suffix == ".md":
+        assert fragment in headings_slugs(path.read_text(encoding="utf-8")), link
+
+
+@pytest.mark.parametrize("path", [GITHUB, GITLAB, HOOKS, GITOPS, ACTION, README])
 def test_no_machine_paths(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"(?<![\w.])/(?:work|home|Users|root)/", text)

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from reconciler.manifest.checker import SchemaChecker, SchemaFinding
+from reconciler.manifest.load import JUDGED_HERE
 from reconciler.manifest.schema import schema
 
 
 def checker() -> SchemaChecker:
-    return SchemaChecker(schema("manifest"), repeated="numbers")
+    """The checker as the manifest module builds it."""
+    return SchemaChecker(schema("manifest"), "numbers", JUDGED_HERE)
 
 
 def document(**overrides: Any) -> dict[str, Any]:
@@ -150,6 +152,21 @@ def test_findings_in_top_level_and_entries_come_together() -> None:
     assert [f.path for f in checker().check(doc)] == [("extra",), ("numbers", 1, "number")]
 
 
+def test_values_judged_elsewhere_are_only_type_checked() -> None:
+    doc = document(
+        account={"sid": "acme1", "default_country": "India"},
+        flows={"ivr": {"app_id": "abc"}, "sms": {"app_id": -1}},
+        numbers=[{"number": "12"}, {"number": 12}],
+    )
+    findings = checker().check(doc)
+    assert [f.path for f in findings] == [
+        ("account", "default_country"),  # a pattern the schema pass still owns
+        ("numbers", 1, "number"),  # a wrong type is still the schema's to report
+    ]
+    unstripped = SchemaChecker(schema("manifest"), "numbers")
+    assert len(unstripped.check(doc)) == 5
+
+
 def test_a_cached_valid_shape_does_not_hide_a_later_invalid_shape() -> None:
     check = checker()
     valid = {"number": "+918030240001", "protect": True}
@@ -177,7 +194,7 @@ _ENTRIES = st.one_of(st.dictionaries(_KEYS, _VALUES, max_size=4), _VALUES)
 @given(st.lists(_ENTRIES, max_size=6))
 def test_the_shape_cache_agrees_with_plain_jsonschema(entries: list[Any]) -> None:
     check = checker()
-    plain = Draft202012Validator(schema("manifest"))
+    plain = Draft202012Validator(check.validator.schema)
     # Twice through one checker: the second pass answers from the cache.
     for _ in range(2):
         findings = check.check(document(numbers=entries))

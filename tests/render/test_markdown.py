@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
 
 from reconciler.model import Action, ActionKind, Change, Plan
 from reconciler.render.markdown import (
+    CI_RESERVE,
     COLLAPSE_AFTER,
+    COMMENT_LIMIT,
     GITHUB_LIMIT,
     MARKER,
     markdown_text,
@@ -78,8 +81,16 @@ def test_the_comment_has_the_documented_parts() -> None:
     )
     assert "| `+918030240009` | Gone | 499.00 INR |" in text
     assert text.endswith(
-        f"<sub>manifest `numbers.yaml` sha256 `{SHA}` · state serial 7, lineage `{LINEAGE}`</sub>\n"
+        "<sub>manifest `numbers.yaml` sha256 `0123456789ab` · state serial 7, "
+        "lineage `0b7a3f1e`</sub>\n"
     )
+
+
+def test_the_footer_names_inputs_by_short_hash_and_lineage() -> None:
+    footer = markdown_text(MIXED).splitlines()[-1]
+    assert SHA not in footer and LINEAGE not in footer  # the full values are in the JSON
+    assert f"`{SHA[:12]}`" in footer and f"`{LINEAGE[:8]}`" in footer
+    assert len(footer) < 120, "the footer fits one line of a pull-request comment"
 
 
 def test_releases_are_highlighted() -> None:
@@ -141,17 +152,18 @@ def huge_plan() -> Plan:
     return plan_of(*actions)
 
 
-def test_a_huge_plan_stays_under_the_github_limit_with_a_pointer_to_the_full_plan() -> None:
+def test_a_huge_plan_leaves_room_under_the_github_limit_for_what_ci_appends() -> None:
     plan = huge_plan()
     text = markdown_text(plan)
-    assert GITHUB_LIMIT == 65_535
-    assert len(text) <= 65_535
+    assert GITHUB_LIMIT == 65_536
+    assert COMMENT_LIMIT == GITHUB_LIMIT - CI_RESERVE and CI_RESERVE >= 4_000
+    assert COMMENT_LIMIT - 500 < len(text) <= COMMENT_LIMIT
     assert text.startswith(MARKER + "\n")
     assert "**6000 to purchase, 3000 to update, 3000 to release**" in text
     assert "**3000 numbers will be released.**" in text
     assert "more rows not shown: the full plan is in the plan artifact" in text
     assert "`exoplan plan --format json`" in text
-    assert f"sha256 `{SHA}`" in text and "state serial 7" in text
+    assert f"sha256 `{SHA[:12]}`" in text and "state serial 7" in text
     assert text.endswith("</sub>\n")
     shown = text.count("| `+91")
     assert 0 < shown < len(plan.actions)
@@ -166,3 +178,12 @@ def test_a_smaller_limit_cuts_rows_but_never_the_headline_or_footer() -> None:
     assert "40 numbers will be released" in cut
     assert "more rows not shown" in cut
     assert cut.endswith("</sub>\n")
+
+
+def test_a_comment_whose_bare_parts_do_not_fit_is_cut_to_the_limit() -> None:
+    plan = plan_of(purchase("+918030240001", name="x" * 500))
+    plan = dataclasses.replace(plan, manifest_path="m" * 5_000)
+    text = markdown_text(plan, limit=1_000)
+    assert len(text) <= 1_000
+    assert text.startswith(MARKER)
+    assert text.endswith("the full plan is in `exoplan plan --format json`._\n")

@@ -9,4 +9,5 @@ writer, and the constants they agree on. Fixtures stay in ``tests/conftest.py``.
 ``paging``    250 owned numbers on a fake host, served page by page by ``responses``
 ``plans``     plans and actions as the planner makes them
 ``clock``     a fake clock for code that sleeps
+``action``    the GitHub Action's scripts (``action/``), importable as the runner finds them
 """

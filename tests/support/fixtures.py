@@ -42,6 +42,9 @@ BAD_MANIFESTS: dict[str, list[tuple[int, int, str]]] = {
     "bad-invalid-number.yaml": [
         (6, 13, "'12345' is not a valid phone number: write it as +<country code><number>"),
     ],
+    "bad-number-extension.yaml": [
+        (5, 13, "'+918030240001 ext. 5' is not written as a phone number: use at least six"),
+    ],
     "bad-duplicate-number.yaml": [
         (
             7,
