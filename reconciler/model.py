@@ -54,6 +54,25 @@ class NumberSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleasePolicy:
+    """The manifest's ``releases:`` block: a number leaving the manifest is first
+    re-pointed to ``quarantine_flow``, and released only ``quarantine_days`` later."""
+
+    quarantine_flow: str
+    quarantine_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyLimits:
+    """The manifest's ``safety:`` block: the share of managed numbers one plan may
+    release (or quarantine) and update, applied from ``min_managed`` numbers on."""
+
+    max_release_percent: float = 30.0
+    max_update_percent: float = 30.0
+    min_managed: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     """A validated manifest: numbers keyed by E.164, in manifest order."""
 
@@ -62,6 +81,8 @@ class Manifest:
     account: Account
     flows: dict[str, Flow]
     numbers: dict[str, NumberSpec]
+    releases: ReleasePolicy | None = None
+    safety: SafetyLimits = field(default_factory=SafetyLimits)
 
 
 @dataclass(slots=True)
@@ -90,6 +111,7 @@ class ActionKind(str, Enum):
 
     PURCHASE = "purchase"
     UPDATE = "update"
+    QUARANTINE = "quarantine"  # re-pointed to the quarantine flow; released later
     RELEASE = "release"
 
     @property
@@ -112,7 +134,10 @@ class Action:
 
     ``params`` are the form fields to send to Exotel (only the changed ones for an
     update); ``sid`` is the ExoPhone sid from the state for updates and releases;
-    ``protect`` is the value the state entry will carry afterwards.
+    ``protect`` is the value the state entry will carry afterwards; ``marks`` are
+    exoplan's own state fields to set afterwards (None removes one), e.g. the
+    quarantine's start date and the flows it replaced; ``release_after`` is the date a
+    quarantined number may be released.
     """
 
     kind: ActionKind
@@ -124,6 +149,8 @@ class Action:
     protect: bool = False
     rental_price: str | None = None
     currency: str | None = None
+    marks: dict[str, Any] = field(default_factory=dict)
+    release_after: str | None = None
 
     @property
     def needs_api(self) -> bool:
@@ -145,6 +172,42 @@ class Drift:
 
 
 @dataclass(frozen=True, slots=True)
+class Breach:
+    """A plan above a mass-change threshold: ``count`` of ``managed`` numbers would be
+    released or quarantined (``kind`` "release") or updated ("update")."""
+
+    kind: str
+    count: int
+    managed: int
+    limit: float
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.count / self.managed
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A partial plan: only ``targets`` (when given), never ``excludes``; ``selected``
+    of the ``total`` numbers the manifest and state know are in it."""
+
+    targets: tuple[str, ...]
+    excludes: tuple[str, ...]
+    selected: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A number waiting in quarantine: no action until ``release_after``."""
+
+    number: str
+    name: str | None
+    since: str
+    release_after: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """The ordered actions that would make the account match the manifest."""
 
@@ -159,6 +222,9 @@ class Plan:
     unchanged: int = 0
     drift: tuple[Drift, ...] = ()  # read from Exotel by plan --refresh
     unmanaged: int | None = None  # owned but not managed; None without --refresh
+    waiting: tuple[Quarantined, ...] = ()  # in quarantine, not yet due for release
+    breaches: tuple[Breach, ...] = ()  # mass-change thresholds this plan is above
+    scope: Scope | None = None  # set for a partial plan (--target / --exclude)
 
     def counts(self) -> dict[str, int]:
         result = {kind.value: 0 for kind in ActionKind}
@@ -196,11 +262,12 @@ class ApplyResult:
     unsettled: tuple[str, ...] = ()  # purchases still unknown: the journal is kept
 
     def counts(self) -> dict[str, int]:
-        result = {"purchased": 0, "adopted": 0, "updated": 0, "released": 0, "failed": 0}
-        result["unknown"] = 0
+        result = {"purchased": 0, "adopted": 0, "updated": 0, "quarantined": 0}
+        result.update({"released": 0, "failed": 0, "unknown": 0})
         names = {
             ActionKind.PURCHASE: "purchased",
             ActionKind.UPDATE: "updated",
+            ActionKind.QUARANTINE: "quarantined",
             ActionKind.RELEASE: "released",
         }
         for outcome in self.outcomes:

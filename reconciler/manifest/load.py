@@ -19,7 +19,15 @@ from reconciler.manifest import numbers as phone
 from reconciler.manifest.checker import SchemaChecker
 from reconciler.manifest.schema import schema
 from reconciler.manifest.yaml import Locator, PathItem, collector_paused, parse, syntax_problem
-from reconciler.model import DEFAULT_COUNTRY, Account, Flow, Manifest, NumberSpec
+from reconciler.model import (
+    DEFAULT_COUNTRY,
+    Account,
+    Flow,
+    Manifest,
+    NumberSpec,
+    ReleasePolicy,
+    SafetyLimits,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +101,16 @@ def _check(data: Any) -> tuple[list[Finding], list[str | None]]:
     country = _default_country(data, findings)
     flows = _check_flows(data.get("flows"), findings)
     e164s = _check_numbers(data.get("numbers"), country, flows, findings)
+    _check_releases(data.get("releases"), flows, findings)
     return findings, e164s
+
+
+def _check_releases(releases: Any, flows: set[str], findings: list[Finding]) -> None:
+    name = releases.get("quarantine_flow") if isinstance(releases, dict) else None
+    if isinstance(name, str) and name not in flows:
+        known = ", ".join(sorted(flows)) or "none defined"
+        message = f"unknown quarantine_flow '{name}': define it under flows (known: {known})"
+        findings.append(Finding(("releases", "quarantine_flow"), message))
 
 
 _CHECKER: SchemaChecker | None = None
@@ -241,4 +258,20 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
             sms_flow=entry.get("sms_flow"),
             protect=entry.get("protect", False),
         )
-    return Manifest(path, sha256, account, flows, specs)
+    return Manifest(path, sha256, account, flows, specs, _releases(data), _safety(data))
+
+
+def _releases(data: dict[str, Any]) -> ReleasePolicy | None:
+    block = data.get("releases")
+    if not block:
+        return None
+    return ReleasePolicy(str(block["quarantine_flow"]), int(block["quarantine_days"]))
+
+
+def _safety(data: dict[str, Any]) -> SafetyLimits:
+    block = data.get("safety") or {}
+    defaults = SafetyLimits()
+    return SafetyLimits(
+        float(block.get("max_release_percent", defaults.max_release_percent)),
+        float(block.get("max_update_percent", defaults.max_update_percent)),
+    )

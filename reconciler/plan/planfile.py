@@ -7,11 +7,12 @@ either moved.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 from reconciler.errors import StateError
-from reconciler.model import Action, ActionKind, Change, Drift, Plan
+from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan, Quarantined, Scope
 
 FORMAT = "exoplan-plan"
 VERSION = 1
@@ -32,7 +33,24 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         "actions": [_action_to_data(action) for action in plan.actions],
         "drift": [_drift_to_data(drift) for drift in plan.drift],
         "unmanaged": plan.unmanaged,
+        "waiting": [dataclasses.asdict(item) for item in plan.waiting],
+        "breaches": [dataclasses.asdict(item) for item in plan.breaches],
+        "scope": _scope_to_data(plan.scope),
     }
+
+
+def _scope_to_data(scope: Scope | None) -> dict[str, Any] | None:
+    if scope is None:
+        return None
+    data = dataclasses.asdict(scope)
+    return {**data, "targets": list(scope.targets), "excludes": list(scope.excludes)}
+
+
+def _scope_from_data(data: dict[str, Any] | None) -> Scope | None:
+    if data is None:
+        return None
+    targets, excludes = tuple(data["targets"]), tuple(data["excludes"])
+    return Scope(targets, excludes, data["selected"], data["total"])
 
 
 def _changes_to_data(changes: tuple[Change, ...]) -> list[dict[str, Any]]:
@@ -64,6 +82,10 @@ def _action_to_data(action: Action) -> dict[str, Any]:
     }
     if action.rental_price is not None:
         data["rental"] = {"price": action.rental_price, "currency": action.currency}
+    if action.marks:
+        data["marks"] = action.marks
+    if action.release_after is not None:
+        data["release_after"] = action.release_after
     return data
 
 
@@ -85,6 +107,9 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
             for d in data.get("drift", [])
         ),
         unmanaged=data.get("unmanaged"),
+        waiting=tuple(Quarantined(**item) for item in data.get("waiting", [])),
+        breaches=tuple(Breach(**item) for item in data.get("breaches", [])),
+        scope=_scope_from_data(data.get("scope")),
     )
 
 
@@ -100,6 +125,8 @@ def _action_from_data(item: dict[str, Any]) -> Action:
         protect=bool(item.get("protect", False)),
         rental_price=rental.get("price"),
         currency=rental.get("currency"),
+        marks=dict(item.get("marks") or {}),
+        release_after=item.get("release_after"),
     )
 
 

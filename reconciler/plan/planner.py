@@ -7,17 +7,23 @@ entries whose values differ go through deepdiff, which names the changed fields.
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, datetime, timezone
 from typing import Any
 
 from reconciler.manifest.flows import PARAMS, STATE_KEYS, app_id_of, flow_key, flow_url
 from reconciler.model import Action, ActionKind, Change, Manifest, NumberSpec, Plan, State
-from reconciler.plan import safety
+from reconciler.plan import quarantine, safety
 
 _FLOW_FIELDS = ("voice_flow", "sms_flow")
 
 
-def make_plan(manifest: Manifest, state: State) -> Plan:
-    """The actions that make ``state`` match ``manifest``, in execution order."""
+def make_plan(manifest: Manifest, state: State, today: date | None = None) -> Plan:
+    """The actions that make ``state`` match ``manifest``, in execution order.
+
+    ``today`` (UTC by default) decides which quarantines have run their course.
+    """
+    today = today or datetime.now(timezone.utc).date()
     safety.check_account(manifest, state)
     actions: list[Action] = []
     differing: list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]] = []
@@ -28,12 +34,15 @@ def make_plan(manifest: Manifest, state: State) -> Plan:
             continue
         want = _wanted(spec, manifest)
         have = _held(current, want)
-        if want != have:
+        if want != have or quarantine.is_quarantined(current):
             differing.append((spec, current, have, want))
     actions.extend(_updates(differing, manifest))
-    actions.extend(_releases(manifest, state))
+    gone = [number for number in state.numbers if number not in manifest.numbers]
+    safety.check_unlisted_protected(manifest, state, gone)
+    leaving, waiting = quarantine.leaving(manifest, state, gone, today)
+    actions.extend(leaving)
     actions.sort(key=lambda action: (action.kind.rank, action.number))
-    return Plan(
+    plan = Plan(
         actions=tuple(actions),
         account_sid=manifest.account.sid,
         region=manifest.account.region,
@@ -43,7 +52,9 @@ def make_plan(manifest: Manifest, state: State) -> Plan:
         state_lineage=state.lineage,
         state_serial=state.serial,
         unchanged=len(manifest.numbers) - len(differing) - _count(actions, ActionKind.PURCHASE),
+        waiting=tuple(waiting),
     )
+    return dataclasses.replace(plan, breaches=safety.mass_change(plan, state, manifest.safety))
 
 
 def _count(actions: list[Action], kind: ActionKind) -> int:
@@ -128,6 +139,13 @@ def _update(
 ) -> Action:
     params: dict[str, str] = {}
     changes: list[Change] = []
+    marks: dict[str, Any] = {}
+    if quarantine.is_quarantined(current):
+        managed = {f for f in _FLOW_FIELDS if getattr(spec, f) is not None}
+        params.update(quarantine.restore_params(current, managed))
+        fields = sorted(set(fields) | {f for f in managed}, key=_FIELD_ORDER.index)
+        changes.append(quarantine.restore_change(current))
+        marks = dict(quarantine.CLEARED)
     for field in fields:
         if field == "friendly_name":
             params["FriendlyName"] = spec.friendly_name or ""
@@ -151,25 +169,9 @@ def _update(
         params=params,
         sid=current.get("sid"),
         protect=spec.protect,
+        marks=marks,
     )
 
 
 def _flow_value(name: str | None, app_id: str | None, url: str | None) -> dict[str, Any]:
     return {"flow": name, "app_id": app_id, "url": url}
-
-
-def _releases(manifest: Manifest, state: State) -> list[Action]:
-    gone = [number for number in state.numbers if number not in manifest.numbers]
-    safety.check_unlisted_protected(manifest, state, gone)
-    return [_release(number, state.numbers[number]) for number in gone]
-
-
-def _release(number: str, current: dict[str, Any]) -> Action:
-    return Action(
-        ActionKind.RELEASE,
-        number,
-        name=current.get("friendly_name"),
-        sid=current.get("sid"),
-        rental_price=current.get("rental_price"),
-        currency=current.get("currency"),
-    )

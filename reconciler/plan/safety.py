@@ -7,7 +7,7 @@ Pure checks on a Plan and a State; each raises with what to do, nothing is print
 from __future__ import annotations
 
 from reconciler.errors import StateError, UnsafePlanError
-from reconciler.model import ActionKind, Manifest, Plan, State
+from reconciler.model import ActionKind, Breach, Manifest, Plan, SafetyLimits, State
 
 
 def check_fresh(plan: Plan, state: State, planfile: str | None) -> None:
@@ -19,6 +19,45 @@ def check_fresh(plan: Plan, state: State, planfile: str | None) -> None:
         f"{plan.state_serial} (lineage {plan.state_lineage}), but {state.path} is now at "
         f"serial {state.serial} (lineage {state.lineage}). Make a new plan with "
         f"`exoplan plan --out {planfile}` and review it again"
+    )
+
+
+def mass_change(plan: Plan, state: State, limits: SafetyLimits) -> tuple[Breach, ...]:
+    """The thresholds ``plan`` is above (none while fewer than ``min_managed`` numbers
+    are managed): releases and quarantines together, and updates."""
+    managed = len(state.numbers)
+    if managed < limits.min_managed:
+        return ()
+    counts = plan.counts()
+    leaving = counts[ActionKind.RELEASE.value] + counts[ActionKind.QUARANTINE.value]
+    figures = (
+        ("release", leaving, limits.max_release_percent),
+        ("update", counts[ActionKind.UPDATE.value], limits.max_update_percent),
+    )
+    return tuple(
+        Breach(kind, count, managed, limit)
+        for kind, count, limit in figures
+        if 100.0 * count / managed > limit
+    )
+
+
+def check_mass_change(plan: Plan, allow: bool) -> None:
+    """Refuse a plan above a mass-change threshold unless --allow-mass-change."""
+    if not plan.breaches or allow:
+        return
+    figures = "; ".join(describe_breach(b) for b in plan.breaches)
+    raise UnsafePlanError(
+        f"refusing a mass change: {figures}. Nothing was changed. Check the plan, then "
+        "re-run with --allow-mass-change if that is what you want (or raise the limits "
+        "under safety: in the manifest)"
+    )
+
+
+def describe_breach(breach: Breach) -> str:
+    verb = "release or quarantine" if breach.kind == "release" else "update"
+    return (
+        f"the plan would {verb} {breach.count} of {breach.managed} managed numbers "
+        f"({breach.percent:.0f}%), above safety.max_{breach.kind}_percent = {breach.limit:g}%"
     )
 
 

@@ -36,6 +36,9 @@ BEYOND_THE_SCHEMA = {
 }
 #: Keys without a default: required ones, and attributes that, left out, are not managed.
 NO_DEFAULT = {
+    "releases",
+    "quarantine_flow",
+    "quarantine_days",
     "account",
     "sid",
     "app_id",

@@ -73,7 +73,13 @@ def test_plan_data_has_the_documented_shape() -> None:
     assert data["account"] == {"sid": "acme1", "region": "mumbai"}
     assert data["manifest"] == {"path": "numbers.yaml", "sha256": "ab" * 32}
     assert data["state"] == {"path": "numbers.state.json", "lineage": LINEAGE, "serial": 7}
-    assert data["summary"] == {"purchase": 1, "update": 1, "release": 1, "unchanged": 4}
+    assert data["summary"] == {
+        "purchase": 1,
+        "update": 1,
+        "quarantine": 0,
+        "release": 1,
+        "unchanged": 4,
+    }
     assert [a["action"] for a in data["actions"]] == ["purchase", "update", "release"]
     assert data["actions"][2]["rental"] == {"price": "499.000000", "currency": "INR"}
     assert "rental" not in data["actions"][0]
