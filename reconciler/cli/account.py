@@ -112,11 +112,11 @@ def _import_targets(
 
 
 def run_export(args: argparse.Namespace) -> int:
-    account_sid, region = _export_account(args)
+    account_sid, region, quarantine_app = _export_account(args)
     factory = ClientFactory(account_sid, region, rate_limit=args.rate_limit, timeout=args.timeout)
     with factory:
         owned = factory.client().owned_index()
-    text = manifest_text(account_sid, region, owned)
+    text = manifest_text(account_sid, region, owned, quarantine_app)
     if args.output:
         write_file(args.output, text.encode("utf-8"), "manifest")
         note(
@@ -127,9 +127,10 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_account(args: argparse.Namespace) -> tuple[str, str]:
+def _export_account(args: argparse.Namespace) -> tuple[str, str, str | None]:
+    """The account, its region, and the app id of its quarantine flow (if any)."""
     if args.account_sid:
-        return args.account_sid, args.region
+        return args.account_sid, args.region, None
     try:
         manifest = load_manifest(args.manifest)
     except ExoplanError:
@@ -137,4 +138,6 @@ def _export_account(args: argparse.Namespace) -> tuple[str, str]:
             f"export needs the account: pass --account-sid SID (and --region), or -f a manifest "
             f"that names it ({args.manifest} could not be read)"
         ) from None
-    return manifest.account.sid, manifest.account.region
+    policy = manifest.releases
+    quarantine_app = manifest.flows[policy.quarantine_flow].app_id if policy else None
+    return manifest.account.sid, manifest.account.region, quarantine_app

@@ -12,10 +12,12 @@ import sys
 
 from reconciler.cli.io import ask_yes, note, use_color, write_plan
 from reconciler.cli.options import state_path_for
+from reconciler.cli.plan import scoped
 from reconciler.cli.signals import GracefulStop
+from reconciler.errors import UsageError
 from reconciler.exotel.factory import PACING_HEADROOM, ClientFactory
 from reconciler.manifest.load import load_manifest
-from reconciler.model import ApplyResult, Manifest, Plan
+from reconciler.model import ApplyResult, Manifest, Plan, State
 from reconciler.plan import safety
 from reconciler.plan.planfile import load_plan
 from reconciler.plan.planner import make_plan
@@ -29,9 +31,10 @@ def run_apply(args: argparse.Namespace) -> int:
     factory = ClientFactory.from_args(args, manifest, saved)
     with StateTransaction(state_path, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
-        plan = saved if saved is not None else make_plan(_need(manifest), tx.state)
+        plan = saved if saved is not None else _plan(args, _need(manifest), tx.state)
         safety.check_fresh(plan, tx.state, args.planfile)
         safety.check_release(plan, tx.state, args.allow_release)
+        safety.check_mass_change(plan, args.allow_mass_change)
         tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
         if not plan.has_changes:
@@ -64,6 +67,10 @@ def _execute(
     return result, graceful.exit_code
 
 
+def _plan(args: argparse.Namespace, manifest: Manifest, state: State) -> Plan:
+    return scoped(args, make_plan(manifest, state), manifest, state)
+
+
 def _need(manifest: Manifest | None) -> Manifest:
     assert manifest is not None  # without a saved plan the manifest was loaded
     return manifest
@@ -71,6 +78,11 @@ def _need(manifest: Manifest | None) -> Manifest:
 
 def _inputs(args: argparse.Namespace) -> tuple[Manifest | None, Plan | None, str]:
     if args.planfile:
+        if args.target or args.exclude:
+            raise UsageError(
+                f"--target and --exclude cannot change a saved plan ({args.planfile} records "
+                "its own scope): make a new one with `exoplan plan --target ... --out`"
+            )
         saved = load_plan(args.planfile)
         return None, saved, str(args.state or saved.state_path)
     return load_manifest(args.manifest), None, state_path_for(args)

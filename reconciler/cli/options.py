@@ -101,3 +101,20 @@ def state_path_for(args: argparse.Namespace) -> str:
     from reconciler.state.file import default_state_path
 
     return str(args.state or default_state_path(args.manifest))
+
+
+def add_scope_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NUMBER",
+        help="plan only this number (any spelling; repeatable)",
+    )
+    cmd.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="NUMBER",
+        help="leave this number out of the plan (any spelling; repeatable)",
+    )

@@ -15,6 +15,7 @@ from reconciler.cli.options import (
     add_api_options,
     add_format_options,
     add_lock_option,
+    add_scope_options,
     per_minute,
     positive_int,
     probability,
@@ -103,6 +104,7 @@ def _add_plan(sub: Subparsers, common: _Parser) -> None:
         help="first read the live account (needs credentials); the state file is not written",
     )
     add_api_options(cmd)
+    add_scope_options(cmd)
     cmd.set_defaults(handler="plan:run_plan")
 
 
@@ -124,8 +126,14 @@ def _add_apply(sub: Subparsers, common: _Parser) -> None:
         metavar="N",
         help=f"actions in flight at once (default: {DEFAULT_PARALLELISM}), all under the rate limit",
     )
+    cmd.add_argument(
+        "--allow-mass-change",
+        action="store_true",
+        help="apply a plan above the manifest's safety: thresholds (default: refuse it)",
+    )
     add_api_options(cmd)
     add_lock_option(cmd)
+    add_scope_options(cmd)
     cmd.set_defaults(handler="apply:run_apply")
 
 

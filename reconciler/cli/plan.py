@@ -13,7 +13,7 @@ from reconciler.cli.options import state_path_for
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.model import Manifest, Plan, State
-from reconciler.plan import drift
+from reconciler.plan import drift, scope
 from reconciler.plan.planner import make_plan
 from reconciler.state.file import load_state
 from reconciler.state.journal import journal_path
@@ -23,6 +23,7 @@ def run_plan(args: argparse.Namespace) -> int:
     manifest, state = load_inputs(args)
     warn_about_journal(state)
     plan = refreshed_plan(args, manifest, state) if args.refresh else make_plan(manifest, state)
+    plan = scoped(args, plan, manifest, state)
     if args.out:
         save_plan(plan, args.out)
     write_plan(plan, args.format, sys.stdout, use_color(args, sys.stdout))
@@ -46,6 +47,13 @@ def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -
     return dataclasses.replace(
         plan, drift=tuple(found), unmanaged=len(drift.unmanaged(state, owned))
     )
+
+
+def scoped(args: argparse.Namespace, plan: Plan, manifest: Manifest, state: State) -> Plan:
+    """The plan restricted by --target and --exclude (unchanged without them)."""
+    targets = scope.resolve("--target", args.target, manifest, state)
+    excludes = scope.resolve("--exclude", args.exclude, manifest, state)
+    return scope.restrict(plan, manifest, state, targets, excludes)
 
 
 def warn_about_journal(state: State) -> None:

@@ -31,6 +31,8 @@ def run_list(args: argparse.Namespace) -> int:
             f"{field.split('_')[0]}={_flow(entry.get(key))}" for field, key in STATE_KEYS.items()
         )
         protect = " protected" if entry.get("protect") else ""
+        if entry.get("quarantined_at"):
+            protect += f" in-quarantine-since={entry['quarantined_at']}"
         name = json.dumps(entry.get("friendly_name"), ensure_ascii=False)
         print(f"{number}  sid={entry.get('sid') or '-'}  {flows}  {name}{protect}")
     return 0

@@ -137,15 +137,7 @@ def _update(
     manifest: Manifest,
     by_app: dict[str, str],
 ) -> Action:
-    params: dict[str, str] = {}
-    changes: list[Change] = []
-    marks: dict[str, Any] = {}
-    if quarantine.is_quarantined(current):
-        managed = {f for f in _FLOW_FIELDS if getattr(spec, f) is not None}
-        params.update(quarantine.restore_params(current, managed))
-        fields = sorted(set(fields) | {f for f in managed}, key=_FIELD_ORDER.index)
-        changes.append(quarantine.restore_change(current))
-        marks = dict(quarantine.CLEARED)
+    params, changes, marks, fields = _restore(spec, current, fields)
     for field in fields:
         if field == "friendly_name":
             params["FriendlyName"] = spec.friendly_name or ""
@@ -171,6 +163,19 @@ def _update(
         protect=spec.protect,
         marks=marks,
     )
+
+
+def _restore(
+    spec: NumberSpec, current: dict[str, Any], fields: list[str]
+) -> tuple[dict[str, str], list[Change], dict[str, Any], list[str]]:
+    """For a number back from quarantine: its old flows where the manifest does not say,
+    every managed flow re-sent, and the quarantine marks cleared. Else nothing."""
+    if not quarantine.is_quarantined(current):
+        return {}, [], {}, fields
+    managed = {f for f in _FLOW_FIELDS if getattr(spec, f) is not None}
+    params = quarantine.restore_params(current, managed)
+    fields = sorted(set(fields) | managed, key=_FIELD_ORDER.index)
+    return params, [quarantine.restore_change(current)], dict(quarantine.CLEARED), fields
 
 
 def _flow_value(name: str | None, app_id: str | None, url: str | None) -> dict[str, Any]:

@@ -15,7 +15,20 @@ from typing import Any
 from reconciler.manifest.flows import STATE_KEYS, app_id_of
 
 
-def manifest_text(account_sid: str, region: str, owned: dict[str, dict[str, Any]]) -> str:
+def manifest_text(
+    account_sid: str,
+    region: str,
+    owned: dict[str, dict[str, Any]],
+    quarantine_app: str | None = None,
+) -> str:
+    """The manifest text; numbers pointing at ``quarantine_app`` (the quarantine flow of
+    the manifest export was given) are named in a comment instead of listed."""
+    quarantined = sorted(
+        n
+        for n, r in owned.items()
+        if quarantine_app and app_id_of(r.get("voice_url")) == quarantine_app
+    )
+    owned = {n: r for n, r in owned.items() if n not in quarantined}
     names = _flow_names(owned)
     lines = [
         f"# exoplan manifest exported from Exotel account {account_sid}.",
@@ -29,6 +42,9 @@ def manifest_text(account_sid: str, region: str, owned: dict[str, dict[str, Any]
     ]
     lines += _flow_lines(names, owned)
     lines += _number_lines(names, owned)
+    lines += [
+        f"# {n}: in quarantine (points at the quarantine flow); not listed" for n in quarantined
+    ]
     return "\n".join(lines) + "\n"
 
 

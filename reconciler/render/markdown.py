@@ -15,7 +15,14 @@ from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
 from reconciler.model import Action, ActionKind, Drift, Plan
-from reconciler.render.text import flow_text, money, value_text
+from reconciler.render.text import (
+    breach_warning,
+    flow_text,
+    money,
+    partial_note,
+    quarantine_flow,
+    value_text,
+)
 
 MARKER = "<!-- exoplan-plan -->"
 GITHUB_LIMIT = 65_536  # characters in one comment; GitHub refuses a longer body
@@ -26,11 +33,13 @@ COLLAPSE_AFTER = 10  # rows; longer tables are folded into <details>
 _TITLES = {
     ActionKind.PURCHASE: "Purchase",
     ActionKind.UPDATE: "Update",
+    ActionKind.QUARANTINE: "Quarantine",
     ActionKind.RELEASE: "Release",
 }
 _HEADERS = {
     ActionKind.PURCHASE: "| Number | Name | Voice flow | SMS flow | Protected |\n| --- | --- | --- | --- | --- |",
     ActionKind.UPDATE: "| Number | Name | Changes |\n| --- | --- | --- |",
+    ActionKind.QUARANTINE: "| Number | Name | Points to | Released after |\n| --- | --- | --- | --- |",
     ActionKind.RELEASE: "| Number | Name | Monthly rental |\n| --- | --- | --- |",
 }
 
@@ -69,12 +78,14 @@ def _compose(plan: Plan, max_rows: int | None) -> str:
     releases = plan.counts()["release"]
     if releases:
         parts += [_caution(releases), ""]
+    parts += _safety_notes(plan)
     rental_line = _rental_line(plan)
     if rental_line:
         parts += [rental_line, ""]
     parts += _drift_section(plan, max_rows)
     for kind, rows in _rows_by_kind(plan).items():
         parts += _table(kind, rows, max_rows)
+    parts += _waiting_section(plan)
     parts += [_footer(plan), ""]
     return "\n".join(parts)
 
@@ -83,10 +94,32 @@ def _headline(plan: Plan) -> str:
     counts = plan.counts()
     if not plan.has_changes:
         return f"**No changes.** {counts['unchanged']} numbers match the manifest."
+    quarantine = f"{counts['quarantine']} to quarantine, " if counts["quarantine"] else ""
     return (
         f"**{counts['purchase']} to purchase, {counts['update']} to update, "
-        f"{counts['release']} to release** ({counts['unchanged']} unchanged)"
+        f"{quarantine}{counts['release']} to release** ({counts['unchanged']} unchanged)"
     )
+
+
+def _safety_notes(plan: Plan) -> list[str]:
+    """A partial plan says so; a mass change is flagged for the reviewer."""
+    parts = []
+    if plan.scope is not None:
+        parts += [f"> [!NOTE]\n> {_cell(partial_note(plan))}", ""]
+    for breach in plan.breaches:
+        parts += [f"> [!WARNING]\n> **{_cell(breach_warning(breach))}**", ""]
+    return parts
+
+
+def _waiting_section(plan: Plan) -> list[str]:
+    if not plan.waiting:
+        return []
+    rows = [
+        f"| `{q.number}` | {_cell(q.name or '')} | {q.since} | {q.release_after} |"
+        for q in plan.waiting
+    ]
+    header = "| Number | Name | Since | Released after |\n| --- | --- | --- | --- |"
+    return [f"#### In quarantine ({len(rows)})", "", "\n".join([header, *rows]), ""]
 
 
 def _caution(count: int) -> str:
@@ -126,6 +159,9 @@ def _row(action: Action) -> str:
         voice = _cell(flow_text(after["voice_flow"])) if "voice_flow" in after else ""
         sms = _cell(flow_text(after["sms_flow"])) if "sms_flow" in after else ""
         return f"| {number} | {name} | {voice} | {sms} | {'yes' if action.protect else ''} |"
+    if action.kind is ActionKind.QUARANTINE:
+        target = _cell(quarantine_flow(action))
+        return f"| {number} | {name} | {target} | {action.release_after} |"
     if action.kind is ActionKind.UPDATE:
         changes = "<br>".join(
             _cell(f"{c.field}: {value_text(c.before)} → {value_text(c.after)}")

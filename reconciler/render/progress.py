@@ -67,8 +67,9 @@ def summary(result: ApplyResult) -> str:
     counts = result.counts()
     line = (
         f"{counts['purchased']} purchased, {counts['adopted']} adopted, "
-        f"{counts['updated']} updated, {counts['released']} released, "
-        f"{counts['failed']} failed"
+        f"{counts['updated']} updated, "
+        + (f"{counts['quarantined']} quarantined, " if counts["quarantined"] else "")
+        + f"{counts['released']} released, {counts['failed']} failed"
     )
     for key in ("unknown", "not started"):
         if counts[key]:

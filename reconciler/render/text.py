@@ -10,10 +10,21 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
-from reconciler.model import Action, ActionKind, Change, Drift, Plan
+from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan
+from reconciler.plan.safety import describe_breach
 
-_SIGNS = {ActionKind.PURCHASE: "+", ActionKind.UPDATE: "~", ActionKind.RELEASE: "-"}
-_COLOURS = {ActionKind.PURCHASE: "32", ActionKind.UPDATE: "33", ActionKind.RELEASE: "31"}
+_SIGNS = {
+    ActionKind.PURCHASE: "+",
+    ActionKind.UPDATE: "~",
+    ActionKind.QUARANTINE: "~",
+    ActionKind.RELEASE: "-",
+}
+_COLOURS = {
+    ActionKind.PURCHASE: "32",
+    ActionKind.UPDATE: "33",
+    ActionKind.QUARANTINE: "35",
+    ActionKind.RELEASE: "31",
+}
 
 
 def paint(text: str, code: str, color: bool) -> str:
@@ -28,16 +39,54 @@ def render_text(plan: Plan, out: TextIO, color: bool = False) -> None:
         out.write("\n")
     if plan.unmanaged is not None:
         out.write(unmanaged_note(plan.unmanaged) + "\n\n")
+    if plan.scope is not None:
+        out.write(partial_note(plan) + "\n\n")
     if not plan.has_changes:
         out.write(no_changes_line(plan) + "\n")
+        out.write(waiting_block(plan))
         return
     out.write(f"exoplan will change account {plan.account_sid}:\n\n")
     for action in plan.actions:
         out.write(action_block(action, color))
+    out.write(waiting_block(plan))
     out.write("\n" + summary_line(plan) + "\n")
+    _write_warnings(plan, out, color)
+
+
+def _write_warnings(plan: Plan, out: TextIO, color: bool) -> None:
     releases = plan.counts()[ActionKind.RELEASE.value]
     if releases:
         out.write(paint(release_warning(releases), "1;31", color) + "\n")
+    for breach in plan.breaches:
+        out.write(paint(breach_warning(breach), "1;31", color) + "\n")
+
+
+def partial_note(plan: Plan) -> str:
+    """'Partial plan: 1 of 7 numbers (--target +91...).' for a plan with a scope."""
+    assert plan.scope is not None
+    scope = plan.scope
+    flags = [f"--target {n}" for n in scope.targets] + [f"--exclude {n}" for n in scope.excludes]
+    return (
+        f"Partial plan: {scope.selected} of {scope.total} numbers ({', '.join(flags)}); "
+        "the others are left as they are."
+    )
+
+
+def breach_warning(breach: Breach) -> str:
+    return (
+        f"Mass change: {describe_breach(breach)}; apply refuses it unless given "
+        "--allow-mass-change."
+    )
+
+
+def waiting_block(plan: Plan) -> str:
+    if not plan.waiting:
+        return ""
+    lines = ["\nIn quarantine (no action until the date):"]
+    for item in plan.waiting:
+        name = f"  {json.dumps(item.name, ensure_ascii=False)}" if item.name else ""
+        lines.append(f"    {item.number}{name}  release after {item.release_after}")
+    return "\n".join(lines) + "\n"
 
 
 def drift_block(drift: Drift, color: bool) -> str:
@@ -70,9 +119,10 @@ def no_changes_line(plan: Plan) -> str:
 
 def summary_line(plan: Plan) -> str:
     counts = plan.counts()
+    quarantine = f"{counts['quarantine']} to quarantine, " if counts["quarantine"] else ""
     return (
         f"Plan: {counts['purchase']} to purchase, {counts['update']} to update, "
-        f"{counts['release']} to release. {counts['unchanged']} unchanged."
+        f"{quarantine}{counts['release']} to release. {counts['unchanged']} unchanged."
     )
 
 
@@ -91,12 +141,25 @@ def action_block(action: Action, color: bool) -> str:
         head += f"  {json.dumps(action.name, ensure_ascii=False)}"
     if action.kind is ActionKind.RELEASE and action.rental_price:
         head += f"  (rental {rental(action)}/month)"
+    if action.kind is ActionKind.QUARANTINE:
+        return f"{head}  -> {quarantine_target(action)}\n"
     lines = [head]
     for change in action.changes:
         if action.kind is ActionKind.PURCHASE and change.field == "friendly_name":
             continue
         lines.append(f"        {change.field}: {change_text(change, action.kind)}")
     return "\n".join(lines) + "\n"
+
+
+def quarantine_flow(action: Action) -> str:
+    """The flow a quarantine re-points to: 'retired (app 99)'."""
+    flow = next((c.after for c in action.changes if c.field == "voice_flow"), None)
+    return flow_text(flow) if isinstance(flow, dict) else "the quarantine flow"
+
+
+def quarantine_target(action: Action) -> str:
+    """'retired (app 99) (release after 2026-12-11)' for a quarantine action."""
+    return f"{quarantine_flow(action)} (release after {action.release_after})"
 
 
 def change_text(change: Change, kind: ActionKind) -> str:

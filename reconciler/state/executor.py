@@ -132,6 +132,7 @@ def _record(op: str, action: Action) -> dict[str, Any]:
         "sid": action.sid,
         "params": action.params,
         "protect": action.protect,
+        **({"marks": action.marks} if action.marks else {}),
     }
 
 
@@ -140,8 +141,11 @@ def _perform(action: Action, client: Client) -> tuple[dict[str, Any], str]:
         return _purchase(action, client)
     if action.kind is ActionKind.UPDATE:
         if not action.params:
-            return {}, "protect flag recorded"
+            return {}, "recorded in the state" if action.marks else "protect flag recorded"
         return client.update(_sid(action), action.params), "updated"
+    if action.kind is ActionKind.QUARANTINE:
+        record = client.update(_sid(action), action.params)
+        return record, f"quarantined (release after {action.release_after})"
     return _release(action, client)
 
 

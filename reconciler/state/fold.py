@@ -6,6 +6,7 @@ Pure: works on the in-memory State only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.model import ActionKind, State
@@ -22,16 +23,24 @@ def fold(
     record: dict[str, Any],
     params: dict[str, str],
     protect: bool,
+    marks: Mapping[str, Any] | None = None,
 ) -> None:
-    """Record in ``state`` that ``kind`` happened to ``number``."""
+    """Record in ``state`` that ``kind`` happened to ``number``; ``marks`` are exoplan's
+    own fields to set on the entry (None removes one)."""
     if kind is ActionKind.RELEASE:
         state.numbers.pop(number, None)
         return
-    base = state.numbers.get(number, {}) if kind is ActionKind.UPDATE else {}
+    changes_entry = kind in (ActionKind.UPDATE, ActionKind.QUARANTINE)
+    base = state.numbers.get(number, {}) if changes_entry else {}
     entry = {**base, **record}
     for param, key in _ECHO:
         if param in params and key not in record:
             entry[key] = params[param]
+    for key, value in (marks or {}).items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
     entry["phone_number"] = number
     entry["protect"] = protect
     state.numbers[number] = entry

@@ -62,7 +62,9 @@ def fold_done(contents: JournalContents, state: State) -> list[str]:
             continue
         kind = ActionKind(record["action"])
         answer, params = record.get("record") or {}, record.get("params") or {}
-        fold(state, kind, record["number"], answer, params, bool(record.get("protect")))
+        marks = record.get("marks") if isinstance(record.get("marks"), dict) else None
+        protect = bool(record.get("protect"))
+        fold(state, kind, record["number"], answer, params, protect, marks)
         messages.append(f"recorded {kind.value} of {record['number']} from the interrupted apply")
     return messages
 

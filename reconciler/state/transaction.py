@@ -101,6 +101,18 @@ class StateTransaction:
                 f"({exc}). Nothing was changed; fix that and run the command again"
             ) from None
 
+    def _fold(self, outcome: Outcome) -> None:
+        action, record = outcome.action, outcome.record or {}
+        fold(
+            self.state,
+            action.kind,
+            action.number,
+            record,
+            action.params,
+            action.protect,
+            action.marks,
+        )
+
     def _mark_folded(self, journal: Journal) -> None:
         self.state.journal_id = journal.id
         self.state.journal_folded = journal.count
@@ -133,8 +145,7 @@ class StateTransaction:
             journal.close()
         for outcome in result.outcomes:
             if outcome.ok:
-                action, record = outcome.action, outcome.record or {}
-                fold(self.state, action.kind, action.number, record, action.params, action.protect)
+                self._fold(outcome)
         self.state.account_sid = plan.account_sid
         self._mark_folded(journal)
         save_state(self.state)
