@@ -76,7 +76,13 @@ def test_json_plan_has_each_action_kind_and_validates(run_exoplan: Runner, proje
     ]
     assert data["actions"][1]["params"] == {"FriendlyName": "New name"}
     assert data["actions"][2]["rental"] == {"price": "499.000000", "currency": "INR"}
-    assert data["summary"] == {"purchase": 1, "update": 1, "quarantine": 0, "release": 1, "unchanged": 1}
+    assert data["summary"] == {
+        "purchase": 1,
+        "update": 1,
+        "quarantine": 0,
+        "release": 1,
+        "unchanged": 1,
+    }
     assert data["state"] == {"path": STATE, "lineage": LINEAGE, "serial": 7}
     sha = hashlib.sha256((project / "numbers.yaml").read_bytes()).hexdigest()
     assert data["manifest"] == {"path": "numbers.yaml", "sha256": sha}

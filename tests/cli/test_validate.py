@@ -87,7 +87,7 @@ def test_a_valid_manifest_exits_0_with_a_one_line_summary(
 def test_the_example_validates(run_exoplan: Runner) -> None:
     result = run_exoplan("validate", "-f", "examples/numbers.yaml", cwd=REPO)
     assert result.code == 0
-    assert result.stdout == "examples/numbers.yaml: valid (7 numbers, 4 flows, account acme1)\n"
+    assert result.stdout == "examples/numbers.yaml: valid (7 numbers, 5 flows, account acme1)\n"
 
 
 def test_the_manifest_defaults_to_numbers_yaml(run_exoplan: Runner, tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ def test_json_plan_output_validates(tmp_path: Path) -> None:
     }
     save_state(state)
     plan = make_plan(load_manifest(str(EXAMPLE)), load_state(str(state_path)))
-    assert {a.kind.value for a in plan.actions} == {"purchase", "update", "release"}
+    assert {a.kind.value for a in plan.actions} == {"purchase", "update", "quarantine"}
     out = io.StringIO()
     render_json(plan, out)
     assert [e.message for e in validator("plan").iter_errors(json.loads(out.getvalue()))] == []

@@ -50,7 +50,13 @@ def test_nothing_wanted_and_nothing_held_is_no_plan() -> None:
     plan = make_plan(manifest(), state())
     assert plan.actions == ()
     assert not plan.has_changes
-    assert plan.counts() == {"purchase": 0, "update": 0, "quarantine": 0, "release": 0, "unchanged": 0}
+    assert plan.counts() == {
+        "purchase": 0,
+        "update": 0,
+        "quarantine": 0,
+        "release": 0,
+        "unchanged": 0,
+    }
 
 
 def test_a_new_number_is_purchased_with_its_settings() -> None:
@@ -77,7 +83,13 @@ def test_a_new_number_is_purchased_with_its_settings() -> None:
             protect=True,
         ),
     )
-    assert plan.counts() == {"purchase": 1, "update": 0, "quarantine": 0, "release": 0, "unchanged": 0}
+    assert plan.counts() == {
+        "purchase": 1,
+        "update": 0,
+        "quarantine": 0,
+        "release": 0,
+        "unchanged": 0,
+    }
 
 
 def test_a_bare_purchase_sends_no_settings() -> None:
@@ -310,7 +322,13 @@ def test_actions_are_ordered_purchase_update_release_then_by_number() -> None:
         ("release", "+918030240001"),
         ("release", "+918030240009"),
     ]
-    assert plan.counts() == {"purchase": 2, "update": 2, "quarantine": 0, "release": 2, "unchanged": 1}
+    assert plan.counts() == {
+        "purchase": 2,
+        "update": 2,
+        "quarantine": 0,
+        "release": 2,
+        "unchanged": 1,
+    }
 
 
 def test_the_plan_records_where_it_came_from() -> None:
