@@ -42,10 +42,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        message = self.message
-        if not message.isprintable():  # names and keys from the file may hold anything
-            message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-        return f"{self.location}: {message}"
+        # Names and keys from the file may hold anything: the CLI escapes what it prints.
+        return f"{self.location}: {self.message}"
 
 
 class ExoplanError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reconciler.cli.io import ask_yes, note, use_color, write_plan
+from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
 from reconciler.cli.options import state_path_for
 from reconciler.cli.signals import GracefulStop
 from reconciler.exotel.factory import PACING_HEADROOM, ClientFactory
@@ -39,10 +39,10 @@ def run_apply(args: argparse.Namespace) -> int:
                 tx.save()
             return 0
         client = factory.client()
-        print(estimate(plan, args.rate_limit))
+        say(estimate(plan, args.rate_limit))
         confirm(args)
         result, code = _execute(tx, plan, client, args)
-    print(f"\nApply finished: {summary(result)}.")
+    say(f"\nApply finished: {summary(result)}.")
     if result.failed:
         note(_failure_advice(result))
         return code or 1

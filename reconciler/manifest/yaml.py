@@ -99,14 +99,7 @@ def syntax_problem(exc: yaml.YAMLError, file: str, text: str = "") -> Problem:
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     detail = f"{problem} ({context})" if context else str(problem)
-    return Problem(Location(file, line, column), f"YAML syntax error: {one_line(detail)}")
-
-
-def one_line(text: str) -> str:
-    """User text fit for a one-line message: control characters shown escaped."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return Problem(Location(file, line, column), f"YAML syntax error: {detail}")
 
 
 class Locator:

@@ -4,19 +4,26 @@ Stable (sorted, no timestamps): the same plan renders to the same bytes. It star
 with a hidden marker so a pipeline can find and update its earlier comment, and it
 stays under GitHub's comment limit by cutting table rows, never the headline, the
 release warning or the footer.
+
+Every value is text, never markup: cells go through
+:func:`reconciler.render.escape.markdown`, code-style values through ``markdown_code``,
+so a name or URL cannot open a comment, close a ``<details>`` or break a table row.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TextIO
 
-from reconciler.model import Action, ActionKind, Drift, Plan
-from reconciler.render.text import flow_text, money, value_text
+from reconciler.model import Action, ActionKind, Change, Drift, Plan
+from reconciler.render.escape import markdown, markdown_code
+from reconciler.render.text import flow_text, money, price_value, value_text
 
 MARKER = "<!-- exoplan-plan -->"
 GITHUB_LIMIT = 65_535
+#: Room left under GitHub's limit for what CI adds around the plan (a marker, warnings).
+CI_ROOM = 1_000
 COLLAPSE_AFTER = 10  # rows; longer tables are folded into <details>
 _TITLES = {
     ActionKind.PURCHASE: "Purchase",
@@ -30,11 +37,11 @@ _HEADERS = {
 }
 
 
-def render_markdown(plan: Plan, out: TextIO, limit: int = GITHUB_LIMIT) -> None:
+def render_markdown(plan: Plan, out: TextIO, limit: int = GITHUB_LIMIT - CI_ROOM) -> None:
     out.write(markdown_text(plan, limit))
 
 
-def markdown_text(plan: Plan, limit: int = GITHUB_LIMIT) -> str:
+def markdown_text(plan: Plan, limit: int = GITHUB_LIMIT - CI_ROOM) -> str:
     """The whole comment, with table rows cut as needed to stay within ``limit``."""
     text = _compose(plan, max_rows=None)
     if len(text) <= limit:
@@ -51,7 +58,8 @@ def markdown_text(plan: Plan, limit: int = GITHUB_LIMIT) -> str:
 
 
 def _compose(plan: Plan, max_rows: int | None) -> str:
-    parts = [MARKER, f"### exoplan plan for account `{plan.account_sid}`", "", _headline(plan), ""]
+    account = markdown_code(plan.account_sid)
+    parts = [MARKER, f"### exoplan plan for account {account}", "", _headline(plan), ""]
     releases = plan.counts()["release"]
     if releases:
         parts += [_caution(releases), ""]
@@ -86,13 +94,11 @@ def _caution(count: int) -> str:
 def _rental_line(plan: Plan) -> str:
     removed: dict[str, Decimal] = defaultdict(Decimal)
     for action in plan.actions:
-        if action.kind is ActionKind.RELEASE and action.rental_price:
-            try:
-                removed[action.currency or "?"] += Decimal(action.rental_price)
-            except InvalidOperation:
-                continue
+        value = price_value(action.rental_price)
+        if action.kind is ActionKind.RELEASE and value is not None:
+            removed[str(action.currency or "?")] += value
     purchases = plan.counts()["purchase"]
-    pieces = [f"-{money(str(total), cur)}" for cur, total in sorted(removed.items())]
+    pieces = [f"-{markdown(money(str(total), cur))}" for cur, total in sorted(removed.items())]
     if purchases:
         pieces.append(f"+{purchases} new rental(s), priced by Exotel at purchase")
     return f"**Monthly rental:** {', '.join(pieces)}" if pieces else ""
@@ -106,24 +112,25 @@ def _rows_by_kind(plan: Plan) -> dict[ActionKind, list[str]]:
 
 
 def _row(action: Action) -> str:
-    number, name = f"`{action.number}`", _cell(action.name or "")
+    number, name = markdown_code(action.number), _cell(action.name or "")
     if action.kind is ActionKind.PURCHASE:
         after = {c.field: c.after for c in action.changes}
         voice = _cell(flow_text(after["voice_flow"])) if "voice_flow" in after else ""
         sms = _cell(flow_text(after["sms_flow"])) if "sms_flow" in after else ""
         return f"| {number} | {name} | {voice} | {sms} | {'yes' if action.protect else ''} |"
     if action.kind is ActionKind.UPDATE:
-        changes = "<br>".join(
-            _cell(f"{c.field}: {value_text(c.before)} → {value_text(c.after)}")
-            for c in action.changes
-        )
+        changes = "<br>".join(_change(c) for c in action.changes)
         return f"| {number} | {name} | {changes} |"
-    rent = money(action.rental_price, action.currency) if action.rental_price else "unknown"
+    rent = _cell(money(action.rental_price, action.currency)) if action.rental_price else "unknown"
     return f"| {number} | {name} | {rent} |"
 
 
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return markdown(text)
+
+
+def _change(change: Change) -> str:
+    return f"{change.field}: {_cell(value_text(change.before))} → {_cell(value_text(change.after))}"
 
 
 def _table(kind: ActionKind, rows: list[str], max_rows: int | None) -> list[str]:
@@ -162,16 +169,15 @@ def _drift_section(plan: Plan, max_rows: int | None) -> list[str]:
 
 def _drift_row(drift: Drift) -> str:
     if drift.gone:
-        return f"| `{drift.number}` | **no longer owned** (released outside exoplan) |"
-    changes = "<br>".join(
-        _cell(f"{c.field}: {value_text(c.before)} → {value_text(c.after)}") for c in drift.changes
-    )
-    return f"| `{drift.number}` | {changes} |"
+        return f"| {markdown_code(drift.number)} | **no longer owned** (released outside exoplan) |"
+    changes = "<br>".join(_change(c) for c in drift.changes)
+    return f"| {markdown_code(drift.number)} | {changes} |"
 
 
 def _footer(plan: Plan) -> str:
-    lineage = plan.state_lineage or "none yet"
+    lineage = markdown_code(plan.state_lineage or "none yet")
     return (
-        f"<sub>manifest `{plan.manifest_path}` sha256 `{plan.manifest_sha256}` · "
-        f"state serial {plan.state_serial}, lineage `{lineage}`</sub>"
+        f"<sub>manifest {markdown_code(plan.manifest_path)} sha256 "
+        f"{markdown_code(plan.manifest_sha256)} · state serial {plan.state_serial}, "
+        f"lineage {lineage}</sub>"
     )
