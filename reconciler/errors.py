@@ -46,6 +46,12 @@ class Problem:
         return f"{self.location}: {self.message}"
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: values quoted in messages
+    come from files and answers of any size."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class ExoplanError(Exception):
     """A failure the user can act on; the CLI prints it and exits 1."""
 

@@ -31,6 +31,8 @@ def run_apply(args: argparse.Namespace) -> int:
         tx.settle(factory.client)
         plan = saved if saved is not None else make_plan(_need(manifest), tx.state)
         safety.check_fresh(plan, tx.state, args.planfile)
+        if saved is not None:
+            safety.check_matches_state(plan, tx.state, args.planfile)
         safety.check_release(plan, tx.state, args.allow_release)
         tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))

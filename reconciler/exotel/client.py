@@ -72,7 +72,26 @@ def credentials_from_env(env: Mapping[str, str] = os.environ) -> Credentials:
         names, verb = " and ".join(missing), "is" if len(missing) == 1 else "are"
         hint = "export the API key and token from Exotel's dashboard (Settings > API Settings)"
         raise UsageError(f"{names} {verb} not set; {hint}")
+    for name, value in values.items():
+        _check_sendable(name, value)
     return Credentials(values[_KEY], values[_TOKEN])
+
+
+def _check_sendable(name: str, value: str) -> None:
+    """HTTP Basic auth carries Latin-1 without control characters; say which variable
+    holds something else (never the value: it is a secret)."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"{name} holds characters HTTP Basic auth cannot send (not Latin-1): copy it "
+            "again from Exotel's dashboard (Settings > API Settings)"
+        ) from None
+    if not value.isprintable():
+        raise UsageError(
+            f"{name} holds control characters: copy it again from Exotel's dashboard "
+            "(Settings > API Settings)"
+        )
 
 
 def base_url_for(region: str, env: Mapping[str, str] = os.environ) -> str:
@@ -358,11 +377,18 @@ def _raise_unknown_from(exc: ApiError) -> None:
 
 def _split_base(base_url: str) -> tuple[str, str]:
     """(scheme://host[:port], path prefix); userinfo is dropped: credentials come from env."""
-    parts = urlsplit(base_url.strip())
+    hint = f"set {_URL} to an http(s) URL such as http://127.0.0.1:8080, or unset it"
+    if not base_url.isprintable() or len(base_url) > 2000 or any(c.isspace() for c in base_url):
+        raise UsageError(f"{_URL} is not a URL (it holds spaces or control characters); {hint}")
+    try:
+        parts = urlsplit(base_url.strip())
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError as exc:
+        raise UsageError(f"{_URL} is not a valid URL ({exc}); {hint}") from None
     netloc = parts.netloc.rpartition("@")[2]
-    if parts.scheme not in ("http", "https") or not netloc:
-        shown = f"{parts.scheme}://{netloc}{parts.path}"
-        raise UsageError(f"'{shown}' is not an http(s) URL; check {_URL}")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        shown = f"{parts.scheme}://{netloc}{parts.path}"[:200]
+        raise UsageError(f"{_URL}: '{shown}' is not an http(s) URL of a host; {hint}")
     return f"{parts.scheme}://{netloc}", parts.path.rstrip("/")
 
 
