@@ -45,7 +45,7 @@ def load_state(path: str) -> State:
         _refuse_dangling(path)
         return State(path=path)
     except RefusedFile as exc:
-        raise StateError(f"{path}: the state file {exc}; {_RESTORE}") from None
+        raise StateError(f"{path}: the state file {exc}: point --state at the state file") from None
     except OSError as exc:
         raise StateError(f"{path}: cannot read the state file ({exc.strerror})") from None
     return parse_state(raw, path)
@@ -106,8 +106,10 @@ def _shape_problems(data: dict[str, Any]) -> list[str]:
     if not isinstance(data.get("lineage"), str) or not data["lineage"]:
         problems.append("lineage must be a non-empty string")
     serial = data.get("serial")
-    if not isinstance(serial, int) or isinstance(serial, bool) or not 0 <= serial < MAX_SERIAL:
-        problems.append(f"serial must be a whole number from 0 to {MAX_SERIAL}")
+    if not isinstance(serial, int) or isinstance(serial, bool) or serial < 0:
+        problems.append("serial must be a whole number >= 0")
+    elif serial >= MAX_SERIAL:
+        problems.append(f"serial must be below {MAX_SERIAL}")
     numbers = data.get("numbers")
     if not isinstance(numbers, dict):
         problems.append("numbers must be an object keyed by E.164 number")

@@ -327,12 +327,23 @@ def test_429_waits_until_the_rate_limit_reset(http: Http) -> None:
     assert len(http.sleeps) == 1 and 18.0 < http.sleeps[0] <= 20.0
 
 
-@pytest.mark.parametrize(("headers", "wait"), [({"Retry-After": "3600"}, 120.0), ({}, 1.0)])
+@pytest.mark.parametrize(("headers", "wait"), [({"Retry-After": "120"}, 120.0), ({}, 1.0)])
 def test_429_wait_is_capped_or_backs_off(http: Http, headers: dict[str, str], wait: float) -> None:
     http.mock.get(f"{ROOT}/PN1", status=429, headers=headers)
     http.mock.get(f"{ROOT}/PN1", json=OWNED)
     http.client().get_number("PN1")
     assert http.sleeps == [wait]
+
+
+@pytest.mark.parametrize("asked", ["3600", "1e308", "99999999999999999999"])
+def test_a_429_asking_for_a_longer_wait_than_the_cap_gives_up_at_once(
+    http: Http, asked: str
+) -> None:
+    http.mock.get(f"{ROOT}/PN1", status=429, headers={"Retry-After": asked})
+    with pytest.raises(ApiStatusError, match="longer than the 120s exoplan waits") as caught:
+        http.client().get_number("PN1")
+    assert caught.value.status == 429 and len(http.mock.calls) == 1
+    assert http.sleeps == [] and len(str(caught.value)) < 300
 
 
 def test_429_every_time_gives_up(http: Http) -> None:

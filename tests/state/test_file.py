@@ -81,13 +81,12 @@ def test_a_state_file_loads(tmp_path: Path) -> None:
             b'{"format": "exoplan-state", "version": 1, "lineage": "", "serial": -1,'
             b' "numbers": []}',
             "{path}: the state file is damaged (lineage must be a non-empty string; serial must "
-            "be a whole number from 0 to 9007199254740992; numbers must be an object keyed by E.164 number); "
-            + RESTORE,
+            "be a whole number >= 0; numbers must be an object keyed by E.164 number); " + RESTORE,
         ),
         (
             b'{"format": "exoplan-state", "version": 1, "lineage": "x", "serial": true,'
             b' "numbers": {}}',
-            "{path}: the state file is damaged (serial must be a whole number from 0 to 9007199254740992)",
+            "{path}: the state file is damaged (serial must be a whole number >= 0)",
         ),
         (
             b'{"format": "exoplan-state", "version": 1, "lineage": "x", "serial": 1,'
@@ -114,7 +113,7 @@ def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(StateError) as raised:
         load_state(str(path))
     assert str(raised.value).startswith(
-        f"{path}: the state file is not a regular file (a folder); restore it"
+        f"{path}: the state file is not a regular file (a folder): point --state at"
     )
 
 
