@@ -79,6 +79,8 @@ def _retry_after_seconds(text: str | None, now_epoch: float) -> float | None:
     seconds = _number(text)
     if seconds is not None:
         return seconds if seconds >= 0 else None
+    if text.strip().lower() in ("inf", "+inf", "infinity"):
+        return math.inf  # "wait for ever": longer than any cap
     try:
         when = parsedate_to_datetime(text.strip())
     except (TypeError, ValueError, IndexError):

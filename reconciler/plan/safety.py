@@ -28,7 +28,8 @@ def check_matches_state(plan: Plan, state: State, planfile: str | None) -> None:
     release must name a managed number with the state's sid for it, every purchase a
     number the state does not manage, every drift a managed number. A plan file edited
     by hand would otherwise send a release to another number's sid."""
-    misfits = [f"{a.kind.value} {a.number}" for a in plan.actions if not _fits(a, state)]
+    gone = {d.number for d in plan.drift if d.gone}  # released outside: may be bought again
+    misfits = [f"{a.kind.value} {a.number}" for a in plan.actions if not _fits(a, state, gone)]
     misfits += [f"drift of {d.number}" for d in plan.drift if not _drift_fits(d, state)]
     if plan.account_sid != (state.account_sid or plan.account_sid):
         misfits.insert(0, f"account {plan.account_sid}")
@@ -42,8 +43,8 @@ def check_matches_state(plan: Plan, state: State, planfile: str | None) -> None:
         )
 
 
-def _fits(action: Action, state: State) -> bool:
-    entry = state.numbers.get(action.number)
+def _fits(action: Action, state: State, gone: set[str]) -> bool:
+    entry = None if action.number in gone else state.numbers.get(action.number)
     if action.kind is ActionKind.PURCHASE:
         return entry is None and action.sid is None
     return entry is not None and action.sid == entry.get("sid")
