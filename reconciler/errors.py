@@ -42,10 +42,14 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        message = self.message
-        if not message.isprintable():  # names and keys from the file may hold anything
-            message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-        return f"{self.location}: {message}"
+        # Names and keys from the file may hold anything: the CLI escapes what it prints.
+        return f"{self.location}: {self.message}"
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: values quoted in messages
+    come from files and answers of any size."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ExoplanError(Exception):

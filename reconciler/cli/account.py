@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reconciler.cli.io import note, use_color, warn, write_file
+from reconciler.cli.io import note, say, use_color, warn, write_file
 from reconciler.cli.options import state_path_for
 from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ClientFactory
@@ -41,12 +41,12 @@ def run_refresh(args: argparse.Namespace) -> int:
         if updated.numbers != state.numbers:
             state.numbers = updated.numbers
             tx.save()
-            print(
+            say(
                 f"Refreshed {state.path}: {len(found)} number(s) changed outside exoplan (serial {state.serial})."
             )
         else:
-            print(f"No changes outside exoplan; {state.path} left as it was.")
-        print(unmanaged_note(len(drifts.unmanaged(state, owned))))
+            say(f"No changes outside exoplan; {state.path} left as it was.")
+        say(unmanaged_note(len(drifts.unmanaged(state, owned))))
     return 0
 
 
@@ -71,13 +71,13 @@ def run_import(args: argparse.Namespace) -> int:
         for number in fresh:
             spec = manifest.numbers.get(number)
             adopt(state, number, owned[number], protect=bool(spec and spec.protect))
-            print(f"imported {number} (sid {owned[number].get('sid')})")
+            say(f"imported {number} (sid {owned[number].get('sid')})")
         for number in sorted(set(targets) - set(fresh)):
-            print(f"{number} is already managed; left as it is")
+            say(f"{number} is already managed; left as it is")
         if fresh:
             state.account_sid = manifest.account.sid
             tx.save()
-        print(f"Imported {len(fresh)} number(s) into {state.path}; nothing was bought.")
+        say(f"Imported {len(fresh)} number(s) into {state.path}; nothing was bought.")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reconciler.cli.io import ask_yes, note, use_color, write_plan
+from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
 from reconciler.cli.options import state_path_for
 from reconciler.cli.plan import scoped
 from reconciler.cli.signals import GracefulStop
@@ -33,6 +33,8 @@ def run_apply(args: argparse.Namespace) -> int:
         tx.settle(factory.client)
         plan = saved if saved is not None else _plan(args, _need(manifest), tx.state)
         safety.check_fresh(plan, tx.state, args.planfile)
+        if saved is not None:
+            safety.check_matches_state(plan, tx.state, args.planfile)
         safety.check_release(plan, tx.state, args.allow_release)
         safety.check_mass_change(plan, args.allow_mass_change)
         tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
@@ -42,10 +44,10 @@ def run_apply(args: argparse.Namespace) -> int:
                 tx.save()
             return 0
         client = factory.client()
-        print(estimate(plan, args.rate_limit))
+        say(estimate(plan, args.rate_limit))
         confirm(args)
         result, code = _execute(tx, plan, client, args)
-    print(f"\nApply finished: {summary(result)}.")
+    say(f"\nApply finished: {summary(result)}.")
     if result.failed:
         note(_failure_advice(result))
         return code or 1

@@ -1,5 +1,10 @@
 """What a person sees and says: exit codes, error and warning lines, colour, prompts, and
-writing a plan in the format asked for."""
+writing a plan in the format asked for.
+
+Every line printed here goes through :mod:`reconciler.render.escape` (errors and
+warnings are one line each, whatever they quote):
+messages carry names, paths and Exotel's words, none of which may steer the terminal.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import TextIO
 
 from reconciler.errors import ExoplanError, StateError
 from reconciler.model import Plan
+from reconciler.render.escape import terminal, terminal_lines
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -18,17 +24,22 @@ EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 def error_lines(exc: ExoplanError) -> None:
     """Print an error's lines on stderr."""
     for line in exc.lines():
-        print(line, file=sys.stderr)
+        print(terminal(line), file=sys.stderr)
 
 
 def warn(message: str) -> None:
     """Print one ``warning:`` line on stderr (every warning exoplan gives goes through here)."""
-    print(f"warning: {message}", file=sys.stderr)
+    print(terminal(f"warning: {message}"), file=sys.stderr)
 
 
 def note(message: str) -> None:
     """Print a line of progress or advice on stderr, keeping stdout for results."""
-    print(message, file=sys.stderr)
+    print(terminal_lines(message), file=sys.stderr)
+
+
+def say(message: str) -> None:
+    """Print a result line on stdout."""
+    print(terminal_lines(message))
 
 
 def use_color(args: argparse.Namespace, stream: TextIO) -> bool:

@@ -22,6 +22,7 @@ from reconciler.cli.signals import (
     restore_terminate_handler,
 )
 from reconciler.errors import ExoplanError
+from reconciler.render.escape import terminal_lines
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -69,6 +70,15 @@ def _resolve(name: str) -> Handler:
     return handler
 
 
+class _EscapingFormatter(logging.Formatter):
+    """Log lines carry Exotel's words and paths: escaped like every other line printed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_lines(super().format(record))
+
+
 def _configure_logging(verbose: int) -> None:
     level = logging.DEBUG if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_EscapingFormatter("%(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])

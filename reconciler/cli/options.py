@@ -6,6 +6,7 @@ Bad values exit 1 naming the flag (argparse's own exit 2 is kept for "changes pr
 from __future__ import annotations
 
 import argparse
+import math
 
 from reconciler.model import DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT
 
@@ -22,34 +23,60 @@ def add_format_options(cmd: argparse.ArgumentParser) -> None:
     )
 
 
+#: The largest values the numeric options take: beyond them a value is a typo, and
+#: sleeping or pacing with it would overflow or never end.
+MAX_SECONDS = 86_400.0
+MAX_RATE = 1_000_000.0
+MIN_RATE = 0.01
+MAX_PARALLELISM = 256
+
+
 def positive_int(text: str) -> int:
-    value = int(text) if text.isdigit() else 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    value = int(text) if text.isdigit() and len(text) <= 6 else 0
+    if not 1 <= value <= MAX_PARALLELISM:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 1 to {MAX_PARALLELISM}, got {text[:40]!r}"
+        )
+    return value
+
+
+def _finite(text: str, low: float, high: float, what: str) -> float:
+    """``text`` as a finite number from ``low`` to ``high``; nan, inf and 1e308 are refused."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and low <= value <= high):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text[:40]!r}")
     return value
 
 
 def non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+    """Seconds to wait: 0 up to a day."""
+    return _finite(text, 0.0, MAX_SECONDS, f"a number of seconds from 0 to {MAX_SECONDS:g}")
 
 
 def positive(text: str) -> float:
+    """Seconds to wait for an answer: more than 0, up to a day."""
     value = non_negative(text)
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text[:40]!r}")
+    return value
+
+
+def rate(text: str) -> float:
+    """Requests per minute: 0 (no limit) or from MIN_RATE to MAX_RATE."""
+    what = f"0 (no limit) or a rate from {MIN_RATE:g} to {MAX_RATE:g} requests per minute"
+    value = _finite(text, 0.0, MAX_RATE, what)
+    if 0 < value < MIN_RATE:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text[:40]!r}")
     return value
 
 
 def add_api_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--rate-limit",
-        type=non_negative,
+        type=rate,
         default=DEFAULT_RATE_LIMIT,
         metavar="N",
         help=(
@@ -79,7 +106,7 @@ def add_lock_option(cmd: argparse.ArgumentParser) -> None:
 def per_minute(text: str) -> int:
     """'50' or '50/min' -> 50."""
     value = text.removesuffix("/min").strip()
-    if not value.isdigit():
+    if not (value.isdigit() and len(value) <= 9):
         raise argparse.ArgumentTypeError(
             f"expected requests per minute such as 50 or 50/min, got {text!r}"
         )
@@ -87,12 +114,24 @@ def per_minute(text: str) -> int:
 
 
 def probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a probability from 0 to 1, got {text!r}")
+    return _finite(text, 0.0, 1.0, "a probability from 0 to 1")
+
+
+def port(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535."""
+    value = int(text) if text.isdigit() and len(text) <= 5 else -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text[:40]!r}")
+    return value
+
+
+def milliseconds(text: str) -> int:
+    """A delay in milliseconds, 0 up to a minute."""
+    value = int(text) if text.isdigit() and len(text) <= 5 else -1
+    if not 0 <= value <= 60_000:
+        raise argparse.ArgumentTypeError(
+            f"expected milliseconds from 0 to 60000, got {text[:40]!r}"
+        )
     return value
 
 

@@ -16,7 +16,9 @@ from reconciler.cli.options import (
     add_format_options,
     add_lock_option,
     add_scope_options,
+    milliseconds,
     per_minute,
+    port,
     positive_int,
     probability,
 )
@@ -143,7 +145,7 @@ def _add_sandbox(sub: Subparsers) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
     cmd.add_argument(
-        "--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)"
+        "--port", type=port, default=8080, help="port (default: 8080; 0 picks a free one)"
     )
     cmd.add_argument(
         "--account-sid", default="acme1", help="the account SID it serves (default: acme1)"
@@ -155,7 +157,9 @@ def _add_sandbox(sub: Subparsers) -> None:
         metavar="N/min",
         help="answer 429 beyond N requests a minute (default: no limit)",
     )
-    cmd.add_argument("--latency", type=int, default=0, metavar="MS", help="delay every answer")
+    cmd.add_argument(
+        "--latency", type=milliseconds, default=0, metavar="MS", help="delay every answer"
+    )
     cmd.add_argument(
         "--fail-rate",
         type=probability,

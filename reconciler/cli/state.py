@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Mapping
 
-from reconciler.cli.io import ask_yes, note
+from reconciler.cli.io import ask_yes, note, say
 from reconciler.cli.options import state_path_for
 from reconciler.errors import ExoplanError, StateError, UsageError
 from reconciler.exotel.factory import ClientFactory
@@ -23,7 +23,7 @@ from reconciler.state.transaction import StateTransaction
 def run_list(args: argparse.Namespace) -> int:
     state = load_state(state_path_for(args))
     if not state.numbers:
-        print(f"{state.path}: no managed numbers.")
+        say(f"{state.path}: no managed numbers.")
         return 0
     for number in sorted(state.numbers):
         entry = state.numbers[number]
@@ -33,8 +33,8 @@ def run_list(args: argparse.Namespace) -> int:
         protect = " protected" if entry.get("protect") else ""
         if entry.get("quarantined_at"):
             protect += f" in-quarantine-since={entry['quarantined_at']}"
-        name = json.dumps(entry.get("friendly_name"), ensure_ascii=False)
-        print(f"{number}  sid={entry.get('sid') or '-'}  {flows}  {name}{protect}")
+        name = json.dumps(entry.get("friendly_name"), ensure_ascii=False, default=str)
+        say(f"{number}  sid={entry.get('sid') or '-'}  {flows}  {name}{protect}")
     return 0
 
 
@@ -47,7 +47,9 @@ def _flow(url: object) -> str:
 def run_show(args: argparse.Namespace) -> int:
     state = load_state(state_path_for(args))
     number = _managed(args, args.number, state.numbers, state.path)
-    print(json.dumps(state.numbers[number], indent=2, sort_keys=True, ensure_ascii=False))
+    say(
+        json.dumps(state.numbers[number], indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    )
     return 0
 
 
@@ -63,10 +65,10 @@ def run_rm(args: argparse.Namespace) -> int:
             del state.numbers[number]
         tx.save()
     for number in numbers:
-        print(
+        say(
             f"{number} is no longer managed by exoplan (still owned on Exotel; nothing was released)."
         )
-    print(f"The previous state is kept as {path}.backup.")
+    say(f"The previous state is kept as {path}.backup.")
     return 0
 
 
@@ -114,14 +116,14 @@ def run_force_unlock(args: argparse.Namespace) -> int:
     who = describe_holder(holder) if holder else UNREADABLE
     if not is_locked(path):
         remove_lock(path)
-        print(f"{path} is not locked: {lock} is left over from {who}, which no longer holds it.")
-        print(f"Removed {lock}.")
+        say(f"{path} is not locked: {lock} is left over from {who}, which no longer holds it.")
+        say(f"Removed {lock}.")
         return 0
-    print(f"{path} is locked by {who}; it still holds the lock.")
+    say(f"{path} is locked by {who}; it still holds the lock.")
     if not args.yes:
         _confirm_unlock()
     remove_lock(path)
-    print(f"Removed {lock}.")
+    say(f"Removed {lock}.")
     return 0
 
 

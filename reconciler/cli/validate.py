@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reconciler.cli.io import EXIT_ERROR, EXIT_OK, error_lines
+from reconciler.cli.io import EXIT_ERROR, EXIT_OK, error_lines, say
 from reconciler.errors import ExoplanError
 from reconciler.manifest.load import load_manifest
 
@@ -20,7 +20,7 @@ def run_validate(args: argparse.Namespace) -> int:
             error_lines(exc)
             continue
         flows, count = len(manifest.flows), len(manifest.numbers)
-        print(
+        say(
             f"{manifest.path}: valid ({count} number{'s' * (count != 1)}, "
             f"{flows} flow{'s' * (flows != 1)}, account {manifest.account.sid})"
         )

@@ -1,13 +1,22 @@
-"""Reading Exotel's answers: decoded bodies, Exotel's error message and code, pages.
+"""Reading Exotel's answers: decoded bodies, Exotel's error message and code, pages, and
+whether an answer fits the question (shape and identity: the number answered is the
+number asked for).
 
 Pure functions over an :class:`Answer` that the client has already taken from requests.
+Nothing an answer says is trusted beyond its shape: bodies are bounded, pages must be
+pages, records must carry a sid and the number asked about.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
+
+from reconciler.manifest import numbers
+from reconciler.model import DEFAULT_COUNTRY
 
 #: The variable that points exoplan at another API host (named in redirect hints).
 URL_VARIABLE = "EXOTEL_API_URL"
@@ -55,6 +64,16 @@ def exotel_message(answer: Answer) -> tuple[str, str | None]:
     return snippet(answer.text) or "(empty body)", None
 
 
+def error_message(answer: Answer, odd: str, auth_hint: str) -> tuple[str, str | None]:
+    """Message and code for a non-2xx answer, or for a 2xx one whose body is ``odd``."""
+    message, code = exotel_message(answer)
+    if odd:
+        return f"Exotel answered with {odd}: {message}", None
+    if answer.status == 401:
+        return f"{message} ({auth_hint})", code
+    return message, code
+
+
 def identity(record: dict[str, Any]) -> str:
     return text(record.get("sid")) or json.dumps(record, sort_keys=True, default=str)
 
@@ -69,3 +88,93 @@ def has_next_page(body: Any, count: int, asked: int) -> bool:
     if count and isinstance(body, dict) and "next_page_uri" in body:
         return bool(body["next_page_uri"])
     return count > 0 and count >= page_size(body, asked)
+
+
+#: The largest answer read: a page of 100 numbers is a few tens of KiB.
+MAX_BODY_BYTES = 16 << 20
+#: The most pages one listing reads (100 numbers each): a listing longer than this is a
+#: server that never says "last page", not an account.
+MAX_PAGES = 2_000
+#: Record fields that are text; numbers are kept as their decimal text, anything else
+#: (objects, lists, booleans) is dropped: the state keeps text there.
+TEXT_FIELDS = (
+    "sid",
+    "phone_number",
+    "friendly_name",
+    "voice_url",
+    "sms_url",
+    "rental_price",
+    "currency",
+    "country",
+    "region",
+    "number_type",
+)
+
+
+class BodyTooLarge(Exception):
+    """The answer's body is larger than MAX_BODY_BYTES."""
+
+
+def read_body(chunks: Iterable[bytes], limit: int = MAX_BODY_BYTES) -> bytes:
+    """Join ``chunks`` of an answer's body, refusing more than ``limit`` bytes."""
+    parts: list[bytes] = []
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise BodyTooLarge(f"an answer larger than {limit >> 20} MiB")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def clean_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A number's record with its text fields as text (or None), whatever was sent."""
+    cleaned = dict(record)
+    for key in TEXT_FIELDS:
+        if key not in cleaned:
+            continue
+        value = cleaned[key]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            cleaned[key] = str(value) if math.isfinite(value) else None
+        elif not isinstance(value, str):
+            cleaned[key] = None
+    return cleaned
+
+
+def page_items(body: Any) -> list[dict[str, Any]] | None:
+    """The records of a listing page, or None when the body is not a page of numbers:
+    a page without its ``incoming_phone_numbers`` array never means "owns nothing"."""
+    items = body.get("incoming_phone_numbers") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        return None
+    if not all(text(item.get("sid")) for item in items):
+        return None
+    return [clean_record(item) for item in items]
+
+
+def misfit(
+    record: dict[str, Any], *, sid: str | None = None, number: str | None = None, country: str = ""
+) -> str:
+    """Why ``record`` is not the answer about the number asked for ("" when it is).
+
+    ``number`` is the E.164 form asked for, compared with the record's own number read
+    in ``country`` (Exotel writes some numbers 0-prefixed); ``sid`` the sid asked for."""
+    got_sid = text(record.get("sid"))
+    if not got_sid:
+        return "a record without a sid"
+    if sid is not None and got_sid != sid:
+        return f"the record of another ExoPhone (sid {got_sid[:40]!r}, asked for {sid[:40]!r})"
+    if number is not None:
+        got = text(record.get("phone_number")) or ""
+        if numbers.try_normalise(got, country or DEFAULT_COUNTRY) != number:
+            return f"the record of another number ({got[:40]!r}, asked for {number})"
+    return ""
+
+
+_REASON = re.compile(r"\[Errno [^\]]*\][^'\")]*|[\w. ]*timed out\.?( \(\w+ timeout=[^)]*\))?")
+
+
+def connection_reason(exc: Exception) -> str:
+    """The useful tail of requests' long messages, e.g. '[Errno 111] Connection refused'."""
+    found = _REASON.search(str(exc))
+    return found.group(0).strip() if found else snippet(str(exc)) or type(exc).__name__

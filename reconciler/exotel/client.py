@@ -4,18 +4,18 @@
 retries only what is safe to retry (``retry``), and raises every failure as
 ``ApiStatusError`` or ``ApiConnectionError`` with the method and URL path, never the
 credentials; requests' exceptions are converted in one place, ``ExotelClient._send``.
+Each request is bounded as a whole (connect to last byte within ``--timeout``, at most
+16 MiB), and every answer must fit its question (``answers.misfit``): a purchase answer
+about another number, or without a sid, is an unknown outcome, never a bought number.
+Where to connect and with which credentials is :mod:`reconciler.exotel.settings`.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -29,32 +29,27 @@ from reconciler.errors import (
     ApiNotSent,
     ApiOutcomeUnknown,
     ApiStatusError,
-    UsageError,
 )
 from reconciler.exotel import answers, pacing, retry
+from reconciler.exotel.settings import (
+    _KEY,
+    _TOKEN,
+    REGION_HOSTS,
+    Credentials,
+    base_url_for,
+    credentials_from_env,
+    secrets_of,
+    split_base,
+)
 from reconciler.manifest import numbers
 from reconciler.model import DEFAULT_COUNTRY, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT
 
+__all__ = ["REGION_HOSTS", "Credentials", "ExotelClient", "base_url_for", "credentials_from_env"]
+
 log = logging.getLogger("exoplan.http")
 
-REGION_HOSTS: dict[str, str] = {
-    "singapore": "https://api.exotel.com",
-    "mumbai": "https://api.in.exotel.com",
-}
-_KEY, _TOKEN, _URL = "EXOTEL_API_KEY", "EXOTEL_API_TOKEN", "EXOTEL_API_URL"
-_REASON = re.compile(r"\[Errno [^\]]*\][^'\")]*|[\w. ]*timed out\.?( \(\w+ timeout=[^)]*\))?")
+
 _AUTH_HINT = f"check {_KEY} and {_TOKEN}, and that the region matches the account"
-
-
-@dataclass(frozen=True, repr=False)
-class Credentials:
-    """An Exotel API key and token; their repr never shows either."""
-
-    api_key: str
-    api_token: str
-
-    def __repr__(self) -> str:
-        return "Credentials(api_key='***', api_token='***')"
 
 
 class Purchased(NamedTuple):
@@ -62,28 +57,6 @@ class Purchased(NamedTuple):
 
     record: dict[str, Any]
     adopted: bool
-
-
-def credentials_from_env(env: Mapping[str, str] = os.environ) -> Credentials:
-    """Read the key and token from the environment; UsageError names what is missing."""
-    values = {name: env.get(name, "").strip() for name in (_KEY, _TOKEN)}
-    missing = [name for name, value in values.items() if not value]
-    if missing:
-        names, verb = " and ".join(missing), "is" if len(missing) == 1 else "are"
-        hint = "export the API key and token from Exotel's dashboard (Settings > API Settings)"
-        raise UsageError(f"{names} {verb} not set; {hint}")
-    return Credentials(values[_KEY], values[_TOKEN])
-
-
-def base_url_for(region: str, env: Mapping[str, str] = os.environ) -> str:
-    """The API's base URL: ``EXOTEL_API_URL`` when set, else the region's host."""
-    override = env.get(_URL, "").strip()
-    if override:
-        return override.rstrip("/")
-    if region.lower() not in REGION_HOSTS:
-        known = ", ".join(sorted(REGION_HOSTS))
-        raise UsageError(f"unknown Exotel region '{region}'; use one of: {known}")
-    return REGION_HOSTS[region.lower()]
 
 
 class ExotelClient:
@@ -105,16 +78,16 @@ class ExotelClient:
         max_retry_after: float = 120.0,
         pool_size: int = 16,
         default_country: str = DEFAULT_COUNTRY,
-        sleep: Callable[[float], None] | None = None,
+        sleep: Callable[[float], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._origin, self._prefix = _split_base(base_url)
+        self._origin, self._prefix = split_base(base_url)
         self._root = f"/v2_beta/Accounts/{quote(account_sid, safe='')}/IncomingPhoneNumbers"
         self._session = _new_session(credentials, pool_size)
-        self._secrets = _secrets_of(credentials)
+        self._secrets = secrets_of(credentials)
         self._stopped = threading.Event()
         # Waiting (for a pacing slot, a back-off) ends early when the run is stopping.
-        sleep = sleep or self._stoppable_sleep
+        sleep = sleep or self._stopped.wait
         self._limiter = pacing.RateLimiter(rate_limit, clock=clock, sleep=sleep)
         self._timeout = timeout
         self._max_retries = max(0, max_retries)
@@ -129,9 +102,6 @@ class ExotelClient:
         ApiNotSent instead; those already sent finish."""
         self._stopped.set()
 
-    def _stoppable_sleep(self, seconds: float) -> None:
-        self._stopped.wait(seconds)
-
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
@@ -145,8 +115,7 @@ class ExotelClient:
     def list_numbers(self, page_size: int = 100) -> list[dict[str, Any]]:
         """Every number the account owns, page by page, always on our own host."""
         records: dict[str, dict[str, Any]] = {}
-        page = 0
-        while True:
+        for page in range(answers.MAX_PAGES):
             answer = self._call("GET", self._root, {"Page": page, "PageSize": page_size})
             items = self._page_items(answer)
             fresh = {key: item for item in items if (key := answers.identity(item)) not in records}
@@ -154,12 +123,12 @@ class ExotelClient:
                 if len(items) >= answers.page_size(answer.body, page_size):
                     odd = f"page {page} repeating earlier records (listing may be incomplete)"
                     raise self._error("GET", self._root, answer, odd)
-                break
+                return list(records.values())
             records.update(fresh)
             if not answers.has_next_page(answer.body, len(items), page_size):
-                break
-            page += 1
-        return list(records.values())
+                return list(records.values())
+        odd = f"pages that never end ({answers.MAX_PAGES} read; listing refused)"
+        raise self._error("GET", self._root, answer, odd)
 
     def owned_index(self) -> dict[str, dict[str, Any]]:
         """Every owned number's record keyed by its E.164 form."""
@@ -177,23 +146,33 @@ class ExotelClient:
     def get_number(self, sid: str) -> dict[str, Any]:
         """One owned number's record."""
         path = self._number_path(sid)
-        return self._expect_object("GET", path, self._call("GET", path))
+        answer = self._call("GET", path)
+        record = self._expect_object("GET", path, answer)
+        odd = answers.misfit(record, sid=sid)
+        if odd:
+            raise self._error("GET", path, answer, odd)
+        return answers.clean_record(record)
 
     def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]:
         """Change only the given fields (VoiceUrl, SMSUrl, FriendlyName); the new record."""
         path = self._number_path(sid)
         try:
-            return self._expect_object("PUT", path, self._call("PUT", path, params))
+            answer = self._call("PUT", path, params)
+            record = self._expect_object("PUT", path, answer)
         except ApiError as exc:
-            _raise_unknown_from(exc)
+            retry.raise_unknown_from(exc)
             raise
+        # The change was sent: an answer about another ExoPhone says nothing about it.
+        if answers.text(record.get("sid")) not in (None, sid):
+            raise self._unknown("PUT", path, answer, answers.misfit(record, sid=sid))
+        return answers.clean_record(record)
 
     def release(self, sid: str) -> None:
         """Give the number back to Exotel; any 2xx (documented: 202 Accepted) is success."""
         try:
             self._call("DELETE", self._number_path(sid))
         except ApiError as exc:
-            _raise_unknown_from(exc)
+            retry.raise_unknown_from(exc)
             raise
 
     def purchase(self, phone_number: str, params: dict[str, str]) -> Purchased:
@@ -209,7 +188,8 @@ class ExotelClient:
         for attempt in range(self._max_retries + 1):
             try:
                 answer = self._call("POST", self._root, form)
-                return Purchased(self._expect_object("POST", self._root, answer), adopted=False)
+                record = self._expect_object("POST", self._root, answer)
+                break
             except ApiError as exc:
                 if not (retry.outcome_unknown(exc) or retry.says_already_owned(exc)):
                     raise
@@ -220,7 +200,12 @@ class ExotelClient:
                 if not retry.may_repeat(exc) or attempt == self._max_retries:
                     raise
                 self._back_off(attempt, exc)
-        raise AssertionError("unreachable")
+        else:
+            raise AssertionError("unreachable")
+        odd = answers.misfit(record, number=wanted, country=self._country)
+        if odd:  # bought or not, this answer cannot say: the transaction lists the account
+            raise self._unknown("POST", self._root, answer, odd)
+        return Purchased(answers.clean_record(record), adopted=False)
 
     def _call(
         self, method: str, path: str, fields: Mapping[str, Any] | None = None
@@ -264,21 +249,57 @@ class ExotelClient:
         shown = self._prefix + path + (f"?{urlencode(query)}" if query else "")
         url, started = self._origin + self._prefix + path, time.perf_counter()
         try:
-            response = self._session.request(
-                method, url, params=query, data=form, timeout=self._timeout, allow_redirects=False
-            )
-        except requests.RequestException as exc:
+            status, headers, content = self._fetch(method, url, query, form)
+        except (requests.RequestException, answers.BodyTooLarge) as exc:
             took = time.perf_counter() - started
             log.debug("%s %s -> %s (%.3fs)", method, shown, type(exc).__name__, took)
             raise self._connection_error(method, path, exc) from exc
         took = time.perf_counter() - started
-        log.debug("%s %s -> %d (%.3fs)", method, shown, response.status_code, took)
-        body = answers.decode(response.content)
-        answer = answers.Answer(response.status_code, response.headers, body, response.text)
+        log.debug("%s %s -> %d (%.3fs)", method, shown, status, took)
+        text = content.decode("utf-8", "replace")
+        answer = answers.Answer(status, headers, answers.decode(content), text)
         quota = retry.quota_reset_delay(answer.headers, time.time())
-        if quota and answer.status != 429:
+        if quota and answer.status != 429 and quota <= self._max_retry_after:
             self._pause_all(quota, "rate-limit quota spent")
         return answer
+
+    def _fetch(
+        self, method: str, url: str, query: Mapping[str, Any] | None, form: Mapping[str, Any] | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """One whole request, connect to last byte, within the read timeout: a server that
+        dribbles its answer cannot hold the run. The request runs on a helper thread that
+        is left behind (and ends with the process) when the time is up."""
+        done: list[tuple[int, Mapping[str, str], bytes] | BaseException] = []
+
+        def run() -> None:
+            try:
+                done.append(self._read_answer(method, url, query, form))
+            except BaseException as exc:  # handed to the caller below
+                done.append(exc)
+
+        worker = threading.Thread(target=run, name="exoplan-request", daemon=True)
+        worker.start()
+        worker.join(self._timeout[1])
+        if not done:
+            raise requests.Timeout(f"no whole answer within {self._timeout[1]:g}s (timed out)")
+        if isinstance(done[0], BaseException):
+            raise done[0]
+        return done[0]
+
+    def _read_answer(
+        self, method: str, url: str, query: Mapping[str, Any] | None, form: Mapping[str, Any] | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        with self._session.request(
+            method,
+            url,
+            params=query,
+            data=form,
+            timeout=self._timeout,
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            content = answers.read_body(response.iter_content(65536))
+            return response.status_code, response.headers, content
 
     def _back_off(self, attempt: int, reason: ApiError) -> None:
         """Sleep this thread only, before retrying after an unknown outcome."""
@@ -289,11 +310,21 @@ class ExotelClient:
     def _wait_rate_limited(self, answer: answers.Answer, attempt: int, reason: ApiError) -> None:
         """After a 429, wait as long as Exotel asked, or back off when it did not say."""
         asked = retry.parse_retry_after(answer.headers, time.time())
+        if asked is not None and asked > self._max_retry_after:
+            wait = f"{asked:.0f}" if asked < 1e9 else f"{asked:.3g}"
+            raise ApiStatusError(
+                f"{reason.message} (Exotel asked to wait {wait}s, longer than the "
+                f"{self._max_retry_after:g}s exoplan waits: try again later)",
+                method=reason.method,
+                path=reason.path,
+                status=reason.status,
+                code=reason.code,
+            )
         fallback = retry.backoff_delay(attempt, *self._backoff, rng=lambda: 1.0)
         self._pause_all(fallback if asked is None else asked, f"{reason}; retry {attempt + 1}")
 
     def _pause_all(self, delay: float, why: str) -> None:
-        """Hold every thread sharing this client back (capped at max_retry_after)."""
+        """Hold every thread sharing this client back (at most max_retry_after)."""
         delay = min(delay, self._max_retry_after)
         log.info("%s: all requests wait %.1fs", why, delay)
         self._limiter.pause_until(self._clock() + delay)
@@ -302,10 +333,10 @@ class ExotelClient:
         return f"{self._root}/{quote(sid, safe='')}"
 
     def _page_items(self, answer: answers.Answer) -> list[dict[str, Any]]:
-        body = answer.body
-        items = (body.get("incoming_phone_numbers") or []) if isinstance(body, dict) else None
-        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            raise self._error("GET", self._root, answer, "a body that is not a page of numbers")
+        items = answers.page_items(answer.body)
+        if items is None:
+            odd = "a body that is not a page of numbers (no incoming_phone_numbers of records)"
+            raise self._error("GET", self._root, answer, odd)
         return items
 
     def _look_up_after(self, exc: ApiError, wanted: str) -> dict[str, Any] | None:
@@ -328,42 +359,33 @@ class ExotelClient:
         self, method: str, path: str, answer: answers.Answer, odd: str = ""
     ) -> ApiStatusError:
         """The error for a non-2xx answer, or for a 2xx one whose body is ``odd``."""
-        message, code = answers.exotel_message(answer)
-        if odd:
-            message, code = f"Exotel answered with {odd}: {message}", None
-        elif answer.status == 401:
-            message = f"{message} ({_AUTH_HINT})"
+        message, code = answers.error_message(answer, odd, _AUTH_HINT)
         path, message = self._prefix + path, self._scrub(message)
         return ApiStatusError(message, method=method, path=path, status=answer.status, code=code)
 
+    def _unknown(
+        self, method: str, path: str, answer: answers.Answer, odd: str
+    ) -> ApiOutcomeUnknown:
+        """A change was sent, and its answer does not fit: whether it happened is unknown."""
+        known = self._error(method, path, answer, odd)
+        return ApiOutcomeUnknown(
+            f"{known.message}; whether it took effect cannot be told from it",
+            method=method,
+            path=known.path,
+            status=answer.status,
+        )
+
     def _connection_error(self, method: str, path: str, exc: Exception) -> ApiConnectionError:
         what = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
-        message = self._scrub(f"{what} ({urlsplit(self._origin).netloc}): {_reason(exc)}")
+        message = self._scrub(
+            f"{what} ({urlsplit(self._origin).netloc}): {answers.connection_reason(exc)}"
+        )
         return ApiConnectionError(message, method=method, path=self._prefix + path)
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
-
-
-def _raise_unknown_from(exc: ApiError) -> None:
-    """Raise ApiOutcomeUnknown for a change whose outcome cannot be told; else return."""
-    if isinstance(exc, (ApiNotSent, ApiOutcomeUnknown)) or not retry.outcome_unknown(exc):
-        return
-    raise ApiOutcomeUnknown(
-        exc.message, method=exc.method, path=exc.path, status=exc.status, code=exc.code
-    ) from exc
-
-
-def _split_base(base_url: str) -> tuple[str, str]:
-    """(scheme://host[:port], path prefix); userinfo is dropped: credentials come from env."""
-    parts = urlsplit(base_url.strip())
-    netloc = parts.netloc.rpartition("@")[2]
-    if parts.scheme not in ("http", "https") or not netloc:
-        shown = f"{parts.scheme}://{netloc}{parts.path}"
-        raise UsageError(f"'{shown}' is not an http(s) URL; check {_URL}")
-    return f"{parts.scheme}://{netloc}", parts.path.rstrip("/")
 
 
 def _new_session(credentials: Credentials, pool_size: int) -> requests.Session:
@@ -374,16 +396,3 @@ def _new_session(credentials: Credentials, pool_size: int) -> requests.Session:
     for scheme in ("https://", "http://"):
         session.mount(scheme, adapter)
     return session
-
-
-def _secrets_of(credentials: Credentials) -> tuple[str, ...]:
-    pair = f"{credentials.api_key}:{credentials.api_token}".encode()
-    candidates = (base64.b64encode(pair).decode(), credentials.api_key, credentials.api_token)
-    # Very short values would blank out ordinary words; real keys and tokens are long.
-    return tuple(secret for secret in candidates if len(secret) >= 4)
-
-
-def _reason(exc: Exception) -> str:
-    """The useful tail of requests' long messages, e.g. '[Errno 111] Connection refused'."""
-    found = _REASON.search(str(exc))
-    return found.group(0).strip() if found else answers.snippet(str(exc)) or type(exc).__name__

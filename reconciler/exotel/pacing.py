@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], object]
 
 
 class RateLimiter:

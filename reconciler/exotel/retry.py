@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import timezone
 from email.utils import parsedate_to_datetime
 
-from reconciler.errors import ApiConnectionError, ApiError
+from reconciler.errors import ApiConnectionError, ApiError, ApiNotSent, ApiOutcomeUnknown
 
 # An X-RateLimit-Reset below this (a date before 2001) cannot be epoch seconds: some
 # servers send the seconds left until the reset instead, so it is read as a delay.
@@ -79,6 +79,8 @@ def _retry_after_seconds(text: str | None, now_epoch: float) -> float | None:
     seconds = _number(text)
     if seconds is not None:
         return seconds if seconds >= 0 else None
+    if text.strip().lower() in ("inf", "+inf", "infinity"):
+        return math.inf  # "wait for ever": longer than any cap
     try:
         when = parsedate_to_datetime(text.strip())
     except (TypeError, ValueError, IndexError):
@@ -122,3 +124,12 @@ def says_already_owned(error: ApiError) -> bool:
 def is_auth_failure(error: ApiError) -> bool:
     """401 or 403: the credentials (or the account) are refused; every request will be."""
     return error.status in (401, 403)
+
+
+def raise_unknown_from(exc: ApiError) -> None:
+    """Raise ApiOutcomeUnknown for a change whose outcome cannot be told; else return."""
+    if isinstance(exc, (ApiNotSent, ApiOutcomeUnknown)) or not outcome_unknown(exc):
+        return
+    raise ApiOutcomeUnknown(
+        exc.message, method=exc.method, path=exc.path, status=exc.status, code=exc.code
+    ) from exc

@@ -17,6 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from reconciler.errors import shorten
 from reconciler.manifest.yaml import PathItem
 
 _JSON_TYPES = {
@@ -159,24 +160,28 @@ def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> s
         hint = ': put it in quotes, e.g. "+918030240001"' if path[-1:] == ("number",) else ""
         return f"{name} must be {expected}, not {got}{hint}"
     if kind == "const":
-        return f"{name} must be {error.validator_value!r}, not {error.instance!r}"
+        return f"{name} must be {error.validator_value!r}, not {_shown(error.instance)}"
     if kind == "enum":
         values = error.validator_value
         options = ", ".join(str(v) for v in values) if isinstance(values, list) else str(values)
-        return f"{name} must be one of: {options} (not {error.instance!r})"
+        return f"{name} must be one of: {options} (not {_shown(error.instance)})"
     if kind == "pattern" and path[-1:] == ("default_country",):
-        return f"{name} must be a two-letter country code such as IN, not {error.instance!r}"
+        return f"{name} must be a two-letter country code such as IN, not {_shown(error.instance)}"
     if kind == "minLength":
         return f"{name} must not be empty"
-    return f"{name}: {error.message}"
+    return f"{name}: {shorten(error.message, 200)}"
+
+
+def _shown(value: Any) -> str:
+    return shorten(repr(value))
 
 
 def _unknown_key(key: Any, where: str, allowed: list[str]) -> str:
-    return f"unknown key '{key}' in {where}: allowed keys are {', '.join(allowed)}"
+    return f"unknown key '{shorten(str(key))}' in {where}: allowed keys are {', '.join(allowed)}"
 
 
 def _name(path: tuple[PathItem, ...]) -> str:
     if not path:
         return "the manifest"
-    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
+    parts = [f"[{p}]" if isinstance(p, int) else f".{shorten(str(p), 40)}" for p in path]
     return "".join(parts).lstrip(".")

@@ -14,11 +14,19 @@ from typing import Any
 
 import yaml
 
-from reconciler.errors import Location, ManifestError, Problem
+from reconciler.errors import Location, ManifestError, Problem, shorten
 from reconciler.manifest import numbers as phone
+from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.manifest.checker import SchemaChecker
 from reconciler.manifest.schema import schema
-from reconciler.manifest.yaml import Locator, PathItem, collector_paused, parse, syntax_problem
+from reconciler.manifest.yaml import (
+    AliasBomb,
+    Locator,
+    PathItem,
+    collector_paused,
+    parse,
+    syntax_problem,
+)
 from reconciler.model import (
     DEFAULT_COUNTRY,
     Account,
@@ -50,6 +58,8 @@ def load_manifest(path: str) -> Manifest:
             findings, e164s = _check(data)
         except yaml.YAMLError as exc:
             raise ManifestError([syntax_problem(exc, path, text)]) from None
+        except AliasBomb as exc:
+            raise ManifestError([exc.problem]) from None
         except RecursionError:
             message = "the manifest is nested too deeply to be a manifest: check its brackets"
             raise ManifestError([Problem(Location(path, 1, 1), message)]) from None
@@ -69,13 +79,19 @@ def _locate(finding: Finding, locator: Locator) -> Problem:
     return Problem(locator.locate(finding.path, finding.at_key), message)
 
 
+#: The largest manifest read: far beyond 100,000 numbers, far below a runaway file.
+MAX_MANIFEST_BYTES = 64 << 20
+
+
 def _read(path: str) -> bytes:
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_bounded(path, MAX_MANIFEST_BYTES)
     except FileNotFoundError:
         hint = "create it (see examples/numbers.yaml) or pass -f PATH"
         raise ManifestError([Problem(Location(path), f"manifest not found: {hint}")]) from None
+    except RefusedFile as exc:
+        message = f"the manifest {exc}: pass -f the YAML file itself"
+        raise ManifestError([Problem(Location(path), message)]) from None
     except OSError as exc:
         message = f"cannot read the manifest: {exc.strerror}"
         raise ManifestError([Problem(Location(path), message)]) from None
@@ -164,12 +180,12 @@ def _check_flows(flows: Any, findings: list[Finding]) -> set[str]:
         # str.isdigit() accepts any Unicode digit ("١٢٣", "²"); an app id is ASCII.
         if isinstance(app_id, str) and not _APP_ID.fullmatch(app_id.strip()):
             message = (
-                f"app_id '{app_id}' of flow '{name}' is not numeric: "
+                f"app_id '{shorten(app_id)}' of flow '{shorten(str(name))}' is not numeric: "
                 "use the flow's numeric id from the Exotel dashboard"
             )
             findings.append(Finding(("flows", name, "app_id"), message))
         elif isinstance(app_id, int) and not isinstance(app_id, bool) and app_id <= 0:
-            message = f"app_id of flow '{name}' must be a positive number"
+            message = f"app_id of flow '{shorten(str(name))}' must be a positive number"
             findings.append(Finding(("flows", name, "app_id"), message))
     return {str(name) for name in flows}
 
@@ -221,14 +237,17 @@ def _check_flow_refs(
     for field in ("voice_flow", "sms_flow"):
         name = entry.get(field)
         if isinstance(name, str) and name not in flows:
-            known = ", ".join(sorted(flows)) or "none defined"
-            message = f"unknown flow '{name}' in {field}: define it under flows (known: {known})"
+            known = shorten(", ".join(sorted(flows)), 200) or "none defined"
+            message = (
+                f"unknown flow '{shorten(name)}' in {field}: define it under flows (known: {known})"
+            )
             findings.append(Finding(("numbers", index, field), message))
 
 
 def _duplicate(entries: list[Any], first: int, second: int, e164: str) -> Finding:
     message = (
-        f"'{entries[second]['number']}' is the same number as '{entries[first]['number']}' "
+        f"'{shorten(entries[second]['number'])}' is the same number as "
+        f"'{shorten(entries[first]['number'])}' "
         f"at {{also}}: both are {e164}; keep one of the two entries"
     )
     return Finding(("numbers", second, "number"), message, also=("numbers", first, "number"))

@@ -7,6 +7,7 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from reconciler.errors import shorten
 from reconciler.model import DEFAULT_COUNTRY
 
 _PARSE_REASONS = {
@@ -38,7 +39,7 @@ def normalise(text: str, default_country: str = DEFAULT_COUNTRY) -> str:
         parsed = phonenumbers.parse(text, default_country.upper())
     except NumberParseException as exc:
         reason = _PARSE_REASONS.get(exc.error_type, str(exc))
-        raise InvalidNumber(f"'{text}' is not a phone number ({reason})") from exc
+        raise InvalidNumber(f"'{shorten(text)}' is not a phone number ({reason})") from exc
     if not phonenumbers.is_valid_number(parsed):
         retried = _as_international(text, default_country)
         if retried is not None:
@@ -46,7 +47,7 @@ def normalise(text: str, default_country: str = DEFAULT_COUNTRY) -> str:
                 return normalise(retried, default_country)
             except InvalidNumber:
                 pass
-        raise InvalidNumber(f"'{text}' is not a valid phone number")
+        raise InvalidNumber(f"'{shorten(text)}' is not a valid phone number")
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 

@@ -18,7 +18,7 @@ from typing import Any, Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.errors import Location, Problem
+from reconciler.errors import Location, Problem, shorten
 
 PathItem = Union[str, int]  # noqa: UP007 (a runtime alias; 3.10 cannot | a str)
 
@@ -63,7 +63,7 @@ class DuplicateKeyLoader(yaml.CSafeLoader):
             mark = key_node.start_mark
             if key_node.value in first_line:
                 message = (
-                    f"duplicate key '{key_node.value}' (first at line "
+                    f"duplicate key '{shorten(key_node.value)}' (first at line "
                     f"{first_line[key_node.value]}); YAML would keep only the last one: "
                     "remove or merge the duplicates"
                 )
@@ -80,10 +80,83 @@ def parse(text: str, file: str) -> tuple[Any, list[Problem]]:
     """
     loader = DuplicateKeyLoader(text, file)
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None and "&" in text and "*" in text:  # else no alias to expand
+            _check_expansion(node, file)
+        data = loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
     return data, loader.duplicates
+
+
+#: Values that YAML aliases may add to a document beyond those written in it, at least;
+#: a document may also grow by twice its own size (merge keys repeat a few defaults on
+#: each entry). A "billion laughs" document grows a thousandfold and more.
+MIN_ALIAS_ALLOWANCE = 100_000
+
+
+class AliasBomb(Exception):
+    """Aliases expand the document beyond the bound; ``problem`` says where."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _check_expansion(root: Node, file: str) -> None:
+    """Refuse a document whose aliases expand it far beyond what is written."""
+    written = _count_unique(root)
+    bound = written + max(MIN_ALIAS_ALLOWANCE, 2 * written)
+    _expanded_size(root, {}, bound, file, set())
+
+
+def _count_unique(root: Node) -> int:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.extend(_children(node))
+    return len(seen)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [item for pair in node.value for item in pair]
+    return []
+
+
+def _expanded_size(node: Node, sizes: dict[int, int], bound: int, file: str, path: set[int]) -> int:
+    """How many values ``node`` stands for once every alias in it is expanded."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if id(node) in path:
+        mark = node.start_mark
+        message = "YAML aliases make this value contain itself: write the values out"
+        raise AliasBomb(Problem(Location(file, mark.line + 1, mark.column + 1), message))
+    path.add(id(node))
+    total = 1
+    for child in _children(node):
+        total += _expanded_size(child, sizes, bound, file, path)
+        if total > bound:
+            mark = node.start_mark
+            location = Location(file, mark.line + 1, mark.column + 1)
+            raise AliasBomb(Problem(location, _bomb_message(bound)))
+    path.discard(id(node))
+    sizes[id(node)] = total
+    return total
+
+
+def _bomb_message(bound: int) -> str:
+    return (
+        f"YAML aliases expand this value to more than {bound:,} values: a manifest this "
+        "repetitive is refused (a 'billion laughs' document); write the values out"
+    )
 
 
 def syntax_problem(exc: yaml.YAMLError, file: str, text: str = "") -> Problem:
@@ -99,14 +172,7 @@ def syntax_problem(exc: yaml.YAMLError, file: str, text: str = "") -> Problem:
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     detail = f"{problem} ({context})" if context else str(problem)
-    return Problem(Location(file, line, column), f"YAML syntax error: {one_line(detail)}")
-
-
-def one_line(text: str) -> str:
-    """User text fit for a one-line message: control characters shown escaped."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return Problem(Location(file, line, column), f"YAML syntax error: {detail}")
 
 
 class Locator:

@@ -11,7 +11,8 @@ import dataclasses
 import json
 from typing import Any
 
-from reconciler.errors import StateError
+from reconciler.errors import StateError, shorten
+from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan, Quarantined, Scope
 
 FORMAT = "exoplan-plan"
@@ -138,16 +139,24 @@ def plan_bytes(plan: Plan) -> bytes:
 def load_plan(path: str) -> Plan:
     """Read and check a saved plan file; raises StateError naming the file."""
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read())
+        data = json.loads(read_bounded(path, MAX_PLAN_BYTES))
+        _validate(data, path)
     except FileNotFoundError:
         raise StateError(
             f"{path}: plan file not found; create one with `exoplan plan --out {path}`"
         ) from None
+    except RefusedFile as exc:
+        raise StateError(f"{path}: the plan file {exc}; make a new plan") from None
+    except RecursionError:
+        raise StateError(f"{path}: not an exoplan plan file (nested too deeply)") from None
     except (OSError, ValueError) as exc:
-        raise StateError(f"{path}: not a readable exoplan plan file ({exc})") from None
-    _validate(data, path)
+        reason = exc.strerror if isinstance(exc, OSError) else shorten(str(exc))
+        raise StateError(f"{path}: not a readable exoplan plan file ({reason})") from None
     return plan_from_data(data)
+
+
+#: The largest saved plan read (a plan of every number of a huge account is far smaller).
+MAX_PLAN_BYTES = 256 << 20
 
 
 def _validate(data: Any, path: str) -> None:
@@ -160,4 +169,7 @@ def _validate(data: Any, path: str) -> None:
     error = next(iter(Draft202012Validator(schema("plan")).iter_errors(data)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"
-        raise StateError(f"{path}: damaged plan file at {where}: {error.message}; make a new plan")
+        raise StateError(
+            f"{path}: damaged plan file at {shorten(where)}: {shorten(error.message, 200)}; "
+            "make a new plan"
+        )

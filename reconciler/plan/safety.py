@@ -1,13 +1,14 @@
 """Every refusal that keeps a plan safe to apply, in one place: a stale saved plan, a
-release that was not allowed, a protected number, a state of another account.
+saved plan that does not match the state, a release that was not allowed, a protected
+number, a state of another account.
 
 Pure checks on a Plan and a State; each raises with what to do, nothing is printed.
 """
 
 from __future__ import annotations
 
-from reconciler.errors import StateError, UnsafePlanError
-from reconciler.model import ActionKind, Breach, Manifest, Plan, SafetyLimits, State
+from reconciler.errors import StateError, UnsafePlanError, shorten
+from reconciler.model import Action, ActionKind, Breach, Drift, Manifest, Plan, SafetyLimits, State
 
 
 def check_fresh(plan: Plan, state: State, planfile: str | None) -> None:
@@ -59,6 +60,41 @@ def describe_breach(breach: Breach) -> str:
         f"the plan would {verb} {breach.count} of {breach.managed} managed numbers "
         f"({breach.percent:.0f}%), above safety.max_{breach.kind}_percent = {breach.limit:g}%"
     )
+
+
+def check_matches_state(plan: Plan, state: State, planfile: str | None) -> None:
+    """Refuse a saved plan whose actions do not fit the state it claims: every update and
+    release must name a managed number with the state's sid for it, every purchase a
+    number the state does not manage, every drift a managed number. A plan file edited
+    by hand would otherwise send a release to another number's sid."""
+    gone = {d.number for d in plan.drift if d.gone}  # released outside: may be bought again
+    misfits = [f"{a.kind.value} {a.number}" for a in plan.actions if not _fits(a, state, gone)]
+    misfits += [f"drift of {d.number}" for d in plan.drift if not _drift_fits(d, state)]
+    if plan.account_sid != (state.account_sid or plan.account_sid):
+        misfits.insert(0, f"account {plan.account_sid}")
+    if misfits:
+        shown = ", ".join(shorten(m, 60) for m in misfits[:5])
+        more = f" and {len(misfits) - 5} more" if len(misfits) > 5 else ""
+        raise UnsafePlanError(
+            f"{planfile}: the plan does not match {state.path} ({shown}{more} "
+            "differ from what the state records); it was changed after it was made. Nothing "
+            f"was sent. Make a new plan with `exoplan plan --out {planfile}` and review it"
+        )
+
+
+def _fits(action: Action, state: State, gone: set[str]) -> bool:
+    entry = None if action.number in gone else state.numbers.get(action.number)
+    if action.kind is ActionKind.PURCHASE:
+        return entry is None and action.sid is None
+    return entry is not None and action.sid == entry.get("sid")
+
+
+def _drift_fits(drift: Drift, state: State) -> bool:
+    entry = state.numbers.get(drift.number)
+    if entry is None:
+        return False
+    live_sid = (drift.live or {}).get("sid")
+    return drift.live is None or live_sid is None or live_sid == entry.get("sid")
 
 
 def check_release(plan: Plan, state: State, allow_release: bool) -> None:

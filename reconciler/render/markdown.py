@@ -6,20 +6,26 @@ stays within GitHub's comment limit, less the room CI keeps for what it appends
 (warnings, a link to the run), by cutting table rows, never the headline, the release
 warning or the footer. The footer names the inputs by short hash and lineage; the full
 values are in the JSON plan.
+
+Every value is text, never markup: cells go through
+:func:`reconciler.render.escape.markdown`, code-style values through ``markdown_code``,
+so a name or URL cannot open a comment, close a ``<details>`` or break a table row.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TextIO
 
-from reconciler.model import Action, ActionKind, Drift, Plan
+from reconciler.model import Action, ActionKind, Change, Drift, Plan
+from reconciler.render.escape import markdown, markdown_code
 from reconciler.render.text import (
     breach_warning,
     flow_text,
     money,
     partial_note,
+    price_value,
     quarantine_flow,
     value_text,
 )
@@ -74,7 +80,8 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _compose(plan: Plan, max_rows: int | None) -> str:
-    parts = [MARKER, f"### exoplan plan for account `{plan.account_sid}`", "", _headline(plan), ""]
+    account = markdown_code(plan.account_sid)
+    parts = [MARKER, f"### exoplan plan for account {account}", "", _headline(plan), ""]
     releases = plan.counts()["release"]
     if releases:
         parts += [_caution(releases), ""]
@@ -115,7 +122,8 @@ def _waiting_section(plan: Plan) -> list[str]:
     if not plan.waiting:
         return []
     rows = [
-        f"| `{q.number}` | {_cell(q.name or '')} | {q.since} | {q.release_after} |"
+        f"| {markdown_code(q.number)} | {_cell(q.name or '')} | {_cell(q.since)} "
+        f"| {_cell(q.release_after)} |"
         for q in plan.waiting
     ]
     header = "| Number | Name | Since | Released after |\n| --- | --- | --- | --- |"
@@ -133,13 +141,11 @@ def _caution(count: int) -> str:
 def _rental_line(plan: Plan) -> str:
     removed: dict[str, Decimal] = defaultdict(Decimal)
     for action in plan.actions:
-        if action.kind is ActionKind.RELEASE and action.rental_price:
-            try:
-                removed[action.currency or "?"] += Decimal(action.rental_price)
-            except InvalidOperation:
-                continue
+        value = price_value(action.rental_price)
+        if action.kind is ActionKind.RELEASE and value is not None:
+            removed[str(action.currency or "?")] += value
     purchases = plan.counts()["purchase"]
-    pieces = [f"-{money(str(total), cur)}" for cur, total in sorted(removed.items())]
+    pieces = [f"-{markdown(money(str(total), cur))}" for cur, total in sorted(removed.items())]
     if purchases:
         pieces.append(f"+{purchases} new rental(s), priced by Exotel at purchase")
     return f"**Monthly rental:** {', '.join(pieces)}" if pieces else ""
@@ -153,7 +159,7 @@ def _rows_by_kind(plan: Plan) -> dict[ActionKind, list[str]]:
 
 
 def _row(action: Action) -> str:
-    number, name = f"`{action.number}`", _cell(action.name or "")
+    number, name = markdown_code(action.number), _cell(action.name or "")
     if action.kind is ActionKind.PURCHASE:
         after = {c.field: c.after for c in action.changes}
         voice = _cell(flow_text(after["voice_flow"])) if "voice_flow" in after else ""
@@ -161,19 +167,20 @@ def _row(action: Action) -> str:
         return f"| {number} | {name} | {voice} | {sms} | {'yes' if action.protect else ''} |"
     if action.kind is ActionKind.QUARANTINE:
         target = _cell(quarantine_flow(action))
-        return f"| {number} | {name} | {target} | {action.release_after} |"
+        return f"| {number} | {name} | {target} | {_cell(action.release_after or '')} |"
     if action.kind is ActionKind.UPDATE:
-        changes = "<br>".join(
-            _cell(f"{c.field}: {value_text(c.before)} → {value_text(c.after)}")
-            for c in action.changes
-        )
+        changes = "<br>".join(_change(c) for c in action.changes)
         return f"| {number} | {name} | {changes} |"
-    rent = money(action.rental_price, action.currency) if action.rental_price else "unknown"
+    rent = _cell(money(action.rental_price, action.currency)) if action.rental_price else "unknown"
     return f"| {number} | {name} | {rent} |"
 
 
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return markdown(text)
+
+
+def _change(change: Change) -> str:
+    return f"{change.field}: {_cell(value_text(change.before))} → {_cell(value_text(change.after))}"
 
 
 def _table(kind: ActionKind, rows: list[str], max_rows: int | None) -> list[str]:
@@ -212,16 +219,15 @@ def _drift_section(plan: Plan, max_rows: int | None) -> list[str]:
 
 def _drift_row(drift: Drift) -> str:
     if drift.gone:
-        return f"| `{drift.number}` | **no longer owned** (released outside exoplan) |"
-    changes = "<br>".join(
-        _cell(f"{c.field}: {value_text(c.before)} → {value_text(c.after)}") for c in drift.changes
-    )
-    return f"| `{drift.number}` | {changes} |"
+        return f"| {markdown_code(drift.number)} | **no longer owned** (released outside exoplan) |"
+    changes = "<br>".join(_change(c) for c in drift.changes)
+    return f"| {markdown_code(drift.number)} | {changes} |"
 
 
 def _footer(plan: Plan) -> str:
     lineage = plan.state_lineage[:SHORT_LINEAGE] if plan.state_lineage else "none yet"
+    sha256 = plan.manifest_sha256[:SHORT_SHA256]
     return (
-        f"<sub>manifest `{plan.manifest_path}` sha256 `{plan.manifest_sha256[:SHORT_SHA256]}` · "
-        f"state serial {plan.state_serial}, lineage `{lineage}`</sub>"
+        f"<sub>manifest {markdown_code(plan.manifest_path)} sha256 {markdown_code(sha256)} · "
+        f"state serial {plan.state_serial}, lineage {markdown_code(lineage)}</sub>"
     )

@@ -1,4 +1,8 @@
-"""Apply progress: a live line on a terminal, one line per finished action otherwise."""
+"""Apply progress: a live line on a terminal, one line per finished action otherwise.
+
+What Exotel answered (sids, error messages) is shown through
+:func:`reconciler.render.escape.terminal`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from reconciler.model import ApplyResult, Outcome
+from reconciler.render.escape import terminal
 from reconciler.render.text import paint
 
 
@@ -41,7 +46,8 @@ class Progress:
         elapsed = max(self.clock() - self.started, 1e-6)
         rate = self.done / elapsed * 60
         line = (
-            f"[{self.done}/{self.total}] {outcome.action.kind.value} {outcome.action.number}"
+            f"[{self.done}/{self.total}] {outcome.action.kind.value} "
+            f"{terminal(outcome.action.number)}"
             f" {'ok' if outcome.ok else 'FAILED'} · {rate:.1f} actions/min"
         )
         self.out.write("\r\033[K" + line)
@@ -50,11 +56,11 @@ class Progress:
 
     def _result_line(self, outcome: Outcome) -> str:
         prefix = f"[{self.done}/{self.total}]"
-        action = outcome.action
+        what = f"{outcome.action.kind.value} {terminal(outcome.action.number)}"
         if outcome.ok:
-            return f"{prefix} {action.kind.value} {action.number}: {outcome.detail}"
+            return f"{prefix} {what}: {terminal(outcome.detail)}"
         failed = paint("failed", "31", self.color)
-        return f"{prefix} {action.kind.value} {action.number} {failed}: {outcome.error}"
+        return f"{prefix} {what} {failed}: {terminal(outcome.error)}"
 
     def finish(self) -> None:
         if self.live and self.done:

@@ -1,5 +1,8 @@
 """Plan -> terminal text (Terraform style), written to a file handle. Formatting only.
 
+Every value shown (names, URLs, currencies, sids) passes through
+:func:`reconciler.render.escape.terminal`: none can move the cursor or colour the screen.
+
 JSON is :mod:`reconciler.render.json`; Markdown (for pull-request comments) is
 :mod:`reconciler.render.markdown`.
 """
@@ -7,11 +10,12 @@ JSON is :mod:`reconciler.render.json`; Markdown (for pull-request comments) is
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any, TextIO
 
 from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan
 from reconciler.plan.safety import describe_breach
+from reconciler.render.escape import terminal
 
 _SIGNS = {
     ActionKind.PURCHASE: "+",
@@ -45,7 +49,7 @@ def render_text(plan: Plan, out: TextIO, color: bool = False) -> None:
         out.write(no_changes_line(plan) + "\n")
         out.write(waiting_block(plan))
         return
-    out.write(f"exoplan will change account {plan.account_sid}:\n\n")
+    out.write(f"exoplan will change account {terminal(plan.account_sid)}:\n\n")
     for action in plan.actions:
         out.write(action_block(action, color))
     out.write(waiting_block(plan))
@@ -84,8 +88,9 @@ def waiting_block(plan: Plan) -> str:
         return ""
     lines = ["\nIn quarantine (no action until the date):"]
     for item in plan.waiting:
-        name = f"  {json.dumps(item.name, ensure_ascii=False)}" if item.name else ""
-        lines.append(f"    {item.number}{name}  release after {item.release_after}")
+        name = f"  {quoted(item.name)}" if item.name else ""
+        when = terminal(item.release_after)
+        lines.append(f"    {terminal(item.number)}{name}  release after {when}")
     return "\n".join(lines) + "\n"
 
 
@@ -93,9 +98,10 @@ def drift_block(drift: Drift, color: bool) -> str:
     if drift.gone:
         sign = paint("!", "31", color)
         return (
-            f"  {sign} {drift.number}  no longer owned by the account (released outside exoplan)\n"
+            f"  {sign} {terminal(drift.number)}  no longer owned by the account "
+            "(released outside exoplan)\n"
         )
-    lines = [f"  {paint('~', '33', color)} {drift.number}"]
+    lines = [f"  {paint('~', '33', color)} {terminal(drift.number)}"]
     for change in drift.changes:
         lines.append(f"        {change.field}: {change_text(change, ActionKind.UPDATE)}")
     return "\n".join(lines) + "\n"
@@ -136,9 +142,9 @@ def release_warning(count: int) -> str:
 
 def action_block(action: Action, color: bool) -> str:
     sign = paint(_SIGNS[action.kind], _COLOURS[action.kind], color)
-    head = f"  {sign} {action.kind.value:<8} {action.number}"
+    head = f"  {sign} {action.kind.value:<8} {terminal(action.number)}"
     if action.name:
-        head += f"  {json.dumps(action.name, ensure_ascii=False)}"
+        head += f"  {quoted(action.name)}"
     if action.kind is ActionKind.RELEASE and action.rental_price:
         head += f"  (rental {rental(action)}/month)"
     if action.kind is ActionKind.QUARANTINE:
@@ -159,7 +165,7 @@ def quarantine_flow(action: Action) -> str:
 
 def quarantine_target(action: Action) -> str:
     """'retired (app 99) (release after 2026-12-11)' for a quarantine action."""
-    return f"{quarantine_flow(action)} (release after {action.release_after})"
+    return f"{quarantine_flow(action)} (release after {terminal(str(action.release_after))})"
 
 
 def change_text(change: Change, kind: ActionKind) -> str:
@@ -176,25 +182,51 @@ def value_text(value: Any) -> str:
         return "(none)"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return json.dumps(value, ensure_ascii=False)
+    return terminal(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def quoted(text: str) -> str:
+    """A name in double quotes, JSON-escaped and safe for the terminal."""
+    return terminal(json.dumps(text, ensure_ascii=False))
 
 
 def flow_text(value: dict[str, Any]) -> str:
     name, app_id, url = value.get("flow"), value.get("app_id"), value.get("url")
     if name and app_id:
-        return f"{name} (app {app_id})"
+        return terminal(f"{name} (app {app_id})")
     if app_id:
-        return f"app {app_id}"
-    return url or "(none)"
+        return terminal(f"app {app_id}")
+    return terminal(str(url)) if url else "(none)"
 
 
 def rental(action: Action) -> str:
     return money(action.rental_price, action.currency)
 
 
-def money(price: str | None, currency: str | None) -> str:
+def money(price: object, currency: object) -> str:
+    """A monthly rental as shown: two decimals when it reads as a sane amount."""
+    value = price_value(price)
+    amount = f"{value:.2f}" if value is not None else _shortened(str(price))
+    text = f"{amount} {_shortened(str(currency))}" if currency else amount
+    return terminal(text)
+
+
+#: Rentals at or beyond this are not amounts anyone pays: shown as written, not summed.
+_MAX_PRICE = Decimal(10) ** 12
+
+
+def price_value(price: object) -> Decimal | None:
+    """``price`` (a decimal string from Exotel or the state) as a Decimal, or None when it
+    is not a finite, sane amount."""
+    if not isinstance(price, (str, int)) or isinstance(price, bool) or len(str(price)) > 40:
+        return None
     try:
-        amount = f"{Decimal(price or ''):.2f}"
-    except InvalidOperation:
-        amount = str(price)
-    return f"{amount} {currency}" if currency else amount
+        value = Decimal(str(price).strip())
+        sane = value.is_finite() and value.copy_abs() < _MAX_PRICE
+    except DecimalException:  # not a number, or beyond Decimal's exponent range
+        return None
+    return value if sane else None
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -15,7 +15,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import StateError
+from reconciler.errors import StateError, shorten
+from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.manifest.yaml import collector_paused
 from reconciler.model import State
 
@@ -29,16 +30,34 @@ def default_state_path(manifest_path: str) -> str:
     return str(Path(manifest_path).with_suffix(".state.json"))
 
 
+#: The largest state, journal read: millions of numbers, not a runaway file.
+MAX_STATE_BYTES = 1 << 30
+#: The largest serial: far beyond any number of writes, within every JSON reader's range.
+MAX_SERIAL = 2**53
+
+
 def load_state(path: str) -> State:
-    """Read the state at ``path``; a missing file is an empty state."""
+    """Read the state at ``path``; a missing file is an empty state, a symlink is read
+    through and a dangling one is an error (it would look like "nothing managed")."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = read_bounded(path, MAX_STATE_BYTES)
     except FileNotFoundError:
+        _refuse_dangling(path)
         return State(path=path)
+    except RefusedFile as exc:
+        raise StateError(f"{path}: the state file {exc}: point --state at the state file") from None
     except OSError as exc:
         raise StateError(f"{path}: cannot read the state file ({exc.strerror})") from None
     return parse_state(raw, path)
+
+
+def _refuse_dangling(path: str) -> None:
+    if os.path.islink(path):
+        target = os.readlink(path)
+        raise StateError(
+            f"{path} is a symbolic link to {target}, which does not exist: restore the state "
+            f"there or point --state at the real file (exoplan will not start a new state)"
+        )
 
 
 def parse_state(raw: bytes, path: str) -> State:
@@ -53,6 +72,9 @@ def parse_state(raw: bytes, path: str) -> State:
         raise StateError(
             f"{where}: the state file is not valid JSON ({exc.msg}); {_RESTORE}"
         ) from None
+    except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else shorten(str(exc))
+        raise StateError(f"{path}: the state file is not readable ({reason}); {_RESTORE}") from None
     _check_format(data, path)
     return State(
         path=path,
@@ -71,7 +93,7 @@ def _check_format(data: Any, path: str) -> None:
     version = data.get("version")
     if version != VERSION or isinstance(version, bool):  # JSON true == 1 in Python
         raise StateError(
-            f"{path}: state format version {version!r} is not supported "
+            f"{path}: state format version {shorten(repr(version))} is not supported "
             f"(this exoplan reads version {VERSION}); upgrade exoplan or restore the file"
         )
     problems = _shape_problems(data)
@@ -86,6 +108,8 @@ def _shape_problems(data: dict[str, Any]) -> list[str]:
     serial = data.get("serial")
     if not isinstance(serial, int) or isinstance(serial, bool) or serial < 0:
         problems.append("serial must be a whole number >= 0")
+    elif serial >= MAX_SERIAL:
+        problems.append(f"serial must be below {MAX_SERIAL}")
     numbers = data.get("numbers")
     if not isinstance(numbers, dict):
         problems.append("numbers must be an object keyed by E.164 number")
@@ -104,18 +128,26 @@ def _journal_mark_ok(mark: Any) -> bool:
     if not isinstance(mark, dict) or not isinstance(mark.get("id"), str):
         return False
     folded = mark.get("folded")
-    return isinstance(folded, int) and not isinstance(folded, bool) and folded >= 0
+    return isinstance(folded, int) and not isinstance(folded, bool) and 0 <= folded < MAX_SERIAL
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{4,15}")
-_TEXT_FIELDS = ("sid", "phone_number", "friendly_name", "voice_url", "sms_url")
+_TEXT_FIELDS = (
+    "sid",
+    "phone_number",
+    "friendly_name",
+    "voice_url",
+    "sms_url",
+    "rental_price",
+    "currency",
+)
 
 
 def _entry_problems(numbers: dict[str, Any]) -> list[str]:
     """The first entry that planning could not read, if any (keys, field types)."""
     for key, entry in numbers.items():
         if not _E164.fullmatch(key):
-            return [f"key {key!r} is not a number in E.164 form"]
+            return [f"key {shorten(repr(key))} is not a number in E.164 form"]
         if not isinstance(entry, dict):
             return [f"the entry of {key} must be an object"]
         for field in _TEXT_FIELDS:
@@ -175,7 +207,10 @@ def _keep_backup(path: str) -> None:
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new bytes only."""
+    """Replace ``path`` with ``data`` so that readers see the old or the new bytes only.
+
+    A symbolic link is written through: the link stays, its target is replaced."""
+    path = os.path.realpath(path) if os.path.islink(path) else path
     folder = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:

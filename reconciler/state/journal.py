@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import StateError
+from reconciler.manifest.bounded import RefusedFile, read_bounded
+from reconciler.state.file import MAX_SERIAL, MAX_STATE_BYTES
 
 _OUTCOMES = ("done", "failed", "unknown")
 
@@ -60,27 +63,51 @@ class Journal:
     def open(self, lineage: str | None, serial: int) -> None:
         """Start a new journal with a fresh id."""
         self.id = uuid.uuid4().hex
-        self._handle = open(self.path, "a", encoding="utf-8")
+        self._handle = self._append()
         self.write({"op": "begin", "id": self.id, "lineage": lineage, "serial": serial})
 
     def reopen(self, contents: JournalContents) -> None:
         """Append to an existing journal (settling it writes the outcomes it learns)."""
         self.id, self.count = contents.id, contents.count
-        _drop_torn_tail(self.path)
-        self._handle = open(self.path, "a", encoding="utf-8")
+        try:
+            _drop_torn_tail(self.path)
+        except OSError as exc:
+            raise self._failure(exc) from None
+        self._handle = self._append()
+
+    def _append(self) -> Any:
+        try:
+            return open(self.path, "a", encoding="utf-8")
+        except OSError as exc:
+            raise self._failure(exc) from None
 
     def write(self, record: dict[str, Any]) -> None:
+        """Append one record and fsync it; StateError when the disk refuses (full, gone):
+        the request it announces must then not be sent."""
         with self._lock:
             self.count += 1
             line = json.dumps({**record, "seq": self.count}, sort_keys=True, ensure_ascii=False)
-            self._handle.write(line + "\n")
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
+            try:
+                self._handle.write(line + "\n")
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+            except OSError as exc:
+                raise self._failure(exc) from None
+
+    def _failure(self, exc: OSError) -> StateError:
+        return StateError(
+            f"{self.path}: could not write the apply journal ({exc.strerror or exc}); no "
+            "further request is sent, and the next exoplan command settles what was done. "
+            "Free some space (or fix the folder's permissions) and run it again"
+        )
 
     def close(self) -> None:
         if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+            handle, self._handle = self._handle, None
+            try:
+                handle.close()
+            except OSError:
+                pass  # every record was fsynced as written; a failed one was reported
 
     def remove(self) -> None:
         self.close()
@@ -101,12 +128,17 @@ def _drop_torn_tail(path: str) -> None:
 def read_journal(path: str) -> JournalContents | None:
     """The contents of the journal at ``path``, or None when there is none."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+        lines = read_bounded(path, MAX_STATE_BYTES).decode("utf-8").splitlines()
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StateError(f"{path}: cannot read the apply journal ({exc}); {_KEEP}") from None
+    except RefusedFile as exc:
+        raise StateError(f"{path}: the apply journal {exc}; {_KEEP}") from None
+    except UnicodeDecodeError:
+        raise StateError(f"{path}: the apply journal is not UTF-8 text; {_KEEP}") from None
+    except OSError as exc:
+        raise StateError(
+            f"{path}: cannot read the apply journal ({exc.strerror}); {_KEEP}"
+        ) from None
     return _group(_records(lines, path), path)
 
 
@@ -118,7 +150,7 @@ def _records(lines: list[str], path: str) -> list[dict[str, Any]]:
     for number, line in enumerate(lines, start=1):
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             if number == len(lines):
                 break  # a record torn by a crash mid-write: it was never acted on
             raise StateError(f"{path}:{number}: the apply journal is damaged; {_KEEP}") from None
@@ -129,13 +161,42 @@ def _records(lines: list[str], path: str) -> list[dict[str, Any]]:
 
 
 def _well_formed(record: Any) -> bool:
-    if not isinstance(record, dict) or not isinstance(record.get("op"), str):
+    """A record of the shape this module writes; anything else is not acted on."""
+    if not isinstance(record, dict) or "seq" in record and not _whole(record["seq"]):
         return False
-    if record["op"] == "begin":
-        return True
-    return record.get("action") in ("purchase", "update", "release") and isinstance(
-        record.get("number"), str
+    if record.get("op") == "begin":
+        return (
+            _text_or_none(record.get("id"))
+            and _text_or_none(record.get("lineage"))
+            and (record.get("serial") is None or _whole(record.get("serial")))
+        )
+    return (
+        record.get("op") in ("intent", *_OUTCOMES)
+        and record.get("action") in ("purchase", "update", "release")
+        and isinstance(record.get("number"), str)
+        and _E164.fullmatch(record["number"]) is not None
+        and _text_or_none(record.get("sid"))
+        and _form(record.get("params"))
+        and isinstance(record.get("protect", False), bool)
+        and isinstance(record.get("record", {}), dict)
     )
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{4,15}")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_SERIAL
+
+
+def _text_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _form(params: Any) -> bool:
+    if params is None:
+        return True
+    return isinstance(params, dict) and all(isinstance(v, str) for v in params.values())
 
 
 def _group(records: list[dict[str, Any]], path: str) -> JournalContents:

@@ -15,7 +15,8 @@ import socket
 import time
 from typing import Any
 
-from reconciler.errors import StateError
+from reconciler.errors import StateError, shorten
+from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.state.file import remove_quietly
 
 #: Filesystems that cannot lock answer with one of these.
@@ -116,9 +117,16 @@ class StateLock:
             "command": self.command,
         }
         data = json.dumps(holder).encode("utf-8")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, data, 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            os.fsync(fd)
+        except OSError as exc:
+            self.release()
+            raise StateError(
+                f"{self.path}: could not write the lock ({exc.strerror or exc}); nothing was "
+                "changed. Free some space and run the command again"
+            ) from None
 
     def _held_message(self) -> str:
         holder = read_lock(self.path)
@@ -151,17 +159,23 @@ class StateLock:
 
 
 def read_lock(path: str) -> dict[str, Any] | None:
-    """The holder details in a lock file, or None when there is no readable lock."""
+    """The holder details in a lock file, or None when there is no readable lock (a
+    damaged one of any size, shape or encoding included)."""
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read(_MAX_HOLDER_BYTES))
-    except (OSError, ValueError):
+        data = json.loads(read_bounded(path, _MAX_HOLDER_BYTES))
+    except (OSError, ValueError, RecursionError, RefusedFile):
         return None
     return data if isinstance(data, dict) else None
 
 
 def describe_holder(holder: dict[str, Any]) -> str:
+    """Who holds the lock, from what its file says: each detail shortened (the file is
+    only a message, written by another process)."""
+
+    def field(name: str) -> str:
+        value = holder.get(name, "?")
+        return shorten(value if isinstance(value, str) else repr(value), 60)
+
     return (
-        f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} since "
-        f"{holder.get('time', '?')} running '{holder.get('command', '?')}'"
+        f"pid {field('pid')} on {field('host')} since {field('time')} running '{field('command')}'"
     )

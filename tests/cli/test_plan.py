@@ -248,7 +248,10 @@ def test_an_unreadable_state_is_an_error_naming_it(run_exoplan: Runner, tmp_path
     (tmp_path / STATE).mkdir()
     result = run_exoplan("plan")
     assert result.code == 1
-    assert result.stderr == f"error: {STATE}: cannot read the state file (Is a directory)\n"
+    assert result.stderr == (
+        f"error: {STATE}: the state file is not a regular file (a folder): point --state at "
+        "the state file\n"
+    )
 
 
 def test_a_state_of_another_account_is_refused(run_exoplan: Runner, tmp_path: Path) -> None:

@@ -132,10 +132,42 @@ def test_base_url_prefix_is_kept_and_userinfo_dropped(http: Http) -> None:
     assert http.mock.calls[0].request.headers["Authorization"] == f"Basic {BASIC}"
 
 
-@pytest.mark.parametrize("base", ["127.0.0.1:8080", "ftp://example.com", "https://"])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "127.0.0.1:8080",
+        "ftp://example.com",
+        "https://",
+        "http://[::1",
+        "http://host:99999",
+        "http://host:port",
+        "http://ho st",
+        "http://host/\x1b[2J",
+        "http://host/?Page=1",
+        "http://" + "h" * 5000,
+    ],
+)
 def test_bad_base_url_is_a_usage_error(http: Http, base: str) -> None:
-    with pytest.raises(UsageError, match="EXOTEL_API_URL"):
+    with pytest.raises(UsageError, match="EXOTEL_API_URL") as caught:
         http.client(base=base)
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"EXOTEL_API_KEY": KEY, "EXOTEL_API_TOKEN": "tökén€"}, "EXOTEL_API_TOKEN"),
+        ({"EXOTEL_API_KEY": "ключ", "EXOTEL_API_TOKEN": TOKEN}, "EXOTEL_API_KEY"),
+        ({"EXOTEL_API_KEY": KEY, "EXOTEL_API_TOKEN": "tok\x1ben"}, "EXOTEL_API_TOKEN"),
+    ],
+)
+def test_credentials_basic_auth_cannot_send_name_the_variable_not_the_value(
+    env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        credentials_from_env(env)
+    assert str(caught.value).startswith(named)
+    assert env[named] not in str(caught.value)
 
 
 def test_context_manager_closes_the_session(http: Http, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -295,12 +327,23 @@ def test_429_waits_until_the_rate_limit_reset(http: Http) -> None:
     assert len(http.sleeps) == 1 and 18.0 < http.sleeps[0] <= 20.0
 
 
-@pytest.mark.parametrize(("headers", "wait"), [({"Retry-After": "3600"}, 120.0), ({}, 1.0)])
+@pytest.mark.parametrize(("headers", "wait"), [({"Retry-After": "120"}, 120.0), ({}, 1.0)])
 def test_429_wait_is_capped_or_backs_off(http: Http, headers: dict[str, str], wait: float) -> None:
     http.mock.get(f"{ROOT}/PN1", status=429, headers=headers)
     http.mock.get(f"{ROOT}/PN1", json=OWNED)
     http.client().get_number("PN1")
     assert http.sleeps == [wait]
+
+
+@pytest.mark.parametrize("asked", ["3600", "1e308", "99999999999999999999"])
+def test_a_429_asking_for_a_longer_wait_than_the_cap_gives_up_at_once(
+    http: Http, asked: str
+) -> None:
+    http.mock.get(f"{ROOT}/PN1", status=429, headers={"Retry-After": asked})
+    with pytest.raises(ApiStatusError, match="longer than the 120s exoplan waits") as caught:
+        http.client().get_number("PN1")
+    assert caught.value.status == 429 and len(http.mock.calls) == 1
+    assert http.sleeps == [] and len(str(caught.value)) < 300
 
 
 def test_429_every_time_gives_up(http: Http) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -66,7 +68,9 @@ def test_an_unreadable_manifest_is_named(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as raised:
         load_manifest(str(tmp_path))  # a directory
     [problem] = raised.value.problems
-    assert str(problem).startswith(f"{tmp_path}: cannot read the manifest: ")
+    assert str(problem) == (
+        f"{tmp_path}: the manifest is not a regular file (a folder): pass -f the YAML file itself"
+    )
 
 
 def test_a_good_manifest_is_built_with_normalised_numbers() -> None:
@@ -248,3 +252,74 @@ def test_many_entries_of_one_shape_are_all_checked(tmp_path: Path) -> None:
     assert problems_of(str(path)) == [
         (f"{path}:305:14", "numbers[150].protect must be true or false, not a string")
     ]
+
+
+BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (f"version: 1\naccount: {{sid: acme1}}\n{BOMB}numbers: []\n", ":"),
+        ("version: 1\naccount: {sid: acme1}\nnumbers: &n [*n]\n", ":3:10: YAML aliases make"),
+    ],
+)
+def test_an_alias_bomb_is_refused_at_once_with_a_location(
+    tmp_path: Path, text: str, where: str
+) -> None:
+    path = write_manifest(tmp_path, text)
+    started = time.monotonic()
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(str(path))
+    assert time.monotonic() - started < 2
+    [problem] = raised.value.problems
+    assert f"{path}{where}" in str(problem) and "YAML aliases" in str(problem)
+    assert problem.location.line > 0 and len(str(problem)) < 300
+
+
+def test_merge_keys_that_repeat_defaults_on_every_entry_are_fine(tmp_path: Path) -> None:
+    entries = "".join(f'  - {{<<: *d, number: "+9180302{i:05d}"}}\n' for i in range(2000))
+    text = (
+        "version: 1\naccount: {sid: acme1}\nflows: {f: {app_id: 1}}\n"
+        "defaults: &d {voice_flow: f, sms_flow: f, friendly_name: Desk}\n"
+    )
+    path = write_manifest(
+        tmp_path, text.replace("defaults: ", "x-defaults: ") + "numbers:\n" + entries
+    )
+    with pytest.raises(ManifestError) as raised:  # x-defaults is an unknown key, nothing else
+        load_manifest(str(path))
+    assert all("unknown key 'x-defaults'" in p.message for p in raised.value.problems)
+
+
+def test_an_oversized_manifest_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.yaml"
+    with open(path, "wb") as handle:
+        handle.truncate((64 << 20) + 1)  # sparse: nothing to read, only its size
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(str(path))
+    assert str(raised.value.problems[0]) == (
+        f"{path}: the manifest is larger than 64 MiB (64 MiB): pass -f the YAML file itself"
+    )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_manifest_that_is_not_a_regular_file_is_refused_at_once(
+    tmp_path: Path, kind: str
+) -> None:
+    path = "/dev/zero" if kind == "device" else str(tmp_path / "numbers.yaml")
+    if kind == "fifo":
+        os.mkfifo(path)
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(path)
+    assert "the manifest is not a regular file" in str(raised.value.problems[0])
+
+
+def test_values_quoted_in_messages_are_shortened(tmp_path: Path) -> None:
+    path = write_manifest(
+        tmp_path, f"version: 1\naccount: {{sid: acme1, {'k' * 70000}: 1}}\nnumbers: []\n"
+    )
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(str(path))
+    assert all(len(p.message) < 400 for p in raised.value.problems)

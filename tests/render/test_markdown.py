@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reconciler.model import Action, ActionKind, Change, Plan
+from reconciler.model import Action, ActionKind, Change, Drift, Plan
 from reconciler.render.markdown import (
     CI_RESERVE,
     COLLAPSE_AFTER,
@@ -133,7 +136,7 @@ def test_rendering_is_stable() -> None:
 
 def test_table_cells_escape_pipes_and_newlines() -> None:
     text = markdown_text(plan_of(purchase("+918030240001", name="A | B\nC")))
-    assert "| `+918030240001` | A \\| B C |" in text
+    assert "| `+918030240001` | A \\| B\\\\x0aC |" in text
 
 
 @pytest.mark.parametrize(("count", "folded"), [(COLLAPSE_AFTER, False), (COLLAPSE_AFTER + 1, True)])
@@ -181,9 +184,98 @@ def test_a_smaller_limit_cuts_rows_but_never_the_headline_or_footer() -> None:
 
 
 def test_a_comment_whose_bare_parts_do_not_fit_is_cut_to_the_limit() -> None:
+    # Long values are shortened in cells and code spans, so only a tight limit (CI's
+    # room taken by a long warning, say) leaves too little for the bare comment.
     plan = plan_of(purchase("+918030240001", name="x" * 500))
-    plan = dataclasses.replace(plan, manifest_path="m" * 5_000)
-    text = markdown_text(plan, limit=1_000)
-    assert len(text) <= 1_000
+    text = markdown_text(plan, limit=300)
+    assert len(text) <= 300
     assert text.startswith(MARKER)
     assert text.endswith("the full plan is in `exoplan plan --format json`._\n")
+
+
+# -- untrusted values ---------------------------------------------------------------------
+
+#: Characters that matter to Markdown, HTML or a terminal, mixed into generated values.
+HOSTILE = "<>!-/|\\`*_[]()&#;:\r\n\t\x1b\x9b\u2028 "
+_HOSTILE_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(HOSTILE), st.characters()), max_size=40
+) | st.sampled_from(
+    [
+        "x</details><img src=x onerror=alert(1)>",
+        "harmless\r\r<!--",
+        "-->",
+        "\n#### Release (0)\n| fake | row |",
+        "`` `<!--` ``",
+    ]
+)
+#: Tags exoplan itself writes; anything else that looks like a tag came from a value.
+OWN_TAGS = re.compile(r"</?(details|summary|b|sub|code)>|<br>")
+
+
+def hostile_plan(names: list[str], urls: list[str]) -> Plan:
+    actions: list[Action] = []
+    for i, name in enumerate(names):
+        flow = {"flow": name, "app_id": None, "url": urls[i % len(urls)]}
+        number = f"+9180302{i:05d}"
+        actions.append(
+            Action(
+                ActionKind.PURCHASE, number, name=name, changes=(Change("voice_flow", None, flow),)
+            )
+        )
+        actions.append(
+            Action(
+                ActionKind.UPDATE,
+                f"+9180303{i:05d}",
+                name=name,
+                changes=(Change("friendly_name", name, urls[i % len(urls)]),),
+                sid="s",
+            )
+        )
+        actions.append(
+            Action(
+                ActionKind.RELEASE,
+                f"+9180304{i:05d}",
+                name=name,
+                sid="s",
+                rental_price=name,
+                currency=urls[i % len(urls)],
+            )
+        )
+    drift = tuple(
+        Drift(f"+9180305{i:05d}", (Change("voice_flow", url, name),), {"sid": "s"})
+        for i, (name, url) in enumerate(zip(names, urls, strict=False))
+    )
+    return dataclasses.replace(plan_of(*actions), drift=drift, account_sid=names[0])
+
+
+def table_rows(text: str) -> list[str]:
+    return [
+        line
+        for line in text.splitlines()
+        if line.startswith("| ") and not line.startswith(("| Number |", "| --- |"))
+    ]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    names=st.lists(_HOSTILE_TEXT, min_size=1, max_size=12),
+    urls=st.lists(_HOSTILE_TEXT, min_size=1, max_size=4),
+)
+def test_no_name_or_url_changes_the_structure_of_the_comment(
+    names: list[str], urls: list[str]
+) -> None:
+    plan = hostile_plan(names, urls)
+    text = markdown_text(plan)
+    rows = table_rows(text)
+    assert len(rows) == len(plan.actions) + len(plan.drift)
+    for row in rows:  # every row keeps its cells: no value adds or removes a column
+        cells = re.split(r"(?<!\\)\|", row.replace("\\\\", ""))
+        assert len(cells) - 2 in (2, 3, 5), row
+    assert text.count("<details>") == text.count("</details>") == (len(names) > COLLAPSE_AFTER) * 3
+    assert text.count("<!--") == 1 and text.count("-->") == 1
+    assert text.startswith(MARKER + "\n")
+    assert "\r" not in text
+    bare = OWN_TAGS.sub("", text.replace(MARKER, ""))
+    bare = "\n".join(line.removeprefix("> ") for line in bare.splitlines())
+    assert "<" not in bare and ">" not in bare
+    assert not any(ch.isprintable() is False for ch in bare.replace("\n", ""))

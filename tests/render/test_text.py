@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.model import Action, ActionKind, Plan
+from reconciler.model import Action, ActionKind, Change, Plan
 from reconciler.render.text import money, render_text, value_text
-from tests.support.plans import PURCHASE, RELEASE, UPDATE, plan_of
+from tests.support.plans import PURCHASE, RELEASE, UPDATE, VOICE, plan_of
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
 
@@ -108,3 +108,35 @@ def test_value_text(value: Any, shown: str) -> None:
 )
 def test_money(price: str | None, currency: str | None, shown: str) -> None:
     assert money(price, currency) == shown
+
+
+def test_values_from_exotel_or_the_state_cannot_steer_the_terminal() -> None:
+    evil = "\x1b]0;owned\x07\x9b2J\r"
+    update = Action(
+        ActionKind.UPDATE,
+        "+918030240003",
+        name=evil,
+        changes=(
+            Change(
+                "voice_flow",
+                {"flow": None, "app_id": None, "url": "https://x/" + evil},
+                {"flow": "support-ivr", "app_id": "123456", "url": VOICE},
+            ),
+        ),
+        params={"VoiceUrl": VOICE},
+        sid="sid3",
+    )
+    release = Action(
+        ActionKind.RELEASE, "+918030240009", name=evil, sid="s", rental_price=evil, currency=evil
+    )
+    shown = text(plan_of(update, release))
+    assert not any(not ch.isprintable() for ch in shown.replace("\n", ""))
+    assert "\\x1b]0;owned\\x07\\x9b2J\\x0d" in shown
+
+
+@pytest.mark.parametrize("price", [{"a": 1}, ["1"], "1e999999999", "NaN", "9" * 5000, True])
+def test_a_rental_that_is_not_a_sane_amount_is_shown_as_written_and_shortened(
+    price: Any,
+) -> None:
+    shown = money(price, "INR")
+    assert len(shown) < 60 and shown.endswith(" INR")

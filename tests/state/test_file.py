@@ -112,7 +112,9 @@ def test_an_unreadable_state_file_is_an_error_naming_it(tmp_path: Path) -> None:
     path.mkdir()
     with pytest.raises(StateError) as raised:
         load_state(str(path))
-    assert str(raised.value) == f"{path}: cannot read the state file (Is a directory)"
+    assert str(raised.value).startswith(
+        f"{path}: the state file is not a regular file (a folder): point --state at"
+    )
 
 
 def test_new_state_has_a_fresh_lineage_and_serial_zero(tmp_path: Path) -> None:
@@ -284,3 +286,47 @@ def test_state_entries_planning_cannot_read_are_refused(
         load_state(str(path))
     assert problem in str(caught.value)
     assert path.read_bytes() == before
+
+
+def test_a_symlinked_state_is_written_through_and_the_link_stays(tmp_path: Path) -> None:
+    real = tmp_path / "shared" / "prod.state.json"
+    real.parent.mkdir()
+    write_state(real, ["+918030240001"])
+    link = tmp_path / "numbers.state.json"
+    link.symlink_to(real)
+    state = load_state(str(link))
+    state.numbers.clear()
+    save_state(state)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert json.loads(real.read_text())["numbers"] == {}
+    assert json.loads(real.read_text())["serial"] == 8
+    assert (tmp_path / "numbers.state.json.backup").exists()
+
+
+def test_a_dangling_state_symlink_is_an_error_naming_it(tmp_path: Path) -> None:
+    link = tmp_path / "numbers.state.json"
+    link.symlink_to(tmp_path / "gone" / "prod.state.json")
+    with pytest.raises(StateError) as raised:
+        load_state(str(link))
+    assert str(raised.value).startswith(f"{link} is a symbolic link to {tmp_path}/gone/")
+    assert link.is_symlink() and not link.exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"format": "exoplan-state", "version": 1, "lineage": "x", "serial": '
+        + b"9" * 5000
+        + b"}",
+        b'{"format": "exoplan-state", "version": 1, "lineage": "x", "serial": 1e999, "numbers": {}}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"format": "exoplan-state", "version": 1, "lineage": "x", "serial": 1, "numbers":'
+        b' {"+918030240001": {"rental_price": {"amount": 1}}}}',
+    ],
+)
+def test_a_damaged_state_of_any_shape_is_an_error_naming_it(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "numbers.state.json"
+    path.write_bytes(raw)
+    with pytest.raises(StateError, match=f"^{path}"):
+        load_state(str(path))
+    assert path.read_bytes() == raw

@@ -213,4 +213,4 @@ def test_an_unreadable_journal_is_an_error_naming_it(tmp_path: Path) -> None:
     path.mkdir()
     with pytest.raises(StateError) as raised:
         read_journal(str(path))
-    assert str(raised.value).startswith(f"{path}: cannot read the apply journal (")
+    assert str(raised.value).startswith(f"{path}: the apply journal is not a regular file (")
