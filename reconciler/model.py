@@ -62,6 +62,8 @@ class Manifest:
     account: Account
     flows: dict[str, Flow]
     numbers: dict[str, NumberSpec]
+    #: Where the state lives (``state.url``): a path or a PostgreSQL URL, never a password.
+    state_url: str | None = None
 
 
 @dataclass(slots=True)

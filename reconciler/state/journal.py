@@ -1,4 +1,5 @@
-"""The write-ahead journal of an apply: ``<state>.journal``, one JSON record per line.
+"""The write-ahead journal of an apply: for the file store ``<state>.journal``, one JSON
+record per line (the PostgreSQL store keeps the same records as rows).
 
 The intent to change a number is written (and fsynced) before its API call, the
 outcome after. At the end of an apply the journal is folded into the state and
@@ -51,7 +52,7 @@ class Journal:
     """Append-only, fsync per record, safe to call from several worker threads."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        self.path = self.where = path
         self.id: str | None = None
         self.count = 0
         self._lock = threading.Lock()
@@ -107,7 +108,7 @@ def read_journal(path: str) -> JournalContents | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise StateError(f"{path}: cannot read the apply journal ({exc}); {_KEEP}") from None
-    return _group(_records(lines, path), path)
+    return group_records(_records(lines, path))
 
 
 _KEEP = "keep it, and check the account's numbers by hand before removing it"
@@ -122,13 +123,13 @@ def _records(lines: list[str], path: str) -> list[dict[str, Any]]:
             if number == len(lines):
                 break  # a record torn by a crash mid-write: it was never acted on
             raise StateError(f"{path}:{number}: the apply journal is damaged; {_KEEP}") from None
-        if not _well_formed(record):
+        if not well_formed(record):
             raise StateError(f"{path}:{number}: not an apply journal record; {_KEEP}")
         records.append(record)
     return records
 
 
-def _well_formed(record: Any) -> bool:
+def well_formed(record: Any) -> bool:
     if not isinstance(record, dict) or not isinstance(record.get("op"), str):
         return False
     if record["op"] == "begin":
@@ -138,7 +139,8 @@ def _well_formed(record: Any) -> bool:
     )
 
 
-def _group(records: list[dict[str, Any]], path: str) -> JournalContents:
+def group_records(records: list[dict[str, Any]]) -> JournalContents:
+    """Journal records, in order, grouped into what was confirmed and what is pending."""
     contents = JournalContents(count=len(records))
     open_intents: dict[tuple[str, str], dict[str, Any]] = {}
     for seq, record in enumerate(records, start=1):

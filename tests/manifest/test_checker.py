@@ -48,7 +48,7 @@ def test_a_valid_document_has_no_findings() -> None:
             SchemaFinding(
                 ("extra",),
                 "unknown key 'extra' in the manifest: allowed keys are account, flows, "
-                "numbers, version",
+                "numbers, state, version",
                 at_key=True,
             ),
         ),
