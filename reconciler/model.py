@@ -83,6 +83,8 @@ class Manifest:
     numbers: dict[str, NumberSpec]
     releases: ReleasePolicy | None = None
     safety: SafetyLimits = field(default_factory=SafetyLimits)
+    #: Where the state lives (``state.url``): a path or a PostgreSQL URL, never a password.
+    state_url: str | None = None
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ import pytest
 import responses
 
 from tests.support.paging import HOST, KEY, TOKEN
+from tests.support.postgres import PgServer, require_server, start_server, stop_server
 from tests.support.project import release_held_locks
 from tests.support.run import Result, Runner, exoplan
 
@@ -39,3 +40,20 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
     monkeypatch.setenv("EXOTEL_API_TOKEN", TOKEN)
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock
+
+
+@pytest.fixture(scope="session")
+def pg_session() -> Iterator[PgServer]:
+    """One real PostgreSQL server for the whole session (see ``tests.support.postgres``)."""
+    require_server()
+    server = start_server()
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture
+def pg(pg_session: PgServer) -> PgServer:
+    """The session's PostgreSQL server; skipped outside CI when none can run."""
+    return pg_session

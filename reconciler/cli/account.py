@@ -17,6 +17,7 @@ from reconciler.plan import drift as drifts
 from reconciler.plan import safety
 from reconciler.render.export import manifest_text
 from reconciler.render.text import drift_block, unmanaged_note
+from reconciler.state.backends import open_store
 from reconciler.state.file import new_state
 from reconciler.state.fold import adopt
 from reconciler.state.transaction import StateTransaction
@@ -24,9 +25,9 @@ from reconciler.state.transaction import StateTransaction
 
 def run_refresh(args: argparse.Namespace) -> int:
     manifest = load_manifest(args.manifest)
-    path = state_path_for(args)
+    store = open_store(state_path_for(args, manifest))
     factory = ClientFactory.from_args(args, manifest)
-    with StateTransaction(path, "exoplan refresh", args.lock_timeout, note) as tx, factory:
+    with StateTransaction(store, "exoplan refresh", args.lock_timeout, note) as tx, factory:
         safety.check_account(manifest, tx.state)
         tx.settle(factory.client)
         state = tx.state
@@ -57,9 +58,9 @@ def run_import(args: argparse.Namespace) -> int:
             "name the numbers to import, or pass --all to adopt every owned number the manifest lists"
         )
     wanted = _wanted_numbers(args, manifest)
-    path = state_path_for(args)
+    store = open_store(state_path_for(args, manifest))
     factory = ClientFactory.from_args(args, manifest)
-    with StateTransaction(path, "exoplan import", args.lock_timeout, note) as tx, factory:
+    with StateTransaction(store, "exoplan import", args.lock_timeout, note) as tx, factory:
         safety.check_account(manifest, tx.state)
         tx.settle(factory.client)
         state = tx.state

@@ -8,10 +8,11 @@ lock is held from the first read to the last write.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
-from reconciler.cli.options import state_path_for
+from reconciler.cli.options import STATE_ENV, state_path_for
 from reconciler.cli.plan import scoped
 from reconciler.cli.signals import GracefulStop
 from reconciler.errors import UsageError
@@ -22,6 +23,7 @@ from reconciler.plan import safety
 from reconciler.plan.planfile import load_plan
 from reconciler.plan.planner import make_plan
 from reconciler.render.progress import Progress, summary
+from reconciler.state.backends import open_store
 from reconciler.state.executor import Client, Stop
 from reconciler.state.transaction import StateTransaction
 
@@ -29,7 +31,8 @@ from reconciler.state.transaction import StateTransaction
 def run_apply(args: argparse.Namespace) -> int:
     manifest, saved, state_path = _inputs(args)
     factory = ClientFactory.from_args(args, manifest, saved)
-    with StateTransaction(state_path, "exoplan apply", args.lock_timeout, note) as tx, factory:
+    store = open_store(state_path)
+    with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
         plan = saved if saved is not None else _plan(args, _need(manifest), tx.state)
         safety.check_fresh(plan, tx.state, args.planfile)
@@ -86,8 +89,9 @@ def _inputs(args: argparse.Namespace) -> tuple[Manifest | None, Plan | None, str
                 "its own scope): make a new one with `exoplan plan --target ... --out`"
             )
         saved = load_plan(args.planfile)
-        return None, saved, str(args.state or saved.state_path)
-    return load_manifest(args.manifest), None, state_path_for(args)
+        return None, saved, str(args.state or os.environ.get(STATE_ENV) or saved.state_path)
+    manifest = load_manifest(args.manifest)
+    return manifest, None, state_path_for(args, manifest)
 
 
 def estimate(plan: Plan, rate_limit: float) -> str:

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
-from reconciler.model import DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT
+from reconciler.model import DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT, Manifest
+
+#: The environment variable naming the state (a path or a URL), after --state.
+STATE_ENV = "EXOPLAN_STATE"
 
 
 def add_format_options(cmd: argparse.ArgumentParser) -> None:
@@ -135,11 +139,25 @@ def milliseconds(text: str) -> int:
     return value
 
 
-def state_path_for(args: argparse.Namespace) -> str:
-    """The state named by --state, or the default file beside -f's manifest."""
+def state_path_for(args: argparse.Namespace, manifest: Manifest | None = None) -> str:
+    """Where the state lives, first match wins: --state, EXOPLAN_STATE, the manifest's
+    ``state.url``, the default file beside -f's manifest. A path or a PostgreSQL URL.
+
+    Without a loaded ``manifest``, -f's manifest is read for its ``state.url`` when it
+    exists (a broken manifest is an error: guessing the state's home could be wrong).
+    """
     from reconciler.state.file import default_state_path
 
-    return str(args.state or default_state_path(args.manifest))
+    chosen = args.state or os.environ.get(STATE_ENV)
+    if chosen:
+        return str(chosen)
+    if manifest is None and os.path.exists(args.manifest):
+        from reconciler.manifest.load import load_manifest
+
+        manifest = load_manifest(args.manifest)
+    if manifest is not None and manifest.state_url:
+        return manifest.state_url
+    return default_state_path(args.manifest)
 
 
 def add_scope_options(cmd: argparse.ArgumentParser) -> None:

@@ -69,7 +69,11 @@ def _common_options() -> _Parser:
     common.add_argument(
         "--state",
         metavar="S",
-        help="the state file (default: the manifest's path with .state.json)",
+        help=(
+            "the state: a file, or postgresql://[user@]host[:port]/db?name=STATE "
+            "(default: $EXOPLAN_STATE, the manifest's state.url, else the manifest's "
+            "path with .state.json)"
+        ),
     )
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more to stderr")
     common.add_argument("--no-color", action="store_true", help="never colour the output")
@@ -235,6 +239,21 @@ def _add_state(sub: Subparsers, common: _Parser) -> None:
     rm.add_argument("numbers", nargs="+", metavar="NUMBER")
     add_lock_option(rm)
     rm.set_defaults(handler="state:run_rm")
+    history = verbs.add_parser(
+        "history", parents=[common], help="the kept versions: serial, time, command, host"
+    )
+    history.set_defaults(handler="state:run_history")
+    move = verbs.add_parser(
+        "migrate", parents=[common], help="copy the state to another store (file or PostgreSQL)"
+    )
+    move.add_argument(
+        "--to",
+        required=True,
+        metavar="DEST",
+        help="a state file path or postgresql://[user@]host[:port]/db?name=STATE[&schema=S]",
+    )
+    add_lock_option(move)
+    move.set_defaults(handler="state:run_migrate")
 
     unlock = sub.add_parser("force-unlock", parents=[common], help="remove a stale state lock")
     unlock.add_argument("--yes", action="store_true", help="do not ask (for scripts)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, save_plan, use_color, warn, write_plan
@@ -15,13 +14,15 @@ from reconciler.manifest.load import load_manifest
 from reconciler.model import Manifest, Plan, State
 from reconciler.plan import drift, scope
 from reconciler.plan.planner import make_plan
-from reconciler.state.file import load_state
-from reconciler.state.journal import journal_path
+from reconciler.state.backends import open_store
+from reconciler.state.store import Reading
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    manifest, state = load_inputs(args)
-    warn_about_journal(state)
+    manifest, reading = read_inputs(args)
+    state = reading.state
+    if reading.journal_left:
+        warn_about_journal(reading.journal_where)
     plan = refreshed_plan(args, manifest, state) if args.refresh else make_plan(manifest, state)
     plan = scoped(args, plan, manifest, state)
     if args.out:
@@ -34,8 +35,14 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def load_inputs(args: argparse.Namespace) -> tuple[Manifest, State]:
     """The manifest and its state, as named by -f and --state."""
+    manifest, reading = read_inputs(args)
+    return manifest, reading.state
+
+
+def read_inputs(args: argparse.Namespace) -> tuple[Manifest, Reading]:
+    """The manifest and a read of its state's store: no lock, nothing written."""
     manifest = load_manifest(args.manifest)
-    return manifest, load_state(state_path_for(args))
+    return manifest, open_store(state_path_for(args, manifest)).read()
 
 
 def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -> Plan:
@@ -56,13 +63,12 @@ def scoped(args: argparse.Namespace, plan: Plan, manifest: Manifest, state: Stat
     return scope.restrict(plan, manifest, state, targets, excludes)
 
 
-def warn_about_journal(state: State) -> None:
+def warn_about_journal(where: str) -> None:
     """A journal left by a crashed apply means the state may miss numbers it bought."""
-    if os.path.exists(journal_path(state.path)):
-        warn(
-            f"{journal_path(state.path)} is left from an interrupted apply; the "
-            "plan may show numbers that were already bought. Run `exoplan apply` to settle it."
-        )
+    warn(
+        f"{where} is left from an interrupted apply; the plan may show numbers that "
+        "were already bought. Run `exoplan apply` to settle it."
+    )
 
 
 def plan_exit_code(plan: Plan, detailed: bool) -> int:

@@ -1,4 +1,5 @@
-"""State housekeeping: ``state list``, ``state show``, ``state rm`` and ``force-unlock``."""
+"""State housekeeping: ``state list``, ``state show``, ``state rm``, ``state history``,
+``state migrate`` and ``force-unlock``."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from reconciler.manifest.flows import STATE_KEYS, app_id_of
 from reconciler.manifest.load import load_manifest
 from reconciler.manifest.numbers import InvalidNumber, normalise
 from reconciler.model import DEFAULT_COUNTRY, Manifest
-from reconciler.state.file import load_state
+from reconciler.state.backends import open_store
+from reconciler.state.location import is_url, public_form
 from reconciler.state.lock import describe_holder, is_locked, lock_path, read_lock, remove_lock
+from reconciler.state.migrate import Migrated, migrate
 from reconciler.state.transaction import StateTransaction
 
 
 def run_list(args: argparse.Namespace) -> int:
-    state = load_state(state_path_for(args))
+    state = open_store(state_path_for(args)).read().state
     if not state.numbers:
         say(f"{state.path}: no managed numbers.")
         return 0
@@ -45,7 +48,7 @@ def _flow(url: object) -> str:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    state = load_state(state_path_for(args))
+    state = open_store(state_path_for(args)).read().state
     number = _managed(args, args.number, state.numbers, state.path)
     say(
         json.dumps(state.numbers[number], indent=2, sort_keys=True, ensure_ascii=False, default=str)
@@ -54,8 +57,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
-    path = state_path_for(args)
-    with StateTransaction(path, "exoplan state rm", args.lock_timeout, note) as tx:
+    store = open_store(state_path_for(args))
+    path = store.where
+    with StateTransaction(store, "exoplan state rm", args.lock_timeout, note) as tx:
         with _factory(args, tx.state.account_sid) as factory:
             tx.settle(factory.client)
         state = tx.state
@@ -68,7 +72,38 @@ def run_rm(args: argparse.Namespace) -> int:
         say(
             f"{number} is no longer managed by exoplan (still owned on Exotel; nothing was released)."
         )
-    say(f"The previous state is kept as {path}.backup.")
+    if is_url(path):
+        say("Every previous version is kept (see `exoplan state history`).")
+    else:
+        say(f"The previous state is kept as {path}.backup.")
+    return 0
+
+
+def run_history(args: argparse.Namespace) -> int:
+    store = open_store(state_path_for(args))
+    versions = store.history()
+    if not versions:
+        say(f"{store.where}: no versions kept yet.")
+        return 0
+    say(f"{'serial':>6}  {'written at':<20}  {'command':<24}  host")
+    for version in versions:
+        say(f"{version.serial:>6}  {version.written_at:<20}  {version.command:<24}  {version.host}")
+    return 0
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    source, dest = open_store(state_path_for(args)), open_store(args.to)
+    where, there = source.where, dest.where
+    state, done = migrate(source, dest, "exoplan state migrate", args.lock_timeout)
+    what = f"lineage {state.lineage}, serial {state.serial}"
+    if done is Migrated.ALREADY_THERE:
+        say(f"{there} already holds this state ({what}); nothing was written.")
+    else:
+        say(f"Copied the state ({what}, {len(state.numbers)} number(s)) from {where} to {there}.")
+    say(
+        f"{where} was left as it is. From now on point exoplan at {there} (the manifest's "
+        "state.url, EXOPLAN_STATE or --state), and keep the old state as a backup."
+    )
     return 0
 
 
@@ -109,6 +144,12 @@ UNREADABLE = "an unknown process (the lock file is unreadable)"
 
 def run_force_unlock(args: argparse.Namespace) -> int:
     path = state_path_for(args)
+    if is_url(path):
+        raise StateError(
+            f"{public_form(path)}: a PostgreSQL state lock is released by the server when its "
+            "holder's session ends, however it ends; there is nothing to force. Stop the "
+            "process the lock error names"
+        )
     lock = lock_path(path)
     holder = read_lock(lock)
     if holder is None and not os.path.exists(lock):

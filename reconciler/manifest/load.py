@@ -8,9 +8,11 @@ normalisation, flow references, app ids). Lines are looked up only for the probl
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -116,6 +118,7 @@ def _check(data: Any) -> tuple[list[Finding], list[str | None]]:
     findings = [Finding(e.path, e.message, e.at_key) for e in _checker().check(data)]
     country = _default_country(data, findings)
     flows = _check_flows(data.get("flows"), findings)
+    _check_state_url(data.get("state"), findings)
     e164s = _check_numbers(data.get("numbers"), country, flows, findings)
     _check_releases(data.get("releases"), flows, findings)
     return findings, e164s
@@ -188,6 +191,23 @@ def _check_flows(flows: Any, findings: list[Finding]) -> set[str]:
             message = f"app_id of flow '{shorten(str(name))}' must be a positive number"
             findings.append(Finding(("flows", name, "app_id"), message))
     return {str(name) for name in flows}
+
+
+def _check_state_url(state: Any, findings: list[Finding]) -> None:
+    """A manifest is committed to git: a password in its state URL would be published."""
+    url = state.get("url") if isinstance(state, dict) else None
+    if not isinstance(url, str) or "://" not in url:
+        return
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password is not None:
+        message = (
+            "the state URL must not hold a password (this file is committed): remove it, and "
+            "give it in PGPASSWORD, ~/.pgpass, or a URL in EXOPLAN_STATE or --state"
+        )
+        findings.append(Finding(("state", "url"), message))
 
 
 def _check_numbers(
@@ -277,7 +297,16 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
             sms_flow=entry.get("sms_flow"),
             protect=entry.get("protect", False),
         )
-    return Manifest(path, sha256, account, flows, specs, _releases(data), _safety(data))
+    return Manifest(
+        path,
+        sha256,
+        account,
+        flows,
+        specs,
+        _releases(data),
+        _safety(data),
+        _state_url(data.get("state"), path),
+    )
 
 
 def _releases(data: dict[str, Any]) -> ReleasePolicy | None:
@@ -294,3 +323,13 @@ def _safety(data: dict[str, Any]) -> SafetyLimits:
         float(block.get("max_release_percent", defaults.max_release_percent)),
         float(block.get("max_update_percent", defaults.max_update_percent)),
     )
+
+
+def _state_url(state: Any, path: str) -> str | None:
+    """The manifest's state location; a relative file path is taken from its folder."""
+    url = state.get("url") if isinstance(state, dict) else None
+    if not isinstance(url, str):
+        return None
+    if "://" in url or os.path.isabs(url):
+        return url
+    return os.path.join(os.path.dirname(path), url)

@@ -18,7 +18,7 @@ from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown, ApiStatus
 from reconciler.exotel import retry
 from reconciler.manifest.flows import flow_key
 from reconciler.model import Action, ActionKind, ApplyResult, Outcome
-from reconciler.state.journal import Journal
+from reconciler.state.store import JournalWriter
 
 # Form field sent -> the record key Exotel reports it under.
 _ECHOED = (("FriendlyName", "friendly_name"), ("VoiceUrl", "voice_url"), ("SMSUrl", "sms_url"))
@@ -68,7 +68,7 @@ class Stop:
 def execute(
     actions: tuple[Action, ...],
     client: Client,
-    journal: Journal,
+    journal: JournalWriter,
     parallelism: int = 4,
     on_outcome: OnOutcome | None = None,
     stop: Stop | None = None,
@@ -101,7 +101,7 @@ def execute(
     return ApplyResult(tuple(outcomes), tuple(not_started), stopped=stop.reason)
 
 
-def _run_one(action: Action, client: Client, journal: Journal, stop: Stop) -> Outcome | None:
+def _run_one(action: Action, client: Client, journal: JournalWriter, stop: Stop) -> Outcome | None:
     """One action, journalled; None when it was not started because the run is stopping."""
     if stop.is_set():
         return None

@@ -1,4 +1,5 @@
-"""The state file: load with clear errors, atomic save with a backup.
+"""The state file: load with clear errors, atomic save with a backup; and the state
+document's format, which every store keeps (``to_data`` / ``state_from_data``).
 
 Only this package touches the state file (the lock and the journal live beside it). A state that is
 not valid is never overwritten or repaired; a crash at any instant of a save leaves
@@ -75,6 +76,11 @@ def parse_state(raw: bytes, path: str) -> State:
     except (ValueError, RecursionError) as exc:  # a number too long, nesting too deep
         reason = "nested too deeply" if isinstance(exc, RecursionError) else shorten(str(exc))
         raise StateError(f"{path}: the state file is not readable ({reason}); {_RESTORE}") from None
+    return state_from_data(data, path)
+
+
+def state_from_data(data: Any, path: str) -> State:
+    """A parsed state document -> State, or StateError naming ``path`` (any store)."""
     _check_format(data, path)
     return State(
         path=path,
@@ -186,12 +192,20 @@ def save_state(state: State) -> None:
     if state.lineage is None:
         state.lineage = str(uuid.uuid4())
     state.serial += 1
+    try:
+        write_state(state)
+    except StateError:
+        state.serial -= 1
+        raise
+
+
+def write_state(state: State) -> None:
+    """Write ``state`` as it is (serial unchanged), keeping the old file as ``.backup``."""
     payload = json.dumps(to_data(state), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     try:
         _keep_backup(state.path)
         atomic_write(state.path, payload.encode("utf-8"))
     except OSError as exc:
-        state.serial -= 1
         raise StateError(
             f"{state.path}: could not write the state ({exc}); the previous file is intact"
         ) from None

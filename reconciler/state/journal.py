@@ -1,4 +1,5 @@
-"""The write-ahead journal of an apply: ``<state>.journal``, one JSON record per line.
+"""The write-ahead journal of an apply: for the file store ``<state>.journal``, one JSON
+record per line (the PostgreSQL store keeps the same records as rows).
 
 The intent to change a number is written (and fsynced) before its API call, the
 outcome after. At the end of an apply the journal is folded into the state and
@@ -54,7 +55,7 @@ class Journal:
     """Append-only, fsync per record, safe to call from several worker threads."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        self.path = self.where = path
         self.id: str | None = None
         self.count = 0
         self._lock = threading.Lock()
@@ -139,7 +140,7 @@ def read_journal(path: str) -> JournalContents | None:
         raise StateError(
             f"{path}: cannot read the apply journal ({exc.strerror}); {_KEEP}"
         ) from None
-    return _group(_records(lines, path), path)
+    return group_records(_records(lines, path))
 
 
 _KEEP = "keep it, and check the account's numbers by hand before removing it"
@@ -154,13 +155,13 @@ def _records(lines: list[str], path: str) -> list[dict[str, Any]]:
             if number == len(lines):
                 break  # a record torn by a crash mid-write: it was never acted on
             raise StateError(f"{path}:{number}: the apply journal is damaged; {_KEEP}") from None
-        if not _well_formed(record):
+        if not well_formed(record):
             raise StateError(f"{path}:{number}: not an apply journal record; {_KEEP}")
         records.append(record)
     return records
 
 
-def _well_formed(record: Any) -> bool:
+def well_formed(record: Any) -> bool:
     """A record of the shape this module writes; anything else is not acted on."""
     if not isinstance(record, dict) or "seq" in record and not _whole(record["seq"]):
         return False
@@ -172,13 +173,14 @@ def _well_formed(record: Any) -> bool:
         )
     return (
         record.get("op") in ("intent", *_OUTCOMES)
-        and record.get("action") in ("purchase", "update", "release")
+        and record.get("action") in ("purchase", "update", "quarantine", "release")
         and isinstance(record.get("number"), str)
         and _E164.fullmatch(record["number"]) is not None
         and _text_or_none(record.get("sid"))
         and _form(record.get("params"))
         and isinstance(record.get("protect", False), bool)
         and isinstance(record.get("record", {}), dict)
+        and isinstance(record.get("marks", {}), dict)
     )
 
 
@@ -199,7 +201,8 @@ def _form(params: Any) -> bool:
     return isinstance(params, dict) and all(isinstance(v, str) for v in params.values())
 
 
-def _group(records: list[dict[str, Any]], path: str) -> JournalContents:
+def group_records(records: list[dict[str, Any]]) -> JournalContents:
+    """Journal records, in order, grouped into what was confirmed and what is pending."""
     contents = JournalContents(count=len(records))
     open_intents: dict[tuple[str, str], dict[str, Any]] = {}
     for seq, record in enumerate(records, start=1):

@@ -2,7 +2,8 @@
 left -> the command's change -> save. For apply the change is: journal -> execute ->
 settle unknown purchases -> fold -> save -> drop the journal.
 
-apply, refresh, import and ``state rm`` all open a :class:`StateTransaction` and settle
+The state lives in a :class:`~reconciler.state.store.Store` (the file, or PostgreSQL);
+apply, refresh, import, ``state rm`` and ``state migrate`` all open a :class:`StateTransaction` and settle
 before they change anything, so no command can save over a journal it did not read.
 The command line only prompts and prints; messages for the user go through the
 ``report`` callback it passes in.
@@ -20,11 +21,10 @@ from reconciler.model import ActionKind, ApplyResult, Drift, Outcome, Plan, Stat
 from reconciler.plan.drift import fold_drift
 from reconciler.state import recovery
 from reconciler.state.executor import Client, OnOutcome, Stop, execute
-from reconciler.state.file import load_state, save_state
 from reconciler.state.fold import fold
-from reconciler.state.journal import Journal, JournalContents, journal_path, read_journal
-from reconciler.state.lock import StateLock
+from reconciler.state.journal import JournalContents
 from reconciler.state.recovery import Reader
+from reconciler.state.store import FileStore, JournalWriter, Store
 
 Report = Callable[[str], None]
 
@@ -37,19 +37,28 @@ class StateTransaction:
     """Holds the state lock from the first read to the last write of one command."""
 
     def __init__(
-        self, path: str, command: str, lock_timeout: float = 0.0, report: Report = _silent
+        self,
+        store: Store | str,
+        command: str,
+        lock_timeout: float = 0.0,
+        report: Report = _silent,
     ) -> None:
-        self.path = path
+        self.store = FileStore(store) if isinstance(store, str) else store
+        self.path = self.store.where
         self.report = report
-        self._lock = StateLock(path, command, lock_timeout)
-        self.state = State(path=path)
+        self._lock = self.store.lock(command, lock_timeout)
+        self.state = State(path=self.path)
 
     def __enter__(self) -> StateTransaction:
-        self._lock.acquire()
         try:
-            self.state = load_state(self.path)
+            self._lock.acquire()
+            try:
+                self.state = self.store.load()
+            except BaseException:
+                self._lock.release()
+                raise
         except BaseException:
-            self._lock.release()
+            self.store.close()
             raise
         return self
 
@@ -59,7 +68,11 @@ class StateTransaction:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._lock.release()
+        """Let go of the lock, and of the store (the transaction closes it)."""
+        try:
+            self._lock.release()
+        finally:
+            self.store.close()
 
     def settle(self, reader: Callable[[], Reader]) -> None:
         """Fold in what an interrupted apply left in the journal, then save and remove it.
@@ -67,16 +80,16 @@ class StateTransaction:
         ``reader`` builds the API client, only when an unconfirmed intent must be checked.
         When the account cannot be read, nothing is saved and StateError says why.
         """
-        path = journal_path(self.path)
-        contents = read_journal(path)
+        contents = self.store.read_journal()
         if contents is None:
             return
         if recovery.nothing_left(contents, self.state):
-            Journal(path).remove()
+            self.store.journal().remove()
             return
-        self.report(f"Found the journal of an interrupted apply ({path}); settling it first.")
+        where = self.store.journal_where
+        self.report(f"Found the journal of an interrupted apply ({where}); settling it first.")
         messages = recovery.fold_done(contents, self.state)
-        journal = Journal(path)
+        journal = self.store.journal()
         journal.reopen(contents)
         try:
             if contents.pending:
@@ -84,19 +97,19 @@ class StateTransaction:
         finally:
             journal.close()
         self._mark_folded(journal)
-        save_state(self.state)
+        self.store.save(self.state)
         journal.remove()
         for message in messages:
             self.report(f"  {message}")
 
     def _settle_pending(
-        self, contents: JournalContents, reader: Callable[[], Reader], journal: Journal
+        self, contents: JournalContents, reader: Callable[[], Reader], journal: JournalWriter
     ) -> list[str]:
         try:
             return recovery.settle_pending(contents, self.state, reader(), journal.write)
         except ExoplanError as exc:
             raise StateError(
-                f"{journal.path}: an interrupted apply left {len(contents.pending)} action(s) "
+                f"{journal.where}: an interrupted apply left {len(contents.pending)} action(s) "
                 f"whose outcome is unknown, and checking them against the account failed "
                 f"({exc}). Nothing was changed; fix that and run the command again"
             ) from None
@@ -113,7 +126,7 @@ class StateTransaction:
             action.marks,
         )
 
-    def _mark_folded(self, journal: Journal) -> None:
+    def _mark_folded(self, journal: JournalWriter) -> None:
         self.state.journal_id = journal.id
         self.state.journal_folded = journal.count
 
@@ -122,7 +135,7 @@ class StateTransaction:
         fold_drift(self.state, drift)
 
     def save(self) -> None:
-        save_state(self.state)
+        self.store.save(self.state)
 
     def apply(
         self,
@@ -136,7 +149,7 @@ class StateTransaction:
         fold every confirmed outcome and save. The journal is removed unless a purchase
         is still unknown (the next command settles it)."""
         stop = stop or Stop()
-        journal = Journal(journal_path(self.path))
+        journal = self.store.journal()
         journal.open(self.state.lineage, self.state.serial)
         try:
             result = execute(plan.actions, client, journal, parallelism, on_outcome, stop)
@@ -148,14 +161,14 @@ class StateTransaction:
                 self._fold(outcome)
         self.state.account_sid = plan.account_sid
         self._mark_folded(journal)
-        save_state(self.state)
+        self.store.save(self.state)
         if not result.unsettled:
             journal.remove()
         return result
 
 
 def _settle_unknown_purchases(
-    result: ApplyResult, client: Client, journal: Journal, stop: Stop
+    result: ApplyResult, client: Client, journal: JournalWriter, stop: Stop
 ) -> ApplyResult:
     """Look once in the account for every purchase whose answer was lost."""
     unknown = [o for o in result.outcomes if o.unknown and o.action.kind is ActionKind.PURCHASE]
@@ -172,7 +185,7 @@ def _settle_unknown_purchases(
     return dataclasses.replace(result, outcomes=outcomes)
 
 
-def _settled(outcome: Outcome, found: dict[str, Any] | None, journal: Journal) -> Outcome:
+def _settled(outcome: Outcome, found: dict[str, Any] | None, journal: JournalWriter) -> Outcome:
     action = outcome.action
     intent = {
         "action": action.kind.value,

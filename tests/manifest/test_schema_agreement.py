@@ -36,6 +36,8 @@ BEYOND_THE_SCHEMA = {
 }
 #: Keys without a default: required ones, and attributes that, left out, are not managed.
 NO_DEFAULT = {
+    "state",
+    "url",
     "releases",
     "quarantine_flow",
     "quarantine_days",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconciler.errors import ApiStatusError
 from reconciler.model import State
-from reconciler.state.journal import JournalContents
+from reconciler.state.journal import JournalContents, read_journal
 from reconciler.state.recovery import fold_done, nothing_left, settle_pending
 from tests.support.project import LINEAGE, journal_record
 
@@ -218,3 +220,25 @@ def test_a_pending_action_without_a_sid_asks_for_a_refresh(kind: str) -> None:
     assert messages == [f"{A}: no sid to check; run `exoplan refresh`"]
     assert reader.calls == []
     assert state.numbers == {A: {"friendly_name": "x"}}
+
+
+def test_a_quarantine_in_an_interrupted_journal_is_folded_with_its_marks(tmp_path: Path) -> None:
+    path = tmp_path / "s.json.journal"
+    marks = {"quarantined_at": "2026-11-27", "quarantine_previous": {"voice_url": VOICE}}
+    done = {
+        "action": "quarantine",
+        "number": A,
+        "sid": "SA",
+        "params": {"VoiceUrl": "http://my.exotel.com/acme1/exoml/start_voice/999"},
+        "protect": False,
+        "marks": marks,
+    }
+    lines = [{"op": "begin", "id": "j1", "lineage": LINEAGE, "serial": 7}]
+    lines += [{**done, "op": "intent"}, {**done, "op": "done", "record": {"sid": "SA"}}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    contents = read_journal(str(path))
+    assert contents is not None and contents.pending == []
+    state = state_with(**{A: {"sid": "SA", "voice_url": VOICE}})
+    assert fold_done(contents, state) == [f"recorded quarantine of {A} from the interrupted apply"]
+    assert state.numbers[A]["quarantined_at"] == "2026-11-27"
+    assert state.numbers[A]["voice_url"].endswith("/999")
