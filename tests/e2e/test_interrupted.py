@@ -167,3 +167,22 @@ def test_an_authentication_failure_stops_the_run(project: Path) -> None:
         assert f"{len(NUMBERS) - 1} not started" in result.stdout
         assert "were not started (Exotel refused the credentials" in result.stderr
         assert "not-the-token" not in result.stdout + result.stderr
+
+
+def test_a_second_signal_exits_at_once_and_the_next_command_settles(project: Path) -> None:
+    with Sandbox(account_sid=ACCOUNT, latency_ms=400) as sandbox:
+        process = start(project, sandbox, "apply", "--auto-approve", "--parallelism", "2")
+        wait_for(lambda: journalled_done(project) >= 1)
+        process.send_signal(signal.SIGINT)
+        assert process.stderr is not None
+        assert "starting no new request" in process.stderr.readline() + process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 130, err
+        assert "again: exiting at once" in err
+        assert (project / "numbers.state.json.journal").exists()  # left for the next run
+        rerun = run(project, sandbox, "apply", "--auto-approve", "--rate-limit", "0")
+        assert rerun.returncode == 0, rerun.stderr
+        assert "settling it first" in rerun.stderr
+        assert all(count == 1 for count in sandbox.purchases.values())
+        assert sorted(sandbox.purchases) == sorted(NUMBERS)
