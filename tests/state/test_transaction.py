@@ -3,7 +3,9 @@ unknown purchases are settled by one listing; 401/403 and a stop start nothing n
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -210,3 +212,24 @@ def test_the_state_records_the_last_journal_folded(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert set(data["last_journal"]) == {"id", "folded"}
     assert data["last_journal"]["folded"] == 3  # begin, intent, done
+
+
+def test_a_full_disk_while_journalling_sends_nothing_unannounced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, client = tmp_path / "s.json", FakeClient()
+    apply(path, client, ONE)
+    before = path.read_bytes()
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:  # the begin record lands; the first intent does not
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(StateError, match="No space left on device"):
+        apply(path, client, TWO, THREE)
+    assert client.sent == [ONE]  # no request without its intent on disk
+    assert path.read_bytes() == before
