@@ -11,9 +11,10 @@ import os
 import signal
 import threading
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.state.executor import Stop
+if TYPE_CHECKING:  # a type only: plan and validate need not import the executor
+    from reconciler.state.executor import Stop
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 _NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}

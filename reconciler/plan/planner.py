@@ -1,8 +1,10 @@
 """(Manifest, State) -> Plan. Pure: no I/O, no printing.
 
 Numbers present in both are compared field by field through values that ignore
-spelling: flow URLs by app id, so Exotel's other URL shapes are no change. Only
-entries whose values differ go through deepdiff, which names the changed fields.
+spelling: flow URLs by app id, so Exotel's other URL shapes are no change. The
+compared values are flat (a name, an app id, a flag), so the changed fields are found
+key by key, with a change of type counted as a change as deepdiff would count it
+(a test holds the two to the same answers); deepdiff costs ~0.25 ms an entry.
 """
 
 from __future__ import annotations
@@ -115,12 +117,10 @@ def _updates(
 ) -> list[Action]:
     if not differing:
         return []
-    from deepdiff import DeepDiff  # heavy import: only when something differs
-
     by_app = {flow.app_id: flow.name for flow in manifest.flows.values()}
     actions = []
     for spec, current, have, want in differing:
-        fields = [str(key) for key in DeepDiff(have, want).affected_root_keys]
+        fields = changed_fields(have, want)
         actions.append(
             _update(spec, current, sorted(fields, key=_FIELD_ORDER.index), manifest, by_app)
         )
@@ -128,6 +128,17 @@ def _updates(
 
 
 _FIELD_ORDER = ["friendly_name", "voice_flow", "sms_flow", "protect"]
+
+
+def changed_fields(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
+    """The keys whose flat values differ (``1`` and ``True`` differ: their types do)."""
+    missing = object()
+    changed = []
+    for key in have.keys() | want.keys():
+        old, new = have.get(key, missing), want.get(key, missing)
+        if type(old) is not type(new) or old != new:
+            changed.append(str(key))
+    return changed
 
 
 def _update(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.errors import StateError, UnsafePlanError
 from reconciler.model import (
@@ -18,7 +20,7 @@ from reconciler.model import (
     Plan,
     State,
 )
-from reconciler.plan.planner import make_plan
+from reconciler.plan.planner import changed_fields, make_plan
 from tests.support.project import LINEAGE, sms_url, state_entry, voice_url
 
 FLOWS = {"ivr": Flow("ivr", "123456"), "sms": Flow("sms", "223344"), "sales": Flow("sales", "7")}
@@ -360,3 +362,20 @@ def test_an_empty_state_plans_every_number_for_purchase() -> None:
     plan = make_plan(manifest(spec("+918030240001"), spec("+918030240002")), empty)
     assert [a.kind for a in plan.actions] == [ActionKind.PURCHASE, ActionKind.PURCHASE]
     assert (plan.state_lineage, plan.state_serial) == (None, 0)
+
+
+_FLAT = st.one_of(st.none(), st.booleans(), st.integers(0, 3), st.sampled_from(["a", "b", "1"]))
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(_FLAT, _FLAT), min_size=1, max_size=4))
+def test_changed_fields_agree_with_deepdiff(pairs: list[tuple[Any, Any]]) -> None:
+    """The planner's have and want always hold the same keys, as here."""
+    from deepdiff import DeepDiff
+
+    names = ["friendly_name", "voice_flow", "sms_flow", "protect"]
+    have = {names[i]: old for i, (old, _) in enumerate(pairs)}
+    want = {names[i]: new for i, (_, new) in enumerate(pairs)}
+
+    expected = {str(key) for key in DeepDiff(have, want).affected_root_keys}
+    assert set(changed_fields(have, want)) == expected

@@ -1,0 +1,56 @@
+"""The E.164 fast path gives phonenumbers' answer, or no answer at all."""
+
+from __future__ import annotations
+
+import phonenumbers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.manifest import numbers as phone
+from reconciler.manifest.e164 import fast_e164
+
+REGIONS = ["IN", "SG", "GB", "US", "IT", "DE", "AU", "AE", "BR", "FR"]
+
+
+def slow(text: str, region: str) -> str | None:
+    """What normalise answered before the fast path: phonenumbers alone."""
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_valid_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    code = str(phonenumbers.country_code_for_region(region))
+    if text.strip().startswith(code):
+        return slow("+" + text.strip(), region)
+    return None
+
+
+def spellings() -> st.SearchStrategy[str]:
+    digits = st.text(alphabet="0123456789", min_size=1, max_size=16)
+    prefix = st.sampled_from(["", "+", "+91", "91", "0", "00", "+65", "65", "+44", "+39", "0091"])
+    indian = st.integers(min_value=6_000_000_000, max_value=9_999_999_999).map(str)
+    body = st.one_of(digits, indian)
+    return st.tuples(prefix, body).map("".join)
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(spellings(), st.sampled_from(REGIONS))
+def test_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:
+    fast = fast_e164(text, region)
+    if fast is not None:
+        assert fast == slow(text, region)
+    assert phone.try_normalise.__wrapped__(text, region) == slow(text, region)
+
+
+def test_fast_path_answers_the_common_spellings() -> None:
+    for text in ("+918030240001", "08030240001", "918030240001", "+6561234567"):
+        assert fast_e164(text, "IN") is not None, text
+    assert {fast_e164(t, "IN") for t in ("+918030240001", "08030240001", "918030240001")} == {
+        "+918030240001"
+    }
+
+
+def test_shared_country_codes_go_the_slow_way() -> None:
+    assert fast_e164("+12015550123", "US") is None
+    assert phone.normalise("+12015550123", "US") == "+12015550123"
