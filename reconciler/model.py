@@ -264,6 +264,8 @@ class Plan:
     waiting: tuple[Quarantined, ...] = ()  # in quarantine, not yet due for release
     breaches: tuple[Breach, ...] = ()  # mass-change thresholds this plan is above
     scope: Scope | None = None  # set for a partial plan (--target / --exclude)
+    #: --max-monthly-increase, as given (a decimal string), when the budget gate is on.
+    max_monthly_increase: str | None = None
 
     def counts(self) -> dict[str, int]:
         result = {kind.value: 0 for kind in ActionKind}

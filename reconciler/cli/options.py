@@ -212,3 +212,26 @@ def digits(text: str) -> str:
     if not (1 <= len(text) <= 15 and text.isascii() and text.isdigit()):
         raise argparse.ArgumentTypeError(f"expected 1 to 15 digits, got {text[:40]!r}")
     return text
+
+
+def amount(text: str) -> str:
+    """A non-negative sum of money such as 1000 or 999.50, kept as its decimal text."""
+    import re
+
+    if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,6})?", text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"expected an amount such as 1000 or 999.50 (no currency), got {text[:40]!r}"
+        )
+    return text.strip()
+
+
+def add_budget_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--max-monthly-increase",
+        type=amount,
+        metavar="AMOUNT",
+        help=(
+            "refuse a plan whose monthly rental grows by more than AMOUNT (in each "
+            "currency), or that buys a number of unknown price"
+        ),
+    )

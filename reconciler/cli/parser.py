@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 from reconciler import __version__
 from reconciler.cli.options import (
     add_api_options,
+    add_budget_option,
     add_format_options,
     add_lock_option,
     add_scope_options,
@@ -116,6 +117,7 @@ def _add_plan(sub: Subparsers, common: _Parser) -> None:
     )
     add_api_options(cmd)
     add_scope_options(cmd)
+    add_budget_option(cmd)
     cmd.set_defaults(handler="plan:run_plan")
 
 
@@ -145,6 +147,7 @@ def _add_apply(sub: Subparsers, common: _Parser) -> None:
     add_api_options(cmd)
     add_lock_option(cmd)
     add_scope_options(cmd)
+    add_budget_option(cmd)
     cmd.set_defaults(handler="apply:run_apply")
 
 
