@@ -19,6 +19,12 @@ DEFAULT_TIMEOUT = 30.0
 #: Actions in flight at once during apply.
 DEFAULT_PARALLELISM = 4
 
+#: The kinds of number Exotel sells (the ``{Type}`` of AvailablePhoneNumbers).
+NUMBER_TYPES = ("Landline", "Mobile", "TollFree")
+#: The currency of a search result's rental, by country: Exotel's search answers carry
+#: none, and its numbers are billed in the market's currency.
+CURRENCIES = {"IN": "INR", "SG": "SGD", "MY": "MYR", "AE": "AED", "ID": "IDR", "GB": "GBP"}
+
 #: The attributes of a number that a manifest can manage, in display order.
 MANAGED_FIELDS = ("friendly_name", "voice_flow", "sms_flow", "protect")
 
@@ -30,6 +36,37 @@ class Account:
     sid: str
     region: str = "singapore"
     default_country: str = DEFAULT_COUNTRY
+
+
+@dataclass(frozen=True, slots=True)
+class Criteria:
+    """What to search Exotel's inventory for: country (ISO alpha-2), type, and the
+    optional circle, substring and incoming-SMS filters."""
+
+    country: str
+    number_type: str
+    region: str | None = None
+    contains: str | None = None
+    sms: bool = False
+
+    def query(self) -> dict[str, str]:
+        """The query parameters of AvailablePhoneNumbers for these criteria."""
+        params = {"InRegion": self.region, "Contains": self.contains}
+        found = {key: value for key, value in params.items() if value}
+        return {**found, "IncomingSMS": "true"} if self.sms else found
+
+
+@dataclass(frozen=True, slots=True)
+class Available:
+    """A number for sale; ``rental_price`` as Exotel wrote it, ``currency`` when known."""
+
+    number: str  # E.164
+    number_type: str | None
+    region: str | None
+    voice: bool
+    sms: bool
+    rental_price: str | None
+    currency: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +264,8 @@ class Plan:
     waiting: tuple[Quarantined, ...] = ()  # in quarantine, not yet due for release
     breaches: tuple[Breach, ...] = ()  # mass-change thresholds this plan is above
     scope: Scope | None = None  # set for a partial plan (--target / --exclude)
+    #: --max-monthly-increase, as given (a decimal string), when the budget gate is on.
+    max_monthly_increase: str | None = None
 
     def counts(self) -> dict[str, int]:
         result = {kind.value: 0 for kind in ActionKind}

@@ -13,7 +13,7 @@ import sys
 
 from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
 from reconciler.cli.options import STATE_ENV, state_path_for
-from reconciler.cli.plan import scoped
+from reconciler.cli.plan import budgeted, scoped
 from reconciler.cli.signals import GracefulStop
 from reconciler.errors import UsageError
 from reconciler.exotel.factory import PACING_HEADROOM, ClientFactory
@@ -34,12 +34,13 @@ def run_apply(args: argparse.Namespace) -> int:
     store = open_store(state_path)
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
-        plan = saved if saved is not None else _plan(args, _need(manifest), tx.state)
+        plan = budgeted(args, saved or _plan(args, _need(manifest), tx.state))
         safety.check_fresh(plan, tx.state, args.planfile)
         if saved is not None:
             safety.check_matches_state(plan, tx.state, args.planfile)
         safety.check_release(plan, tx.state, args.allow_release)
         safety.check_mass_change(plan, args.allow_mass_change)
+        safety.check_budget(plan)
         tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
         if not plan.has_changes:

@@ -9,7 +9,7 @@ import argparse
 import math
 import os
 
-from reconciler.model import DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT, Manifest
+from reconciler.model import DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT, NUMBER_TYPES, Manifest
 
 #: The environment variable naming the state (a path or a URL), after --state.
 STATE_ENV = "EXOPLAN_STATE"
@@ -174,4 +174,64 @@ def add_scope_options(cmd: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NUMBER",
         help="leave this number out of the plan (any spelling; repeatable)",
+    )
+
+
+def country_code(text: str) -> str:
+    """An ISO 3166-1 alpha-2 country Exotel may sell in: IN, SG, ..."""
+    from reconciler.manifest.numbers import is_region
+
+    code = text.strip().upper()
+    if len(code) != 2 or not code.isalpha() or not is_region(code):
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 3166-1 alpha-2 country code such as IN, got {text[:40]!r}"
+        )
+    return code
+
+
+def number_type(text: str) -> str:
+    """Landline, Mobile or TollFree, in any case."""
+    found = [kind for kind in NUMBER_TYPES if kind.lower() == text.strip().lower()]
+    if not found:
+        raise argparse.ArgumentTypeError(
+            f"expected one of {', '.join(NUMBER_TYPES)}, got {text[:40]!r}"
+        )
+    return found[0]
+
+
+def circle(text: str) -> str:
+    """A telecom circle code such as KA."""
+    code = text.strip().upper()
+    if not (1 <= len(code) <= 8 and code.isascii() and code.isalnum()):
+        raise argparse.ArgumentTypeError(f"expected a circle code such as KA, got {text[:40]!r}")
+    return code
+
+
+def digits(text: str) -> str:
+    """The digits a number must contain."""
+    if not (1 <= len(text) <= 15 and text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected 1 to 15 digits, got {text[:40]!r}")
+    return text
+
+
+def amount(text: str) -> str:
+    """A non-negative sum of money such as 1000 or 999.50, kept as its decimal text."""
+    import re
+
+    if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,6})?", text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"expected an amount such as 1000 or 999.50 (no currency), got {text[:40]!r}"
+        )
+    return text.strip()
+
+
+def add_budget_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--max-monthly-increase",
+        type=amount,
+        metavar="AMOUNT",
+        help=(
+            "refuse a plan whose monthly rental grows by more than AMOUNT (in each "
+            "currency), or that buys a number of unknown price"
+        ),
     )

@@ -13,10 +13,15 @@ from typing import TYPE_CHECKING, NoReturn
 from reconciler import __version__
 from reconciler.cli.options import (
     add_api_options,
+    add_budget_option,
     add_format_options,
     add_lock_option,
     add_scope_options,
+    circle,
+    country_code,
+    digits,
     milliseconds,
+    number_type,
     per_minute,
     port,
     positive_int,
@@ -52,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apply(sub, common)
     _add_drift(sub, common)
     _add_state(sub, common)
+    _add_search(sub, common)
     _add_sandbox(sub)
     _add_schema(sub)
     return parser
@@ -111,6 +117,7 @@ def _add_plan(sub: Subparsers, common: _Parser) -> None:
     )
     add_api_options(cmd)
     add_scope_options(cmd)
+    add_budget_option(cmd)
     cmd.set_defaults(handler="plan:run_plan")
 
 
@@ -140,7 +147,41 @@ def _add_apply(sub: Subparsers, common: _Parser) -> None:
     add_api_options(cmd)
     add_lock_option(cmd)
     add_scope_options(cmd)
+    add_budget_option(cmd)
     cmd.set_defaults(handler="apply:run_apply")
+
+
+def _add_search(sub: Subparsers, common: _Parser) -> None:
+    cmd = sub.add_parser(
+        "search", parents=[common], help="list numbers Exotel has for sale (a country and type)"
+    )
+    cmd.add_argument("--country", required=True, type=country_code, help="e.g. IN")
+    cmd.add_argument(
+        "--type",
+        dest="number_type",
+        required=True,
+        type=number_type,
+        help="Landline, Mobile or TollFree",
+    )
+    cmd.add_argument("--region", type=circle, help="telecom circle, e.g. KA (Exotel's InRegion)")
+    cmd.add_argument("--contains", type=digits, help="digits the number must contain")
+    cmd.add_argument("--sms", action="store_true", help="only numbers that can receive SMS")
+    cmd.add_argument(
+        "--format",
+        choices=("table", "yaml", "json"),
+        default="table",
+        help="table (default), yaml (numbers: entries to paste), or json",
+    )
+    cmd.add_argument(
+        "--account-sid", metavar="SID", help="the account to search as (default: -f's manifest)"
+    )
+    cmd.add_argument(
+        "--api-region",
+        choices=("singapore", "mumbai"),
+        help="the account's Exotel region (default: the manifest's, else singapore)",
+    )
+    add_api_options(cmd)
+    cmd.set_defaults(handler="search:run_search")
 
 
 def _add_sandbox(sub: Subparsers) -> None:
@@ -173,6 +214,11 @@ def _add_sandbox(sub: Subparsers) -> None:
     )
     cmd.add_argument(
         "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
+    )
+    cmd.add_argument(
+        "--inventory",
+        metavar="FILE",
+        help="JSON or YAML list of numbers for sale, replacing the built-in inventory",
     )
     cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
     cmd.set_defaults(handler="sandbox:run_sandbox")

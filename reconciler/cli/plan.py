@@ -6,16 +6,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from typing import TYPE_CHECKING
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, save_plan, use_color, warn, write_plan
 from reconciler.cli.options import state_path_for
 from reconciler.exotel.factory import ClientFactory
+from reconciler.manifest import numbers
 from reconciler.manifest.load import load_manifest
-from reconciler.model import Manifest, Plan, State
-from reconciler.plan import drift, scope
+from reconciler.model import NUMBER_TYPES, Criteria, Manifest, Plan, State
+from reconciler.plan import cost, drift, safety, scope
 from reconciler.plan.planner import make_plan
 from reconciler.state.backends import open_store
 from reconciler.state.store import Reading
+
+if TYPE_CHECKING:
+    from reconciler.exotel.client import ExotelClient
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -24,13 +29,20 @@ def run_plan(args: argparse.Namespace) -> int:
     if reading.journal_left:
         warn_about_journal(reading.journal_where)
     plan = refreshed_plan(args, manifest, state) if args.refresh else make_plan(manifest, state)
-    plan = scoped(args, plan, manifest, state)
+    plan = budgeted(args, scoped(args, plan, manifest, state))
     if args.out:
         save_plan(plan, args.out)
     write_plan(plan, args.format, sys.stdout, use_color(args, sys.stdout))
     if args.out:
         note(f"Saved the plan to {args.out}; apply it with `exoplan apply {args.out}`.")
+    safety.check_budget(plan)  # over budget: exit 1, after the plan was shown
     return plan_exit_code(plan, args.detailed_exitcode)
+
+
+def budgeted(args: argparse.Namespace, plan: Plan) -> Plan:
+    """``plan`` with --max-monthly-increase as its budget, when given."""
+    limit = getattr(args, "max_monthly_increase", None)
+    return plan if limit is None else dataclasses.replace(plan, max_monthly_increase=limit)
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[Manifest, State]:
@@ -49,11 +61,25 @@ def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -
     """plan --refresh: read the account, plan against that view; the state is not written."""
     with ClientFactory.from_args(args, manifest) as factory:
         owned = factory.client().owned_index()
-    found = drift.detect(state, owned, manifest)
-    plan = make_plan(manifest, drift.refreshed(state, owned))
+        found = drift.detect(state, owned, manifest)
+        plan = make_plan(manifest, drift.refreshed(state, owned))
+        plan = priced(plan, factory.client())
     return dataclasses.replace(
         plan, drift=tuple(found), unmanaged=len(drift.unmanaged(state, owned))
     )
+
+
+def priced(plan: Plan, client: ExotelClient) -> Plan:
+    """``plan`` with its purchases priced from the inventory: each country and type of
+    number searched once, unfiltered."""
+    countries = sorted({c for n in cost.unpriced(plan) if (c := numbers.country_of(n))})
+    inventory = [
+        item
+        for country in countries
+        for kind in NUMBER_TYPES
+        for item in client.search_available(Criteria(country, kind))
+    ]
+    return cost.with_prices(plan, inventory) if inventory else plan
 
 
 def scoped(args: argparse.Namespace, plan: Plan, manifest: Manifest, state: State) -> Plan:

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import TextIO
 
-from reconciler.sandbox.server import Sandbox, load_seed
+from reconciler.sandbox.server import Sandbox, load_inventory, load_seed
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
@@ -25,6 +25,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         args.account_sid,
         api_key=os.environ.get("EXOTEL_API_KEY") or None,
         api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
+        inventory_path=getattr(args, "inventory", None),
     )
 
 
@@ -39,11 +40,13 @@ def serve(
     out: TextIO | None = None,
     api_key: str | None = None,
     api_token: str | None = None,
+    inventory_path: str | os.PathLike[str] | None = None,
 ) -> int:
     """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code."""
     out = out or sys.stdout
     try:
         seed = load_seed(seed_path) if seed_path else None
+        inventory = load_inventory(inventory_path) if inventory_path else None
         sandbox = Sandbox(
             host,
             port,
@@ -54,6 +57,7 @@ def serve(
             latency_ms=latency_ms,
             fail_rate=fail_rate,
             seed=seed,
+            inventory=inventory,
         )
         sandbox.start()
     except (OSError, ValueError) as exc:

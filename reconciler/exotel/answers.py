@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from reconciler.manifest import numbers
-from reconciler.model import DEFAULT_COUNTRY
+from reconciler.model import CURRENCIES, DEFAULT_COUNTRY, Available
 
 #: The variable that points exoplan at another API host (named in redirect hints).
 URL_VARIABLE = "EXOTEL_API_URL"
@@ -29,6 +29,13 @@ class Answer(NamedTuple):
     headers: Mapping[str, str]
     body: Any
     text: str
+
+
+class Purchased(NamedTuple):
+    """A bought number's record; ``adopted`` when the account turned out to own it already."""
+
+    record: dict[str, Any]
+    adopted: bool
 
 
 def decode(content: bytes) -> Any:
@@ -150,6 +157,38 @@ def page_items(body: Any) -> list[dict[str, Any]] | None:
     if not all(text(item.get("sid")) for item in items):
         return None
     return [clean_record(item) for item in items]
+
+
+def available_items(body: Any) -> list[dict[str, Any]] | None:
+    """The records of an AvailablePhoneNumbers answer (a bare array), or None when the
+    body is not one: each record needs a phone_number."""
+    if isinstance(body, dict) and isinstance(body.get("available_phone_numbers"), list):
+        body = body["available_phone_numbers"]  # a wrapped answer, as a v1-style API gives
+    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+        return None
+    if not all(text(item.get("phone_number")) for item in body):
+        return None
+    return [clean_record(item) for item in body]
+
+
+def available(record: dict[str, Any], country: str) -> Available | None:
+    """A search result as an :class:`Available` (None when its number is not one); the
+    currency is the market's, as Exotel's search answers name none."""
+    market = (text(record.get("country")) or country).upper()
+    number = numbers.try_normalise(text(record.get("phone_number")) or "", market)
+    if number is None:
+        return None
+    capabilities = record.get("capabilities")
+    capabilities = capabilities if isinstance(capabilities, dict) else {}
+    return Available(
+        number=number,
+        number_type=text(record.get("number_type")),
+        region=text(record.get("region")),
+        voice=capabilities.get("voice") is True,
+        sms=capabilities.get("sms") is True,
+        rental_price=text(record.get("rental_price")),
+        currency=CURRENCIES.get(market),
+    )
 
 
 def misfit(

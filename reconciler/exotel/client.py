@@ -16,13 +16,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from reconciler import __version__
+from reconciler import __version__, model
 from reconciler.errors import (
     ApiConnectionError,
     ApiError,
@@ -31,6 +31,7 @@ from reconciler.errors import (
     ApiStatusError,
 )
 from reconciler.exotel import answers, pacing, retry
+from reconciler.exotel.answers import Purchased as Purchased
 from reconciler.exotel.settings import (
     _KEY,
     _TOKEN,
@@ -47,16 +48,7 @@ from reconciler.model import DEFAULT_COUNTRY, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOU
 __all__ = ["REGION_HOSTS", "Credentials", "ExotelClient", "base_url_for", "credentials_from_env"]
 
 log = logging.getLogger("exoplan.http")
-
-
 _AUTH_HINT = f"check {_KEY} and {_TOKEN}, and that the region matches the account"
-
-
-class Purchased(NamedTuple):
-    """A bought number's record; ``adopted`` when the account turned out to own it already."""
-
-    record: dict[str, Any]
-    adopted: bool
 
 
 class ExotelClient:
@@ -98,12 +90,10 @@ class ExotelClient:
         self._clock = clock
 
     def stop_sending(self) -> None:
-        """Send no further request (a signal, an authentication failure): each raises
-        ApiNotSent instead; those already sent finish."""
+        """Send nothing more (a signal, a 401): later requests raise ApiNotSent."""
         self._stopped.set()
 
     def close(self) -> None:
-        """Close the pooled connections."""
         self._session.close()
 
     def __enter__(self) -> ExotelClient:
@@ -142,6 +132,17 @@ class ExotelClient:
     def find_owned(self, e164: str) -> dict[str, Any] | None:
         """The record of ``e164`` if the account owns it, else None."""
         return self.owned_index().get(numbers.try_normalise(e164, self._country) or e164)
+
+    def search_available(self, criteria: model.Criteria) -> list[model.Available]:
+        """The numbers for sale that match ``criteria``, in Exotel's order."""
+        kind = "/".join(quote(part, safe="") for part in (criteria.country, criteria.number_type))
+        path = f"{self._root.rsplit('/', 1)[0]}/AvailablePhoneNumbers/{kind}"
+        answer = self._call("GET", path, criteria.query())
+        items = answers.available_items(answer.body)
+        if items is None:
+            raise self._error("GET", path, answer, "a body that is not a list of numbers")
+        found = (answers.available(item, criteria.country) for item in items)
+        return [item for item in found if item is not None]
 
     def get_number(self, sid: str) -> dict[str, Any]:
         """One owned number's record."""

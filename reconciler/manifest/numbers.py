@@ -29,6 +29,14 @@ def is_region(code: str) -> bool:
     return code.upper() in phonenumbers.SUPPORTED_REGIONS
 
 
+def country_of(e164: str) -> str | None:
+    """The ISO country of an E.164 number (IN for +91...), or None when unknown."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or None
+    except NumberParseException:
+        return None
+
+
 def normalise(text: str, default_country: str = DEFAULT_COUNTRY) -> str:
     """Return the E.164 form of ``text``, read with ``default_country`` when it has no +.
 

@@ -14,6 +14,8 @@ from typing import Any
 from reconciler.errors import StateError, shorten
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan, Quarantined, Scope
+from reconciler.plan.cost import monthly_cost
+from reconciler.plan.safety import budget_problem
 
 FORMAT = "exoplan-plan"
 VERSION = 1
@@ -37,6 +39,15 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         "waiting": [dataclasses.asdict(item) for item in plan.waiting],
         "breaches": [dataclasses.asdict(item) for item in plan.breaches],
         "scope": _scope_to_data(plan.scope),
+        "cost": _cost_to_data(plan),
+    }
+
+
+def _cost_to_data(plan: Plan) -> dict[str, Any]:
+    return {
+        **monthly_cost(plan).to_data(),
+        "max_monthly_increase": plan.max_monthly_increase,
+        "over_budget": budget_problem(plan) or None,
     }
 
 
@@ -111,6 +122,7 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
         waiting=tuple(Quarantined(**item) for item in data.get("waiting", [])),
         breaches=tuple(Breach(**item) for item in data.get("breaches", [])),
         scope=_scope_from_data(data.get("scope")),
+        max_monthly_increase=(data.get("cost") or {}).get("max_monthly_increase"),
     )
 
 

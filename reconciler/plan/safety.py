@@ -1,14 +1,46 @@
 """Every refusal that keeps a plan safe to apply, in one place: a stale saved plan, a
 saved plan that does not match the state, a release that was not allowed, a protected
-number, a state of another account.
+number, a state of another account, a plan over its budget (--max-monthly-increase).
 
 Pure checks on a Plan and a State; each raises with what to do, nothing is printed.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from reconciler.errors import StateError, UnsafePlanError, shorten
 from reconciler.model import Action, ActionKind, Breach, Drift, Manifest, Plan, SafetyLimits, State
+from reconciler.plan.cost import monthly_cost
+
+
+def budget_problem(plan: Plan) -> str:
+    """Why ``plan`` is over its --max-monthly-increase ("" when within it or no gate):
+    a net increase above the amount in any currency, or a purchase of unknown price."""
+    if plan.max_monthly_increase is None:
+        return ""
+    limit = Decimal(plan.max_monthly_increase)
+    cost = monthly_cost(plan)
+    over = [f"{cost.net(c):+.2f} {c}" for c in cost.currencies if cost.net(c) > limit]
+    reasons = []
+    if over:
+        reasons.append(f"the monthly rental would grow by {', '.join(over)}")
+    if cost.unknown:
+        noun = "purchase has" if cost.unknown == 1 else "purchases have"
+        reasons.append(f"{cost.unknown} {noun} no known price (plan --refresh looks prices up)")
+    if not reasons:
+        return ""
+    return f"{'; '.join(reasons)}, above --max-monthly-increase {limit:.2f}"
+
+
+def check_budget(plan: Plan) -> None:
+    """Refuse a plan over its --max-monthly-increase, naming the figures."""
+    problem = budget_problem(plan)
+    if problem:
+        raise UnsafePlanError(
+            f"over budget: {problem}. Nothing was changed. Buy fewer or cheaper numbers, "
+            "or raise --max-monthly-increase if that is what you want"
+        )
 
 
 def check_fresh(plan: Plan, state: State, planfile: str | None) -> None:

@@ -14,18 +14,18 @@ so a name or URL cannot open a comment, close a ``<details>`` or break a table r
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
 from typing import TextIO
 
 from reconciler.model import Action, ActionKind, Change, Drift, Plan
+from reconciler.plan.safety import budget_problem
 from reconciler.render.escape import markdown, markdown_code
 from reconciler.render.text import (
     breach_warning,
+    budget_verdict,
+    cost_lines,
     flow_text,
     money,
     partial_note,
-    price_value,
     quarantine_flow,
     value_text,
 )
@@ -139,16 +139,17 @@ def _caution(count: int) -> str:
 
 
 def _rental_line(plan: Plan) -> str:
-    removed: dict[str, Decimal] = defaultdict(Decimal)
-    for action in plan.actions:
-        value = price_value(action.rental_price)
-        if action.kind is ActionKind.RELEASE and value is not None:
-            removed[str(action.currency or "?")] += value
-    purchases = plan.counts()["purchase"]
-    pieces = [f"-{markdown(money(str(total), cur))}" for cur, total in sorted(removed.items())]
-    if purchases:
-        pieces.append(f"+{purchases} new rental(s), priced by Exotel at purchase")
-    return f"**Monthly rental:** {', '.join(pieces)}" if pieces else ""
+    """The monthly change and, with --max-monthly-increase, the budget gate's verdict."""
+    lines = cost_lines(plan)
+    if not lines:
+        return ""
+    text = f"**Monthly rental:** {markdown(lines[0].removeprefix('Monthly rental: '))}"
+    text += "".join(f"<br>{markdown(line)}" for line in lines[1:])
+    verdict = budget_verdict(plan)
+    if verdict:
+        over = bool(budget_problem(plan))
+        text += f"\n\n> [!{'WARNING' if over else 'NOTE'}]\n> **{markdown(verdict)}**"
+    return text
 
 
 def _rows_by_kind(plan: Plan) -> dict[ActionKind, list[str]]:

@@ -10,11 +10,11 @@ JSON is :mod:`reconciler.render.json`; Markdown (for pull-request comments) is
 from __future__ import annotations
 
 import json
-from decimal import Decimal, DecimalException
 from typing import Any, TextIO
 
 from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan
-from reconciler.plan.safety import describe_breach
+from reconciler.plan.cost import monthly_cost, price_value
+from reconciler.plan.safety import budget_problem, describe_breach
 from reconciler.render.escape import terminal
 
 _SIGNS = {
@@ -54,6 +54,7 @@ def render_text(plan: Plan, out: TextIO, color: bool = False) -> None:
         out.write(action_block(action, color))
     out.write(waiting_block(plan))
     out.write("\n" + summary_line(plan) + "\n")
+    out.write("".join(line + "\n" for line in cost_lines(plan)))
     _write_warnings(plan, out, color)
 
 
@@ -63,6 +64,40 @@ def _write_warnings(plan: Plan, out: TextIO, color: bool) -> None:
         out.write(paint(release_warning(releases), "1;31", color) + "\n")
     for breach in plan.breaches:
         out.write(paint(breach_warning(breach), "1;31", color) + "\n")
+    verdict = budget_verdict(plan)
+    if verdict:
+        code = "1;31" if budget_problem(plan) else "32"
+        out.write(paint(verdict, code, color) + "\n")
+
+
+def cost_lines(plan: Plan) -> list[str]:
+    """'Monthly rental: +998.00 INR, -499.00 INR, net +499.00 INR/month' and a line for
+    purchases of unknown price; none for a plan that changes no rental."""
+    cost = monthly_cost(plan)
+    if cost.empty:
+        return []
+    pieces = []
+    for currency in cost.currencies:
+        added, removed = cost.added.get(currency, 0), cost.removed.get(currency, 0)
+        pieces.append(
+            f"+{money(str(added), currency)}, -{money(str(removed), currency)}, "
+            f"net {cost.net(currency):+.2f} {terminal(currency)}/month"
+        )
+    lines = [f"Monthly rental: {'; '.join(pieces) or 'no known change'}"]
+    if cost.unknown:
+        noun = "purchase has" if cost.unknown == 1 else "purchases have"
+        lines.append(f"{cost.unknown} {noun} no known price (plan --refresh looks prices up).")
+    return lines
+
+
+def budget_verdict(plan: Plan) -> str:
+    """The budget gate's verdict, or "" without --max-monthly-increase."""
+    if plan.max_monthly_increase is None:
+        return ""
+    problem = budget_problem(plan)
+    if problem:
+        return f"Over budget: {problem}; apply refuses this plan."
+    return f"Within budget: the net increase is at most {plan.max_monthly_increase}/month."
 
 
 def partial_note(plan: Plan) -> str:
@@ -145,7 +180,7 @@ def action_block(action: Action, color: bool) -> str:
     head = f"  {sign} {action.kind.value:<8} {terminal(action.number)}"
     if action.name:
         head += f"  {quoted(action.name)}"
-    if action.kind is ActionKind.RELEASE and action.rental_price:
+    if action.kind in (ActionKind.RELEASE, ActionKind.PURCHASE) and action.rental_price:
         head += f"  (rental {rental(action)}/month)"
     if action.kind is ActionKind.QUARANTINE:
         return f"{head}  -> {quarantine_target(action)}\n"
@@ -209,23 +244,6 @@ def money(price: object, currency: object) -> str:
     amount = f"{value:.2f}" if value is not None else _shortened(str(price))
     text = f"{amount} {_shortened(str(currency))}" if currency else amount
     return terminal(text)
-
-
-#: Rentals at or beyond this are not amounts anyone pays: shown as written, not summed.
-_MAX_PRICE = Decimal(10) ** 12
-
-
-def price_value(price: object) -> Decimal | None:
-    """``price`` (a decimal string from Exotel or the state) as a Decimal, or None when it
-    is not a finite, sane amount."""
-    if not isinstance(price, (str, int)) or isinstance(price, bool) or len(str(price)) > 40:
-        return None
-    try:
-        value = Decimal(str(price).strip())
-        sane = value.is_finite() and value.copy_abs() < _MAX_PRICE
-    except DecimalException:  # not a number, or beyond Decimal's exponent range
-        return None
-    return value if sane else None
 
 
 def _shortened(text: str, limit: int = 40) -> str:

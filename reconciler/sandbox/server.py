@@ -25,10 +25,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
+from reconciler.manifest.numbers import try_normalise
 from reconciler.model import DEFAULT_COUNTRY
-from reconciler.sandbox.store import ApiFailure, Faults, NumberStore, RateLimiter, load_seed, route
+from reconciler.sandbox.inventory import Inventory, available_route, load_inventory, load_seed
+from reconciler.sandbox.store import ApiFailure, Faults, NumberStore, RateLimiter, route
 
-__all__ = ["ApiFailure", "Sandbox", "load_seed"]
+__all__ = ["ApiFailure", "Sandbox", "load_inventory", "load_seed"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class Sandbox:
         rng_seed: int | None = None,
         default_country: str = DEFAULT_COUNTRY,
         window_seconds: float = 60.0,
+        inventory: list[dict[str, Any]] | None = None,
     ) -> None:
         if min(rate_limit, latency_ms) < 0 or not 0 <= fail_rate <= 1 or window_seconds <= 0:
             raise ValueError("need rate_limit, latency_ms >= 0, 0 <= fail_rate <= 1, window > 0")
@@ -88,6 +91,7 @@ class Sandbox:
         self.latency_ms = latency_ms
         self._store = NumberStore(account_sid, default_country)
         self._store.seed(seed or [])
+        self._inventory = Inventory(inventory)
         self._limiter = RateLimiter(rate_limit, window_seconds)
         self._faults = Faults(fail_rate, rng_seed)
         self._stopping = threading.Event()
@@ -178,6 +182,10 @@ class Sandbox:
         with self._log_lock:
             return list(self._log)
 
+    def sell(self, number: str) -> None:
+        """Another customer buys ``number``: gone from the inventory, refused at purchase."""
+        self._inventory.sell(number)
+
     def owned(self) -> list[dict[str, Any]]:
         """Copies of the numbers the account owns now, in purchase order."""
         return self._store.owned()
@@ -188,6 +196,9 @@ class Sandbox:
         try:
             self._faults.check(self.rate_limit or 50)  # 50/min: Exotel's documented limit
             self._authenticate(request.authorization)
+            available = available_route(request.path)
+            if available is not None:
+                return self._search(request, available, extra)
             sid = route(request.path, self.account_sid)
             extra.update(self._limiter.admit(self.account_sid))
             return self._dispatch(request, sid, extra)
@@ -216,7 +227,7 @@ class Sandbox:
         if sid is None and request.method == "GET":
             return _Reply(200, store.listing(request.query), extra)
         if sid is None:
-            record = store.purchase(_parse_form(request))
+            record = self._purchase(_parse_form(request))
             dropped = self._faults.take("drop") is not None
             return None if dropped else _Reply(200, record, extra)
         if request.method == "GET":
@@ -225,6 +236,29 @@ class Sandbox:
             return _Reply(200, store.update(sid, _parse_form(request)), extra)
         store.release(sid)
         return _Reply(202, {"Status": 202, "Message": "Accepted"}, extra)
+
+    def _search(
+        self, request: _Request, found: tuple[str, str, str], extra: dict[str, str]
+    ) -> _Reply:
+        account, country, kind = found
+        if account != self.account_sid:
+            raise ApiFailure(404, "Account not found", "NOT_FOUND")
+        if request.method != "GET":
+            raise ApiFailure(
+                405, f"Method {request.method} is not allowed here", "METHOD_NOT_ALLOWED"
+            )
+        extra.update(self._limiter.admit(self.account_sid))
+        return _Reply(200, self._inventory.search(country, kind, request.query), extra)
+
+    def _purchase(self, form: dict[str, str]) -> dict[str, Any]:
+        """Buy from the inventory (a number not in it is still sold, at the market price);
+        a number another customer bought is refused."""
+        e164 = try_normalise(form.get("PhoneNumber", "").strip(), self._store.default_country)
+        if e164 is not None and self._inventory.is_sold(e164):
+            raise ApiFailure(400, f"PhoneNumber {e164} is not available", "NOT_AVAILABLE")
+        record = self._store.purchase(form, self._inventory.listing(e164 or ""))
+        self._inventory.take(record["phone_number"])
+        return record
 
     def _record(self, method: str, path: str, status: int) -> None:
         with self._log_lock:

@@ -9,9 +9,7 @@ library only, plus ``reconciler.manifest.numbers``.
 from __future__ import annotations
 
 import copy
-import json
 import math
-import os
 import random
 import re
 import secrets
@@ -19,7 +17,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -44,6 +41,7 @@ _MARKETS = (
     ("44", "GB", "GBP", "8.000000"),
     ("1", "US", "USD", "10.000000"),
 )
+_LISTED = ("capabilities", "region", "number_type", "rental_price")
 _UNKNOWN_MARKET = ("ZZ", "USD", "10.000000")
 _FLOW_HOST = re.compile(r"my(\.[a-z0-9-]+)?\.exotel\.(com|in)")
 _FLOW_PATH = re.compile(
@@ -171,8 +169,9 @@ class NumberStore:
         self._sid_by_number: dict[str, str] = {}
         self._purchases: Counter[str] = Counter()
 
-    def purchase(self, form: Mapping[str, str]) -> Record:
-        """Buy ``PhoneNumber`` (any spelling); 400 when invalid, 409 when already owned."""
+    def purchase(self, form: Mapping[str, str], listing: Mapping[str, Any] | None = None) -> Record:
+        """Buy ``PhoneNumber`` (any spelling); 400 when invalid, 409 when already owned.
+        ``listing`` is the number's inventory record: its type, region, price apply."""
         _check_fields(form, ("PhoneNumber", *SETTABLE))
         raw = form.get("PhoneNumber", "").strip()
         if not raw:
@@ -182,6 +181,7 @@ class NumberStore:
             message = f"PhoneNumber '{raw[:40]}' is not a valid phone number"
             raise ApiFailure(400, message, "INVALID_PARAMETER")
         record = self._apply(self._new_record(e164, None), form)
+        record.update({k: v for k, v in (listing or {}).items() if k in _LISTED})
         with self._lock:
             if e164 in self._sid_by_number:
                 message = f"ExoPhone {e164} is already owned by this account"
@@ -359,38 +359,3 @@ class Faults:
         with self._lock:
             if self.fail_rate > 0 and self._rng.random() < self.fail_rate:
                 raise server_error(self._rng.choice(sorted(_SERVER_ERRORS)))
-
-
-def load_seed(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Seed records from JSON, or YAML when the name ends in .yaml/.yml.
-
-    The file holds a list of records or ``{"incoming_phone_numbers": [...]}``; each
-    record needs at least ``phone_number``. Raises OSError or ValueError.
-    """
-    file = Path(path)
-    text = file.read_text(encoding="utf-8")
-    try:
-        data = _yaml(text) if file.suffix.lower() in (".yaml", ".yml") else json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"{file}: {exc}") from exc
-    return _seed_records(data, str(file))
-
-
-def _yaml(text: str) -> Any:
-    import yaml  # only seed files need PyYAML: keep it off the CLI's import path
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML: {exc}") from exc
-
-
-def _seed_records(data: Any, origin: str) -> list[dict[str, Any]]:
-    if isinstance(data, dict) and "incoming_phone_numbers" in data:
-        data = data["incoming_phone_numbers"]
-    if not isinstance(data, list):
-        raise ValueError(f"{origin}: expected a list of numbers or incoming_phone_numbers")
-    for index, item in enumerate(data):
-        if not isinstance(item, dict) or not isinstance(item.get("phone_number"), str):
-            raise ValueError(f"{origin}: record {index} needs a phone_number string")
-    return data
