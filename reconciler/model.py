@@ -110,6 +110,31 @@ class SafetyLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolSpec:
+    """A manifest pool: ``count`` numbers matching ``criteria``, each named and routed
+    alike (``{n}`` in the name is the member's 1-based index); ``release`` names members
+    that may go when the count goes down."""
+
+    name: str
+    count: int
+    criteria: Criteria
+    max_rental: str | None = None
+    friendly_name: str | None = None
+    voice_flow: str | None = None
+    sms_flow: str | None = None
+    protect: bool = False
+    release: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolNeed:
+    """A pool short of members: ``missing`` numbers to choose from the inventory."""
+
+    pool: str
+    missing: int
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     """A validated manifest: numbers keyed by E.164, in manifest order."""
 
@@ -122,6 +147,7 @@ class Manifest:
     safety: SafetyLimits = field(default_factory=SafetyLimits)
     #: Where the state lives (``state.url``): a path or a PostgreSQL URL, never a password.
     state_url: str | None = None
+    pools: dict[str, PoolSpec] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -264,6 +290,7 @@ class Plan:
     waiting: tuple[Quarantined, ...] = ()  # in quarantine, not yet due for release
     breaches: tuple[Breach, ...] = ()  # mass-change thresholds this plan is above
     scope: Scope | None = None  # set for a partial plan (--target / --exclude)
+    needs: tuple[PoolNeed, ...] = ()  # pool members still to be chosen (offline plan)
     #: --max-monthly-increase, as given (a decimal string), when the budget gate is on.
     max_monthly_increase: str | None = None
 
@@ -276,7 +303,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actions)
+        return bool(self.actions or self.needs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,13 @@ import sys
 
 from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
 from reconciler.cli.options import STATE_ENV, state_path_for
-from reconciler.cli.plan import budgeted, scoped
+from reconciler.cli.plan import budgeted, pool_candidates, scoped
 from reconciler.cli.signals import GracefulStop
 from reconciler.errors import UsageError
 from reconciler.exotel.factory import PACING_HEADROOM, ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.model import ApplyResult, Manifest, Plan, State
-from reconciler.plan import safety
+from reconciler.plan import pools, safety
 from reconciler.plan.planfile import load_plan
 from reconciler.plan.planner import make_plan
 from reconciler.render.progress import Progress, summary
@@ -34,10 +34,11 @@ def run_apply(args: argparse.Namespace) -> int:
     store = open_store(state_path)
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
-        plan = budgeted(args, saved or _plan(args, _need(manifest), tx.state))
+        plan = budgeted(args, saved or _plan(args, _need(manifest), tx.state, factory))
         safety.check_fresh(plan, tx.state, args.planfile)
         if saved is not None:
             safety.check_matches_state(plan, tx.state, args.planfile)
+            safety.check_pinned(plan, args.planfile)
         safety.check_release(plan, tx.state, args.allow_release)
         safety.check_mass_change(plan, args.allow_mass_change)
         safety.check_budget(plan)
@@ -73,8 +74,14 @@ def _execute(
     return result, graceful.exit_code
 
 
-def _plan(args: argparse.Namespace, manifest: Manifest, state: State) -> Plan:
-    return scoped(args, make_plan(manifest, state), manifest, state)
+def _plan(
+    args: argparse.Namespace, manifest: Manifest, state: State, factory: ClientFactory
+) -> Plan:
+    """The plan apply makes itself; pools short of members are filled from the inventory."""
+    needs = pools.expand(manifest, state)[1]
+    candidates = pool_candidates(factory.client(), manifest, state) if needs else None
+    plan = make_plan(manifest, state, candidates=candidates)
+    return scoped(args, plan, manifest, state)
 
 
 def _need(manifest: Manifest | None) -> Manifest:

@@ -13,8 +13,8 @@ from reconciler.cli.options import state_path_for
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest import numbers
 from reconciler.manifest.load import load_manifest
-from reconciler.model import NUMBER_TYPES, Criteria, Manifest, Plan, State
-from reconciler.plan import cost, drift, safety, scope
+from reconciler.model import NUMBER_TYPES, Available, Criteria, Manifest, Plan, State
+from reconciler.plan import cost, drift, pools, safety, scope
 from reconciler.plan.planner import make_plan
 from reconciler.state.backends import open_store
 from reconciler.state.store import Reading
@@ -62,11 +62,23 @@ def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -
     with ClientFactory.from_args(args, manifest) as factory:
         owned = factory.client().owned_index()
         found = drift.detect(state, owned, manifest)
-        plan = make_plan(manifest, drift.refreshed(state, owned))
+        current = drift.refreshed(state, owned)
+        candidates = pool_candidates(factory.client(), manifest, current)
+        plan = make_plan(manifest, current, candidates=candidates)
         plan = priced(plan, factory.client())
     return dataclasses.replace(
         plan, drift=tuple(found), unmanaged=len(drift.unmanaged(state, owned))
     )
+
+
+def pool_candidates(
+    client: ExotelClient, manifest: Manifest, state: State
+) -> dict[str, list[Available]] | None:
+    """The inventory searched for every pool short of members (None when none is)."""
+    needs = pools.expand(manifest, state)[1]
+    if not needs:
+        return None
+    return {n.pool: client.search_available(manifest.pools[n.pool].criteria) for n in needs}
 
 
 def priced(plan: Plan, client: ExotelClient) -> Plan:

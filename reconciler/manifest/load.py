@@ -20,6 +20,7 @@ from reconciler.errors import Location, ManifestError, Problem, shorten
 from reconciler.manifest import numbers as phone
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.manifest.checker import SchemaChecker
+from reconciler.manifest.pools import build_pools, check_pools
 from reconciler.manifest.schema import schema
 from reconciler.manifest.yaml import (
     AliasBomb,
@@ -121,6 +122,9 @@ def _check(data: Any) -> tuple[list[Finding], list[str | None]]:
     _check_state_url(data.get("state"), findings)
     e164s = _check_numbers(data.get("numbers"), country, flows, findings)
     _check_releases(data.get("releases"), flows, findings)
+    listed = {e for e in e164s if e is not None}
+    for where, message in check_pools(data.get("pools"), flows, listed, country):
+        findings.append(Finding(where, message))
     return findings, e164s
 
 
@@ -306,6 +310,7 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
         _releases(data),
         _safety(data),
         _state_url(data.get("state"), path),
+        build_pools(data.get("pools"), country),
     )
 
 

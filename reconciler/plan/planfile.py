@@ -13,7 +13,17 @@ from typing import Any
 
 from reconciler.errors import StateError, shorten
 from reconciler.manifest.bounded import RefusedFile, read_bounded
-from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan, Quarantined, Scope
+from reconciler.model import (
+    Action,
+    ActionKind,
+    Breach,
+    Change,
+    Drift,
+    Plan,
+    PoolNeed,
+    Quarantined,
+    Scope,
+)
 from reconciler.plan.cost import monthly_cost
 from reconciler.plan.safety import budget_problem
 
@@ -39,6 +49,7 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         "waiting": [dataclasses.asdict(item) for item in plan.waiting],
         "breaches": [dataclasses.asdict(item) for item in plan.breaches],
         "scope": _scope_to_data(plan.scope),
+        "needs": [dataclasses.asdict(need) for need in plan.needs],
         "cost": _cost_to_data(plan),
     }
 
@@ -122,6 +133,7 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
         waiting=tuple(Quarantined(**item) for item in data.get("waiting", [])),
         breaches=tuple(Breach(**item) for item in data.get("breaches", [])),
         scope=_scope_from_data(data.get("scope")),
+        needs=tuple(PoolNeed(**item) for item in data.get("needs", [])),
         max_monthly_increase=(data.get("cost") or {}).get("max_monthly_increase"),
     )
 

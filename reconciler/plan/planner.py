@@ -10,36 +10,48 @@ key by key, with a change of type counted as a change as deepdiff would count it
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
 from reconciler.manifest.flows import PARAMS, STATE_KEYS, app_id_of, flow_key, flow_url
-from reconciler.model import Action, ActionKind, Change, Manifest, NumberSpec, Plan, State
-from reconciler.plan import quarantine, safety
+from reconciler.model import (
+    Action,
+    ActionKind,
+    Available,
+    Change,
+    Manifest,
+    NumberSpec,
+    Plan,
+    State,
+)
+from reconciler.plan import pools, quarantine, safety
 
 _FLOW_FIELDS = ("voice_flow", "sms_flow")
 
 
-def make_plan(manifest: Manifest, state: State, today: date | None = None) -> Plan:
+def make_plan(
+    manifest: Manifest,
+    state: State,
+    today: date | None = None,
+    candidates: Mapping[str, Sequence[Available]] | None = None,
+) -> Plan:
     """The actions that make ``state`` match ``manifest``, in execution order.
 
-    ``today`` (UTC by default) decides which quarantines have run their course.
+    ``today`` (UTC by default) decides which quarantines have run their course;
+    ``candidates`` (inventory searched per pool) pins numbers for pools short of members,
+    which an offline plan (None) only counts.
     """
     today = today or datetime.now(timezone.utc).date()
     safety.check_account(manifest, state)
-    actions: list[Action] = []
-    differing: list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]] = []
-    for number, spec in manifest.numbers.items():
-        current = state.numbers.get(number)
-        if current is None:
-            actions.append(_purchase(spec, manifest))
-            continue
-        want = _wanted(spec, manifest)
-        have = _held(current, want)
-        if want != have or quarantine.is_quarantined(current):
-            differing.append((spec, current, have, want))
-    actions.extend(_updates(differing, manifest))
-    gone = [number for number in state.numbers if number not in manifest.numbers]
+    members, needs = pools.expand(manifest, state)
+    wanted = dataclasses.replace(manifest, numbers={**manifest.numbers, **members})
+    actions, differing = _purchases_and_updates(wanted, state)
+    unchanged = len(wanted.numbers) - len(differing) - _count(actions, ActionKind.PURCHASE)
+    if candidates is not None and needs:
+        actions.extend(_pinned(manifest, pools.pin(manifest, state, needs, candidates)))
+        needs = []
+    gone = [number for number in state.numbers if number not in wanted.numbers]
     safety.check_unlisted_protected(manifest, state, gone)
     leaving, waiting = quarantine.leaving(manifest, state, gone, today)
     actions.extend(leaving)
@@ -53,10 +65,44 @@ def make_plan(manifest: Manifest, state: State, today: date | None = None) -> Pl
         state_path=state.path,
         state_lineage=state.lineage,
         state_serial=state.serial,
-        unchanged=len(manifest.numbers) - len(differing) - _count(actions, ActionKind.PURCHASE),
+        unchanged=unchanged,
         waiting=tuple(waiting),
+        needs=tuple(needs),
     )
     return dataclasses.replace(plan, breaches=safety.mass_change(plan, state, manifest.safety))
+
+
+def _purchases_and_updates(
+    manifest: Manifest, state: State
+) -> tuple[list[Action], list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]]]:
+    actions: list[Action] = []
+    differing: list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]] = []
+    for number, spec in manifest.numbers.items():
+        current = state.numbers.get(number)
+        if current is None:
+            actions.append(_purchase(spec, manifest))
+            continue
+        want = _wanted(spec, manifest)
+        have = _held(current, want)
+        if want != have or quarantine.is_quarantined(current):
+            differing.append((spec, current, have, want))
+    actions.extend(_updates(differing, manifest))
+    return actions, differing
+
+
+def _pinned(
+    manifest: Manifest, pinned: list[tuple[NumberSpec, Available, dict[str, Any]]]
+) -> list[Action]:
+    """Purchases of the numbers chosen for pools, with their rental and pool marks."""
+    return [
+        dataclasses.replace(
+            _purchase(spec, manifest),
+            marks=marks,
+            rental_price=found.rental_price,
+            currency=found.currency,
+        )
+        for spec, found, marks in pinned
+    ]
 
 
 def _count(actions: list[Action], kind: ActionKind) -> int:

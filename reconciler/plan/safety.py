@@ -129,6 +129,17 @@ def _drift_fits(drift: Drift, state: State) -> bool:
     return drift.live is None or live_sid is None or live_sid == entry.get("sid")
 
 
+def check_pinned(plan: Plan, planfile: str | None) -> None:
+    """Refuse a saved plan that leaves pool members unchosen (made offline)."""
+    if plan.needs:
+        pools = ", ".join(f"{need.pool} ({need.missing})" for need in plan.needs)
+        raise UnsafePlanError(
+            f"{planfile}: the plan does not say which numbers to buy for pool(s) {pools}: "
+            f"make it with `exoplan plan --refresh --out {planfile}`, which picks them, and "
+            "review it again"
+        )
+
+
 def check_release(plan: Plan, state: State, allow_release: bool) -> None:
     """Refuse releasing a protected number, or any number without --allow-release."""
     releases = [a.number for a in plan.actions if a.kind is ActionKind.RELEASE]

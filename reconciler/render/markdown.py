@@ -25,6 +25,7 @@ from reconciler.render.text import (
     cost_lines,
     flow_text,
     money,
+    needs_lines,
     partial_note,
     quarantine_flow,
     value_text,
@@ -92,6 +93,7 @@ def _compose(plan: Plan, max_rows: int | None) -> str:
     parts += _drift_section(plan, max_rows)
     for kind, rows in _rows_by_kind(plan).items():
         parts += _table(kind, rows, max_rows)
+    parts += [f"- {markdown(line)}" for line in needs_lines(plan)] + ([""] if plan.needs else [])
     parts += _waiting_section(plan)
     parts += [_footer(plan), ""]
     return "\n".join(parts)

@@ -52,6 +52,8 @@ def render_text(plan: Plan, out: TextIO, color: bool = False) -> None:
     out.write(f"exoplan will change account {terminal(plan.account_sid)}:\n\n")
     for action in plan.actions:
         out.write(action_block(action, color))
+    for line in needs_lines(plan):
+        out.write(f"  {paint('+', '32', color)} {line}\n")
     out.write(waiting_block(plan))
     out.write("\n" + summary_line(plan) + "\n")
     out.write("".join(line + "\n" for line in cost_lines(plan)))
@@ -116,6 +118,15 @@ def breach_warning(breach: Breach) -> str:
         f"Mass change: {describe_breach(breach)}; apply refuses it unless given "
         "--allow-mass-change."
     )
+
+
+def needs_lines(plan: Plan) -> list[str]:
+    """'3 numbers for pool blr-support, chosen at apply or by plan --refresh' per need."""
+    return [
+        f"{need.missing} number{'s' * (need.missing != 1)} for pool {terminal(need.pool)}, "
+        "chosen at apply or by plan --refresh"
+        for need in plan.needs
+    ]
 
 
 def waiting_block(plan: Plan) -> str:

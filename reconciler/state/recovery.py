@@ -93,12 +93,15 @@ def settle_purchase(
     """Record a purchase whose answer was lost, by whether the account owns the number."""
     number = record["number"]
     outcome = {key: record.get(key) for key in ("action", "number", "sid", "params", "protect")}
+    marks = record.get("marks") if isinstance(record.get("marks"), dict) else None
+    if marks:
+        outcome["marks"] = marks
     if found is None:
         write({**outcome, "op": "failed", "error": "not owned by the account: not bought"})
         return f"{number} was not bought by the interrupted apply; the plan will buy it"
     write({**outcome, "op": "done", "record": found, "detail": "found in the account"})
     params = record.get("params") or {}
-    fold(state, ActionKind.PURCHASE, number, found, params, bool(record.get("protect")))
+    fold(state, ActionKind.PURCHASE, number, found, params, bool(record.get("protect")), marks)
     return f"{number} was bought by the interrupted apply (sid {found.get('sid')}): recorded"
 
 

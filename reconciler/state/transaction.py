@@ -193,6 +193,7 @@ def _settled(outcome: Outcome, found: dict[str, Any] | None, journal: JournalWri
         "sid": action.sid,
         "params": action.params,
         "protect": action.protect,
+        "marks": action.marks,
     }
     scratch = State(path="")
     recovery.settle_purchase(intent, found, scratch, journal.write)

@@ -50,7 +50,7 @@ def test_a_valid_document_has_no_findings() -> None:
             SchemaFinding(
                 ("extra",),
                 "unknown key 'extra' in the manifest: allowed keys are account, flows, "
-                "numbers, releases, safety, state, version",
+                "numbers, pools, releases, safety, state, version",
                 at_key=True,
             ),
         ),
