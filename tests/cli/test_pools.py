@@ -1,0 +1,63 @@
+"""Pools through the sandbox: an offline plan counts, plan --refresh pins, apply buys
+and records members, and the next plan has nothing to do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.project import read_state
+from tests.support.run import FAST, apply, exoplan
+from tests.support.sandbox import new_sandbox, owned_sids
+
+MANIFEST = """\
+version: 1
+account: {sid: acme1, region: mumbai}
+flows: {support-ivr: {app_id: 123456}}
+numbers: []
+pools:
+  blr:
+    count: 2
+    country: IN
+    type: Landline
+    region: KA
+    max_rental: 600
+    friendly_name: "Support {n}"
+    voice_flow: support-ivr
+"""
+
+
+def test_a_pool_is_planned_pinned_bought_and_kept(tmp_path: Path) -> None:
+    (tmp_path / "numbers.yaml").write_text(MANIFEST, encoding="utf-8")
+    with new_sandbox() as sandbox:
+        offline = exoplan(sandbox, tmp_path, "plan", "--detailed-exitcode")
+        assert offline.code == 2, offline.output
+        assert "2 numbers for pool blr, chosen at apply or by plan --refresh" in offline.stdout
+        saved = exoplan(sandbox, tmp_path, "plan", "--refresh", "--out", "p.json", *FAST)
+        assert saved.code == 0, saved.output
+        data = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+        pinned = [a["number"] for a in data["actions"] if a["action"] == "purchase"]
+        assert len(pinned) == 2 and len(set(pinned)) == 2
+        assert data["needs"] == []
+        bought = apply(sandbox, tmp_path, "p.json")
+        assert bought.code == 0, bought.output
+        assert sorted(owned_sids(sandbox)) == sorted(pinned)  # exactly the pinned numbers
+        numbers = read_state(tmp_path)["numbers"]
+        assert sorted(
+            (e["pool"], e["pool_index"], e["friendly_name"]) for e in numbers.values()
+        ) == [
+            ("blr", 1, "Support 1"),
+            ("blr", 2, "Support 2"),
+        ]
+        again = exoplan(sandbox, tmp_path, "plan", "--refresh", "--detailed-exitcode", *FAST)
+        assert again.code == 0, again.output
+
+
+def test_an_offline_pool_plan_cannot_be_applied(tmp_path: Path) -> None:
+    (tmp_path / "numbers.yaml").write_text(MANIFEST, encoding="utf-8")
+    with new_sandbox() as sandbox:
+        assert exoplan(sandbox, tmp_path, "plan", "--out", "p.json").code == 0
+        refused = apply(sandbox, tmp_path, "p.json")
+        assert refused.code == 1
+        assert "does not say which numbers to buy for pool(s) blr (2)" in refused.stderr
+        assert owned_sids(sandbox) == {}
