@@ -30,6 +30,7 @@ class Account:
     sid: str
     region: str = "singapore"
     default_country: str = DEFAULT_COUNTRY
+    flow_host: str = "my.exotel.com"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,8 +32,6 @@ from reconciler.errors import (
 )
 from reconciler.exotel import answers, pacing, retry
 from reconciler.exotel.settings import (
-    _KEY,
-    _TOKEN,
     REGION_HOSTS,
     Credentials,
     base_url_for,
@@ -47,9 +45,6 @@ from reconciler.model import DEFAULT_COUNTRY, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOU
 __all__ = ["REGION_HOSTS", "Credentials", "ExotelClient", "base_url_for", "credentials_from_env"]
 
 log = logging.getLogger("exoplan.http")
-
-
-_AUTH_HINT = f"check {_KEY} and {_TOKEN}, and that the region matches the account"
 
 
 class Purchased(NamedTuple):
@@ -112,7 +107,7 @@ class ExotelClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def list_numbers(self, page_size: int = 100) -> list[dict[str, Any]]:
+    def list_numbers(self, page_size: int = 50) -> list[dict[str, Any]]:
         """Every number the account owns, page by page, always on our own host."""
         records: dict[str, dict[str, Any]] = {}
         for page in range(answers.MAX_PAGES):
@@ -359,7 +354,7 @@ class ExotelClient:
         self, method: str, path: str, answer: answers.Answer, odd: str = ""
     ) -> ApiStatusError:
         """The error for a non-2xx answer, or for a 2xx one whose body is ``odd``."""
-        message, code = answers.error_message(answer, odd, _AUTH_HINT)
+        message, code = answers.error_message(answer, odd, account_path=path == self._root)
         path, message = self._prefix + path, self._scrub(message)
         return ApiStatusError(message, method=method, path=path, status=answer.status, code=code)
 

@@ -20,6 +20,7 @@ from reconciler.errors import Location, ManifestError, Problem, shorten
 from reconciler.manifest import numbers as phone
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.manifest.checker import SchemaChecker
+from reconciler.manifest.flows import DEFAULT_FLOW_HOST
 from reconciler.manifest.schema import schema
 from reconciler.manifest.yaml import (
     AliasBomb,
@@ -280,6 +281,7 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
         sid=account_data["sid"],
         region=account_data.get("region", "singapore"),
         default_country=country,
+        flow_host=account_data.get("flow_host", DEFAULT_FLOW_HOST).lower(),
     )
     flows = {
         str(name): Flow(str(name), str(flow["app_id"]).strip())

@@ -323,3 +323,29 @@ def test_values_quoted_in_messages_are_shortened(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as raised:
         load_manifest(str(path))
     assert all(len(p.message) < 400 for p in raised.value.problems)
+
+
+def test_flow_host_defaults_to_my_exotel_com(tmp_path: Path) -> None:
+    body = "version: 1\naccount:\n  sid: a\nnumbers: []\n"
+    assert load_manifest(str(write_manifest(tmp_path, body))).account.flow_host == "my.exotel.com"
+
+
+def test_flow_host_is_read(tmp_path: Path) -> None:
+    body = "version: 1\naccount:\n  sid: a\n  flow_host: My.In.Exotel.com\nnumbers: []\n"
+    manifest = load_manifest(str(write_manifest(tmp_path, body)))
+    assert manifest.account.flow_host == "my.in.exotel.com"
+
+
+@pytest.mark.parametrize(
+    "host", ["https://my.exotel.com", "my.exotel.com/x", "my.exotel.com:443", "localhost", "a b"]
+)
+def test_flow_host_must_be_a_host_name_only(tmp_path: Path, host: str) -> None:
+    body = f"version: 1\naccount:\n  sid: a\n  flow_host: '{host}'\nnumbers: []\n"
+    path = write_manifest(tmp_path, body)
+    assert problems_of(str(path)) == [
+        (
+            f"{path}:4:14",
+            "account.flow_host must be a host name such as my.in.exotel.com "
+            f"(no scheme, port or path), not {host!r}",
+        )
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -360,3 +361,21 @@ def test_an_empty_state_plans_every_number_for_purchase() -> None:
     plan = make_plan(manifest(spec("+918030240001"), spec("+918030240002")), empty)
     assert [a.kind for a in plan.actions] == [ActionKind.PURCHASE, ActionKind.PURCHASE]
     assert (plan.state_lineage, plan.state_serial) == (None, 0)
+
+
+def test_flow_urls_are_sent_on_the_manifests_flow_host() -> None:
+    on_mumbai = dataclasses.replace(
+        manifest(spec("+918030240001", voice_flow="ivr")),
+        account=Account(sid="acme1", region="mumbai", flow_host="my.in.exotel.com"),
+    )
+    (action,) = make_plan(on_mumbai, state()).actions
+    assert action.params["VoiceUrl"] == "http://my.in.exotel.com/acme1/exoml/start_voice/123456"
+
+
+def test_flows_read_back_on_another_host_are_compared_by_app_id() -> None:
+    on_mumbai = dataclasses.replace(
+        manifest(spec("+918030240001", voice_flow="ivr")),
+        account=Account(sid="acme1", region="mumbai", flow_host="my.in.exotel.com"),
+    )
+    entry = state_entry("+918030240001", voice_url="https://my.exotel.in/acme1/exoml/start/123456")
+    assert make_plan(on_mumbai, state({"+918030240001": entry})).actions == ()
