@@ -35,7 +35,7 @@ def run_apply(args: argparse.Namespace) -> int:
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
         plan = saved if saved is not None else _plan(args, _need(manifest), tx.state)
-        safety.check_fresh(plan, tx.state, args.planfile)
+        safety.check_fresh(plan, tx.state, args.planfile, _replan(args, tx.state.path))
         if saved is not None:
             safety.check_matches_state(plan, tx.state, args.planfile)
         safety.check_release(plan, tx.state, args.allow_release)
@@ -107,6 +107,14 @@ def estimate(plan: Plan, rate_limit: float) -> str:
     )
 
 
+def _replan(args: argparse.Namespace, state_path: str) -> str:
+    """The command that makes a new plan for this manifest and state."""
+    import shlex
+
+    words = ["exoplan", "plan", "-f", args.manifest, "--state", state_path]
+    return shlex.join([*words, "--out", str(args.planfile)])
+
+
 def confirm(args: argparse.Namespace) -> None:
     if args.auto_approve:
         return
@@ -114,9 +122,9 @@ def confirm(args: argparse.Namespace) -> None:
         "\nApply these changes? Only 'yes' will be accepted: ",
         refusal=(
             "apply needs a 'yes', but standard input is not a terminal: review the plan "
-            "and re-run with --auto-approve (nothing was changed)"
+            "and re-run with --auto-approve (none of its changes were made)"
         ),
-        cancelled="apply cancelled; nothing was changed",
+        cancelled="apply cancelled; none of the plan's changes were made",
     )
 
 

@@ -90,7 +90,7 @@ def _read(path: str) -> bytes:
     try:
         return read_bounded(path, MAX_MANIFEST_BYTES)
     except FileNotFoundError:
-        hint = "create it (see examples/numbers.yaml) or pass -f PATH"
+        hint = "pass -f PATH, or write one (`exoplan export` writes one of a live account)"
         raise ManifestError([Problem(Location(path), f"manifest not found: {hint}")]) from None
     except RefusedFile as exc:
         message = f"the manifest {exc}: pass -f the YAML file itself"

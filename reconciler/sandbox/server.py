@@ -30,7 +30,7 @@ from reconciler.sandbox.store import ApiFailure, Faults, NumberStore, RateLimite
 
 __all__ = ["ApiFailure", "Sandbox", "load_seed"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("exoplan.sandbox")
 
 _MAX_BODY = 64 * 1024
 _POLL_SECONDS = 0.01  # how soon stop() is noticed; select() wakes cost next to nothing

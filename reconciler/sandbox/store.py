@@ -390,7 +390,9 @@ def _seed_records(data: Any, origin: str) -> list[dict[str, Any]]:
         data = data["incoming_phone_numbers"]
     if not isinstance(data, list):
         raise ValueError(f"{origin}: expected a list of numbers or incoming_phone_numbers")
-    for index, item in enumerate(data):
+    # A plain list of numbers ("+918030240001") is a list of records of those numbers.
+    records: list[Any] = [{"phone_number": i} if isinstance(i, str) else i for i in data]
+    for index, item in enumerate(records):
         if not isinstance(item, dict) or not isinstance(item.get("phone_number"), str):
             raise ValueError(f"{origin}: record {index} needs a phone_number string")
-    return data
+    return records

@@ -98,7 +98,7 @@ def test_without_a_terminal_apply_refuses_to_ask_and_changes_nothing(
     assert result.code == 1
     assert result.stderr == (
         "error: apply needs a 'yes', but standard input is not a terminal: review the plan "
-        "and re-run with --auto-approve (nothing was changed)\n"
+        "and re-run with --auto-approve (none of its changes were made)\n"
     )
     assert "Plan: 3 to purchase, 0 to update, 0 to release. 0 unchanged." in result.stdout
     assert result.stdout.endswith(
@@ -135,7 +135,7 @@ def test_on_a_terminal_anything_but_yes_cancels(
     result = run_on_terminal(tmp_path, *APPLY, sandbox=sandbox, answer=answer)
     shown = plain(result.stdout)
     assert result.code == 1, shown
-    assert shown.rstrip().endswith("error: apply cancelled; nothing was changed")
+    assert shown.rstrip().endswith("error: apply cancelled; none of the plan's changes were made")
     assert sandbox.request_log == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["numbers.yaml"]
 
@@ -369,7 +369,8 @@ def test_a_stale_saved_plan_is_refused(tmp_path: Path, sandbox: Sandbox, exo: Ex
     )
     assert f"but {STATE} is now at serial 1 " in result.stderr
     assert result.stderr.endswith(
-        "Make a new plan with `exoplan plan --out p.json` and review it again\n"
+        f"Make a new plan with `exoplan plan -f numbers.yaml --state {STATE} --out p.json` "
+        "and review it again\n"
     )
     assert sandbox.request_log[requests_before:] == []
     assert (tmp_path / STATE).read_bytes() == state

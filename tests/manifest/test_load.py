@@ -50,7 +50,7 @@ def test_a_single_problem_says_problem() -> None:
     path = str(FIXTURES / "bad-app-id.yaml")
     with pytest.raises(ManifestError) as raised:
         load_manifest(path)
-    assert raised.value.lines()[-1] == f"error: 1 problem in {path}; fix them and run again"
+    assert raised.value.lines()[-1] == f"error: 1 problem in {path}; fix it and run again"
 
 
 def test_a_missing_manifest_is_named_with_a_hint(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_missing_manifest_is_named_with_a_hint(tmp_path: Path) -> None:
     [problem] = raised.value.problems
     assert problem.location == Location(path)
     assert str(problem) == (
-        f"{path}: manifest not found: create it (see examples/numbers.yaml) or pass -f PATH"
+        f"{path}: manifest not found: pass -f PATH, or write one (`exoplan export` writes one of a live account)"
     )
 
 

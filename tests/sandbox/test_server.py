@@ -542,3 +542,10 @@ def test_load_seed_rejects_bad_files_naming_them(tmp_path: Path, name: str, text
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=name):
         load_seed(path)
+
+
+def test_a_seed_may_be_a_plain_list_of_numbers(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("- '+918030240001'\n- phone_number: '+918030240002'\n")
+    records = load_seed(seed)
+    assert [r["phone_number"] for r in records] == ["+918030240001", "+918030240002"]
