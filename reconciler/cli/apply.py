@@ -61,10 +61,18 @@ def _execute(
     tx: StateTransaction, plan: Plan, client: Client, args: argparse.Namespace
 ) -> tuple[ApplyResult, int | None]:
     """Run the plan with live progress; a first signal stops it gracefully."""
-    color = use_color(args, sys.stdout)
-    progress = Progress(len(plan.actions), sys.stdout, sys.stdout.isatty(), color)
+    progress = Progress(
+        len(plan.actions),
+        sys.stdout,
+        sys.stdout.isatty() and os.environ.get("TERM") != "dumb",
+        use_color(args, sys.stdout),
+        waiting=getattr(client, "waiting", None),
+        rate_limit=args.rate_limit,
+        calls=sum(1 for action in plan.actions if action.needs_api),
+    )
     stop = Stop()
-    with GracefulStop(stop) as graceful:
+    with GracefulStop(stop, progress.notice) as graceful:
+        progress.start()
         try:
             result = tx.apply(plan, client, args.parallelism, progress, stop)
         finally:

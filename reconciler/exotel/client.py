@@ -97,6 +97,10 @@ class ExotelClient:
         ApiNotSent instead; those already sent finish."""
         self._stopped.set()
 
+    def waiting(self) -> tuple[float, str] | None:
+        """The wait before the next request can go, and its reason (see RateLimiter)."""
+        return self._limiter.waiting()
+
     def close(self) -> None:
         """Close the pooled connections."""
         self._session.close()
@@ -322,7 +326,7 @@ class ExotelClient:
         """Hold every thread sharing this client back (at most max_retry_after)."""
         delay = min(delay, self._max_retry_after)
         log.info("%s: all requests wait %.1fs", why, delay)
-        self._limiter.pause_until(self._clock() + delay)
+        self._limiter.pause_until(self._clock() + delay, "Exotel's rate limit (HTTP 429/quota)")
 
     def _number_path(self, sid: str) -> str:
         return f"{self._root}/{quote(sid, safe='')}"
