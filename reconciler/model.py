@@ -103,6 +103,8 @@ class State:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     journal_id: str | None = None
     journal_folded: int = 0
+    #: number -> {"sid": ...} of releases Exotel answered 202 and may still list.
+    releasing: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:

@@ -20,6 +20,7 @@ from reconciler.cli.options import (
     add_lock_option,
     add_scope_options,
     milliseconds,
+    non_negative,
     per_minute,
     port,
     positive_int,
@@ -201,6 +202,13 @@ def _add_sandbox(sub: Subparsers) -> None:
     )
     cmd.add_argument(
         "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
+    )
+    cmd.add_argument(
+        "--release-lingers",
+        type=non_negative,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long a released number stays listed after its 202, as Exotel's may (default: 5)",
     )
     cmd.set_defaults(handler="sandbox:run_sandbox")
 

@@ -25,6 +25,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         args.account_sid,
         api_key=os.environ.get("EXOTEL_API_KEY") or None,
         api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
+        release_lingers=args.release_lingers,
     )
 
 
@@ -39,6 +40,7 @@ def serve(
     out: TextIO | None = None,
     api_key: str | None = None,
     api_token: str | None = None,
+    release_lingers: float = 5.0,
 ) -> int:
     """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code."""
     out = out or sys.stdout
@@ -54,6 +56,7 @@ def serve(
             latency_ms=latency_ms,
             fail_rate=fail_rate,
             seed=seed,
+            release_lingers=release_lingers,
         )
         sandbox.start()
     except (OSError, ValueError) as exc:

@@ -26,7 +26,9 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from reconciler.model import DEFAULT_COUNTRY
-from reconciler.sandbox.store import ApiFailure, Faults, NumberStore, RateLimiter, load_seed, route
+from reconciler.sandbox import shapes
+from reconciler.sandbox.seed import load_seed
+from reconciler.sandbox.store import ApiFailure, Faults, NumberStore, RateLimiter, route
 
 __all__ = ["ApiFailure", "Sandbox", "load_seed"]
 
@@ -76,6 +78,7 @@ class Sandbox:
         rng_seed: int | None = None,
         default_country: str = DEFAULT_COUNTRY,
         window_seconds: float = 60.0,
+        release_lingers: float = 5.0,
     ) -> None:
         if min(rate_limit, latency_ms) < 0 or not 0 <= fail_rate <= 1 or window_seconds <= 0:
             raise ValueError("need rate_limit, latency_ms >= 0, 0 <= fail_rate <= 1, window > 0")
@@ -86,7 +89,7 @@ class Sandbox:
         self.api_token = api_token or secrets.token_hex(16)
         self.rate_limit = rate_limit
         self.latency_ms = latency_ms
-        self._store = NumberStore(account_sid, default_country)
+        self._store = NumberStore(account_sid, default_country, release_lingers)
         self._store.seed(seed or [])
         self._limiter = RateLimiter(rate_limit, window_seconds)
         self._faults = Faults(fail_rate, rng_seed)
@@ -218,11 +221,11 @@ class Sandbox:
         if sid is None:
             record = store.purchase(_parse_form(request))
             dropped = self._faults.take("drop") is not None
-            return None if dropped else _Reply(200, record, extra)
+            return None if dropped else _Reply(200, shapes.purchase_answer(record), extra)
         if request.method == "GET":
-            return _Reply(200, store.get(sid), extra)
+            return _Reply(200, shapes.listed(store.get(sid)), extra)
         if request.method == "PUT":
-            return _Reply(200, store.update(sid, _parse_form(request)), extra)
+            return _Reply(200, shapes.update_answer(store.update(sid, _parse_form(request))), extra)
         store.release(sid)
         return _Reply(202, {"Status": 202, "Message": "Accepted"}, extra)
 

@@ -9,9 +9,7 @@ library only, plus ``reconciler.manifest.numbers``.
 from __future__ import annotations
 
 import copy
-import json
 import math
-import os
 import random
 import re
 import secrets
@@ -19,12 +17,12 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.manifest.numbers import national, try_normalise
 from reconciler.model import DEFAULT_COUNTRY
+from reconciler.sandbox import shapes
 
 Record = dict[str, Any]
 
@@ -69,10 +67,8 @@ class ApiFailure(Exception):
         self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
-        """Exotel's error body: ``{"RestException": {"Status", "Message", "Code"}}``."""
-        return {
-            "RestException": {"Status": self.status, "Message": self.message, "Code": self.code}
-        }
+        """Exotel's error body, in the shape its status gets (:func:`shapes.error_body`)."""
+        return shapes.error_body(self.status, self.message, self.code)
 
 
 def server_error(status: int) -> ApiFailure:
@@ -163,11 +159,16 @@ def _check_fields(form: Mapping[str, str], allowed: tuple[str, ...]) -> None:
 class NumberStore:
     """The numbers one account owns, in purchase order, and how often each was bought."""
 
-    def __init__(self, account_sid: str, default_country: str = DEFAULT_COUNTRY) -> None:
+    def __init__(
+        self, account_sid: str, default_country: str = DEFAULT_COUNTRY, release_lingers: float = 0
+    ) -> None:
         self.account_sid = account_sid
         self.default_country = default_country
+        self.release_lingers = release_lingers
         self._lock = threading.Lock()
         self._by_sid: dict[str, Record] = {}
+        # Released (202) but still listed until the time given, as Exotel's may be.
+        self._releasing: dict[str, tuple[Record, float]] = {}
         self._sid_by_number: dict[str, str] = {}
         self._purchases: Counter[str] = Counter()
 
@@ -199,16 +200,29 @@ class NumberStore:
             return copy.deepcopy(record)
 
     def release(self, sid: str) -> None:
-        """Give the number back; it is gone at once (404 if unknown)."""
+        """Give the number back (404 if unknown); it stays listed ``release_lingers`` s."""
         with self._lock:
+            if sid in self._lingering():
+                return
             record = self._find(sid)
             del self._by_sid[sid]
             del self._sid_by_number[record["phone_number"]]
+            if self.release_lingers > 0:
+                until = time.monotonic() + self.release_lingers
+                self._releasing[sid] = (record, until)
 
     def get(self, sid: str) -> Record:
-        """A copy of one owned number (404 if unknown)."""
+        """A copy of one number still listed (404 if unknown)."""
         with self._lock:
-            return copy.deepcopy(self._find(sid))
+            lingering = self._lingering().get(sid)
+            return copy.deepcopy(lingering or self._find(sid))
+
+    def _lingering(self) -> dict[str, Record]:
+        """Released numbers still listed; the others are forgotten (lock held)."""
+        now = time.monotonic()
+        for sid in [s for s, (_, until) in self._releasing.items() if until <= now]:
+            del self._releasing[sid]
+        return {sid: record for sid, (record, _) in self._releasing.items()}
 
     def owned(self) -> list[Record]:
         """Copies of every owned number, in purchase order."""
@@ -224,8 +238,8 @@ class NumberStore:
         """The page of owned numbers a query (Page, PageSize) asks for, as Exotel shows it."""
         page, size = parse_paging(query)
         with self._lock:
-            records = list(self._by_sid.values())
-        items = [copy.deepcopy(r) for r in records[page * size : (page + 1) * size]]
+            records = list(self._by_sid.values()) + list(self._lingering().values())
+        items = [shapes.listed(r) for r in records[page * size : (page + 1) * size]]
         base = f"{LEGACY_HOST}/v2_beta/Accounts/{self.account_sid}/IncomingPhoneNumbers"
         uris = {n: f"{base}?Page={n}&PageSize={size}" for n in (0, page - 1, page, page + 1)}
         return {
@@ -255,7 +269,7 @@ class NumberStore:
         sid = item.get("sid")
         if sid is not None and (not isinstance(sid, str) or not sid or "/" in sid):
             raise ValueError(f"seed record {e164} has an invalid sid: {sid!r}")
-        record = self._new_record(e164, sid)
+        record = self._new_record(e164, sid or national(e164))  # listed sids look like numbers
         record.update({k: copy.deepcopy(v) for k, v in item.items() if k != "sid"})
         record["phone_number"] = e164
         return record
@@ -269,7 +283,7 @@ class NumberStore:
             "friendly_name": national(e164),
             "capabilities": {"voice": True, "sms": True},
             "country": country,
-            "region": country,
+            "region": shapes.region_of(e164, country),
             "number_type": "Landline",
             "rental_price": price,
             "currency": currency,
@@ -359,40 +373,3 @@ class Faults:
         with self._lock:
             if self.fail_rate > 0 and self._rng.random() < self.fail_rate:
                 raise server_error(self._rng.choice(sorted(_SERVER_ERRORS)))
-
-
-def load_seed(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Seed records from JSON, or YAML when the name ends in .yaml/.yml.
-
-    The file holds a list of records or ``{"incoming_phone_numbers": [...]}``; each
-    record needs at least ``phone_number``. Raises OSError or ValueError.
-    """
-    file = Path(path)
-    text = file.read_text(encoding="utf-8")
-    try:
-        data = _yaml(text) if file.suffix.lower() in (".yaml", ".yml") else json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"{file}: {exc}") from exc
-    return _seed_records(data, str(file))
-
-
-def _yaml(text: str) -> Any:
-    import yaml  # only seed files need PyYAML: keep it off the CLI's import path
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML: {exc}") from exc
-
-
-def _seed_records(data: Any, origin: str) -> list[dict[str, Any]]:
-    if isinstance(data, dict) and "incoming_phone_numbers" in data:
-        data = data["incoming_phone_numbers"]
-    if not isinstance(data, list):
-        raise ValueError(f"{origin}: expected a list of numbers or incoming_phone_numbers")
-    # A plain list of numbers ("+918030240001") is a list of records of those numbers.
-    records: list[Any] = [{"phone_number": i} if isinstance(i, str) else i for i in data]
-    for index, item in enumerate(records):
-        if not isinstance(item, dict) or not isinstance(item.get("phone_number"), str):
-            raise ValueError(f"{origin}: record {index} needs a phone_number string")
-    return records

@@ -163,17 +163,23 @@ def test_apply_stores_exotels_answer_and_then_plans_no_changes(
     owned = {record["phone_number"]: record for record in sandbox.owned()}
     assert sorted(state["numbers"]) == sorted(owned) == [number(1), number(2), number(3)]
     for phone, entry in state["numbers"].items():
-        for field in ("sid", "rental_price", "currency", "capabilities", "country", "number_type"):
+        for field in ("sid", "rental_price", "currency", "capabilities", "country"):
             assert entry[field] == owned[phone][field], (phone, field)
         assert (entry["rental_price"], entry["currency"]) == ("499.000000", "INR")
     first = state["numbers"][number(1)]
     assert first["friendly_name"] == "Support line"
-    assert first["voice_url"] == f"https://my.exotel.in/{ACCOUNT}/exoml/start_voice/123456"
-    assert first["sms_url"] == f"https://my.exotel.in/{ACCOUNT}/exoml/start_sms/323232"
+    # The purchase answer has no flow URLs (as documented): the state holds those sent.
+    assert first["voice_url"] == f"http://my.exotel.com/{ACCOUNT}/exoml/start_voice/123456"
+    assert first["sms_url"] == f"http://my.exotel.com/{ACCOUNT}/exoml/start_sms/323232"
     assert first["protect"] is True
     assert sandbox.purchases == Counter([number(1), number(2), number(3)])
     again = exo("plan", "--detailed-exitcode")
     assert (again.code, again.stdout) == (0, "No changes. 3 numbers match the manifest.\n")
+    assert exo("refresh", *FAST).code == 0  # flows as Exotel lists them, after a refresh
+    first = read_state(tmp_path)["numbers"][number(1)]
+    assert first["voice_url"] == f"https://my.exotel.in/{ACCOUNT}/exoml/start_voice/123456"
+    assert first["sms_url"] == f"https://my.exotel.in/{ACCOUNT}/exoml/start_sms/323232"
+    assert (first["rental_price"], first["currency"]) == ("499.000000", "INR")
 
 
 def test_without_a_terminal_each_finished_action_prints_one_line(
