@@ -11,7 +11,7 @@ One run prints a Markdown table with a target and a verdict per row:
 (b) no limit, latency 100 ms, 400 purchases, `--rate-limit 0 --parallelism 8`:
     throughput >= 0.8 x 8 / 100 ms.
 (c) `plan --refresh` of a manifest and state of 10k numbers that the sandbox owns:
-    the requests it makes (pages of 100) and its wall time.
+    the requests it makes (pages of 50) and its wall time.
 
 Each apply runs the real command in a subprocess against a sandbox in this process.
 The apply phase is timed from the sandbox's side: from the arrival of the first
@@ -44,7 +44,7 @@ from reconciler.sandbox.server import Sandbox  # noqa: E402
 
 SID = "bench1"
 APP_ID = 123456
-PAGE_SIZE = 100  # what the client asks for when it lists
+PAGE_SIZE = 50  # what the client asks for when it lists
 
 
 def e164(i: int) -> str:
@@ -155,9 +155,7 @@ def run_exoplan(sandbox: Sandbox, folder: Path, args: list[str]) -> Run:
     command = [sys.executable, "-m", "reconciler", *args]
     with AnswerClock(sandbox) as clock:
         started = time.perf_counter()
-        done = subprocess.run(
-            command, cwd=folder, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
-        )
+        done = _on_terminal(command, folder, env)
         wall = time.perf_counter() - started
     statuses = dict(sandbox.requests_by_status)
     latency = sandbox.latency_ms / 1000
@@ -171,6 +169,41 @@ def run_exoplan(sandbox: Sandbox, folder: Path, args: list[str]) -> Run:
         span,
         dict(sandbox.purchases),
     )
+
+
+def _on_terminal(command: list[str], folder: Path, env: dict[str, str]) -> Any:
+    """Run ``command`` with stdout on a pseudo-terminal, so that apply draws its live
+    progress display as a person would see it (stderr piped, stdin from /dev/null)."""
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        command,
+        cwd=folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(slave)
+    shown = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child has closed the terminal
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    _, stderr = process.communicate()
+    reader.join(10)
+    os.close(master)
+    stdout = shown.decode("utf-8", "replace")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def apply_scenario(

@@ -73,7 +73,8 @@ class ManifestError(ExoplanError):
         files = sorted({p.location.file for p in self.problems})
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        summary = f"error: {count} {noun} in {', '.join(files)}; fix them and run again"
+        them = "it" if count == 1 else "them"
+        summary = f"error: {count} {noun} in {', '.join(files)}; fix {them} and run again"
         return [str(p) for p in self.problems] + [summary]
 
 

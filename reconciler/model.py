@@ -36,6 +36,7 @@ class Account:
     sid: str
     region: str = "singapore"
     default_country: str = DEFAULT_COUNTRY
+    flow_host: str = "my.exotel.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,8 @@ class State:
     numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
     journal_id: str | None = None
     journal_folded: int = 0
+    #: number -> {"sid": ...} of releases Exotel answered 202 and may still list.
+    releasing: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:

@@ -12,7 +12,7 @@ from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.manifest.numbers import InvalidNumber, normalise
-from reconciler.model import Manifest
+from reconciler.model import Manifest, State
 from reconciler.plan import drift as drifts
 from reconciler.plan import safety
 from reconciler.render.export import manifest_text
@@ -65,7 +65,8 @@ def run_import(args: argparse.Namespace) -> int:
         tx.settle(factory.client)
         state = tx.state
         owned = factory.client().owned_index()
-        targets = _import_targets(args, manifest, wanted, owned)
+        targets = _import_targets(args, manifest, state, wanted, owned)
+        _forget_finished_releases(state, owned)
         fresh = [n for n in targets if n not in state.numbers]
         if not state.exists:
             state = tx.state = new_state(state.path, manifest.account.sid)
@@ -97,6 +98,7 @@ def _wanted_numbers(args: argparse.Namespace, manifest: Manifest) -> list[str]:
 def _import_targets(
     args: argparse.Namespace,
     manifest: Manifest,
+    state: State,
     wanted: list[str],
     owned: dict[str, dict[str, object]],
 ) -> list[str]:
@@ -108,8 +110,27 @@ def _import_targets(
         )
     targets = list(dict.fromkeys(wanted))
     if args.all:
-        targets += [n for n in manifest.numbers if n in owned and n not in targets]
+        pending = [n for n in manifest.numbers if n in owned and _releasing(state, n, owned)]
+        for number in pending:
+            note(
+                f"{number} not imported: its release by an earlier apply is still pending at Exotel"
+            )
+        extra = [n for n in manifest.numbers if n in owned and n not in targets + pending]
+        targets += extra
     return targets
+
+
+def _forget_finished_releases(state: State, owned: dict[str, dict[str, object]]) -> None:
+    """Releases the account no longer lists (under the sid released) are finished."""
+    for number in [n for n in state.releasing if not _releasing(state, n, owned)]:
+        del state.releasing[number]
+
+
+def _releasing(state: State, number: str, owned: dict[str, dict[str, object]]) -> bool:
+    """Whether ``number`` is listed only because the release this state recorded is not
+    finished at Exotel yet (the same sid is still listed)."""
+    released, listed = state.releasing.get(number), owned.get(number)
+    return released is not None and listed is not None and released.get("sid") == listed.get("sid")
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ def run_apply(args: argparse.Namespace) -> int:
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
         plan = budgeted(args, saved or _plan(args, _need(manifest), tx.state, factory))
-        safety.check_fresh(plan, tx.state, args.planfile)
+        safety.check_fresh(plan, tx.state, args.planfile, _replan(args, tx.state.path))
         if saved is not None:
             safety.check_matches_state(plan, tx.state, args.planfile)
             safety.check_pinned(plan, args.planfile)
@@ -63,10 +63,18 @@ def _execute(
     tx: StateTransaction, plan: Plan, client: Client, args: argparse.Namespace
 ) -> tuple[ApplyResult, int | None]:
     """Run the plan with live progress; a first signal stops it gracefully."""
-    color = use_color(args, sys.stdout)
-    progress = Progress(len(plan.actions), sys.stdout, sys.stdout.isatty(), color)
+    progress = Progress(
+        len(plan.actions),
+        sys.stdout,
+        sys.stdout.isatty() and os.environ.get("TERM") != "dumb",
+        use_color(args, sys.stdout),
+        waiting=getattr(client, "waiting", None),
+        rate_limit=args.rate_limit,
+        calls=sum(1 for action in plan.actions if action.needs_api),
+    )
     stop = Stop()
-    with GracefulStop(stop) as graceful:
+    with GracefulStop(stop, progress.notice) as graceful:
+        progress.start()
         try:
             result = tx.apply(plan, client, args.parallelism, progress, stop)
         finally:
@@ -115,6 +123,14 @@ def estimate(plan: Plan, rate_limit: float) -> str:
     )
 
 
+def _replan(args: argparse.Namespace, state_path: str) -> str:
+    """The command that makes a new plan for this manifest and state."""
+    import shlex
+
+    words = ["exoplan", "plan", "-f", args.manifest, "--state", state_path]
+    return shlex.join([*words, "--out", str(args.planfile)])
+
+
 def confirm(args: argparse.Namespace) -> None:
     if args.auto_approve:
         return
@@ -122,9 +138,9 @@ def confirm(args: argparse.Namespace) -> None:
         "\nApply these changes? Only 'yes' will be accepted: ",
         refusal=(
             "apply needs a 'yes', but standard input is not a terminal: review the plan "
-            "and re-run with --auto-approve (nothing was changed)"
+            "and re-run with --auto-approve (none of its changes were made)"
         ),
-        cancelled="apply cancelled; nothing was changed",
+        cancelled="apply cancelled; none of the plan's changes were made",
     )
 
 

@@ -21,10 +21,18 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 
-def error_lines(exc: ExoplanError) -> None:
-    """Print an error's lines on stderr."""
+def error_lines(exc: ExoplanError, color: bool = False) -> None:
+    """Print an error's lines on stderr; with ``color``, each line's location (or its
+    ``error:``) stands out in red, as the plan's warnings do."""
     for line in exc.lines():
-        print(terminal(line), file=sys.stderr)
+        print(_painted(terminal(line)) if color else terminal(line), file=sys.stderr)
+
+
+def _painted(line: str) -> str:
+    head, sep, rest = line.partition(": ")
+    if not sep or " " in head:
+        return line
+    return f"\033[1;31m{head}{sep}\033[0m{rest}"
 
 
 def warn(message: str) -> None:
@@ -43,8 +51,13 @@ def say(message: str) -> None:
 
 
 def use_color(args: argparse.Namespace, stream: TextIO) -> bool:
-    """Colour only on a terminal, never with NO_COLOR set or --no-color."""
+    """Colour on a terminal; never with --no-color, NO_COLOR or TERM=dumb; always with
+    FORCE_COLOR (CI logs show colour, yet are not terminals)."""
     if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") != "0":
+        return True
+    if os.environ.get("TERM") == "dumb":
         return False
     return hasattr(stream, "isatty") and stream.isatty()
 

@@ -14,7 +14,15 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from reconciler.cli.io import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED, error_lines
+from reconciler.cli.io import (
+    EXIT_BUG,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    error_lines,
+    use_color,
+)
 from reconciler.cli.parser import build_parser
 from reconciler.cli.signals import (
     Terminated,
@@ -28,7 +36,11 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `exoplan`: say what it can do
+        parser.print_help()
+        return EXIT_OK
     _configure_logging(args.verbose)
     previous = install_terminate_handler()
     try:
@@ -42,7 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return _resolve(args.handler)(args)
     except ExoplanError as exc:
-        error_lines(exc)
+        error_lines(exc, use_color(args, sys.stderr))
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -78,7 +90,8 @@ class _EscapingFormatter(logging.Formatter):
 
 
 def _configure_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING
+    """-v: exoplan's own log (each request to Exotel); -vv: the libraries' too (urllib3)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_EscapingFormatter("%(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
+    logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.WARNING, handlers=[handler])
+    logging.getLogger("exoplan").setLevel(logging.DEBUG if verbose else logging.WARNING)

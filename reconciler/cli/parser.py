@@ -1,7 +1,9 @@
 """The argument parser: every command, its flags and help, and which ``run_*`` handles it.
 
 Handlers are named as ``module:function`` strings under ``reconciler.cli`` and imported
-only when their command runs, so ``exoplan validate`` never imports requests.
+only when their command runs, so ``exoplan validate`` never imports requests. A command
+is offered only the flags it uses; the global ones (-v, --no-color) work before or after
+the command. Each command's help line and example live in :mod:`reconciler.cli.helptext`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from reconciler import __version__
+from reconciler.cli.helptext import help_kwargs
 from reconciler.cli.options import (
     add_api_options,
     add_budget_option,
@@ -21,6 +24,7 @@ from reconciler.cli.options import (
     country_code,
     digits,
     milliseconds,
+    non_negative,
     number_type,
     per_minute,
     port,
@@ -48,23 +52,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="exoplan",
         description="Declarative management of Exotel ExoPhones: validate, plan, apply.",
+        epilog="Run `exoplan COMMAND --help` for a command's flags and an example.",
     )
     parser.add_argument("--version", action="version", version=f"exoplan {__version__}")
-    common = _common_options()
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_validate(sub, common)
+    _add_global_options(parser, None)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common_options(state=True)
+    _add_validate(sub, _common_options(state=False))
     _add_plan(sub, common)
     _add_apply(sub, common)
     _add_drift(sub, common)
     _add_state(sub, common)
-    _add_search(sub, common)
+    _add_search(sub, _common_options(state=False))
     _add_sandbox(sub)
     _add_schema(sub)
+    _add_completion(sub)
     return parser
 
 
-def _common_options() -> _Parser:
-    common = _Parser(add_help=False)
+def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """-v and --no-color, on the top parser (real defaults) and after each command
+    (``default`` SUPPRESS there, so that a flag given before the command is kept)."""
+    top = default is None
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0 if top else default,
+        help="log more to stderr (-v: each request to Exotel)",
+    )
+    parser.add_argument(
+        "--no-color",
+        action="store_true",
+        default=False if top else default,
+        help="never colour the output (NO_COLOR and TERM=dumb do too; FORCE_COLOR forces it)",
+    )
+
+
+def _globals() -> _Parser:
+    parent = _Parser(add_help=False)
+    _add_global_options(parent, argparse.SUPPRESS)
+    return parent
+
+
+def _common_options(*, state: bool) -> _Parser:
+    common = _Parser(add_help=False, parents=[_globals()])
     common.add_argument(
         "-f",
         "--manifest",
@@ -72,24 +104,21 @@ def _common_options() -> _Parser:
         metavar="M",
         help="the manifest (default: numbers.yaml)",
     )
-    common.add_argument(
-        "--state",
-        metavar="S",
-        help=(
-            "the state: a file, or postgresql://[user@]host[:port]/db?name=STATE "
-            "(default: $EXOPLAN_STATE, the manifest's state.url, else the manifest's "
-            "path with .state.json)"
-        ),
-    )
-    common.add_argument("-v", "--verbose", action="count", default=0, help="log more to stderr")
-    common.add_argument("--no-color", action="store_true", help="never colour the output")
+    if state:
+        common.add_argument(
+            "--state",
+            metavar="S",
+            help=(
+                "the state: a file, or postgresql://[user@]host[:port]/db?name=STATE "
+                "(default: $EXOPLAN_STATE, the manifest's state.url, else the manifest's "
+                "path with .state.json)"
+            ),
+        )
     return common
 
 
 def _add_validate(sub: Subparsers, common: _Parser) -> None:
-    cmd = sub.add_parser(
-        "validate", parents=[common], help="check the manifest; report every problem"
-    )
+    cmd = sub.add_parser("validate", parents=[common], **help_kwargs("validate"))
     cmd.add_argument(
         "files",
         nargs="*",
@@ -100,7 +129,7 @@ def _add_validate(sub: Subparsers, common: _Parser) -> None:
 
 
 def _add_plan(sub: Subparsers, common: _Parser) -> None:
-    cmd = sub.add_parser("plan", parents=[common], help="show what apply would change")
+    cmd = sub.add_parser("plan", parents=[common], **help_kwargs("plan"))
     add_format_options(cmd)
     cmd.add_argument(
         "--out", metavar="PLANFILE", help="also save the plan for `exoplan apply PLANFILE`"
@@ -122,7 +151,7 @@ def _add_plan(sub: Subparsers, common: _Parser) -> None:
 
 
 def _add_apply(sub: Subparsers, common: _Parser) -> None:
-    cmd = sub.add_parser("apply", parents=[common], help="make the account match the plan")
+    cmd = sub.add_parser("apply", parents=[common], **help_kwargs("apply"))
     cmd.add_argument(
         "planfile", nargs="?", metavar="PLANFILE", help="a plan saved by `exoplan plan --out`"
     )
@@ -152,9 +181,7 @@ def _add_apply(sub: Subparsers, common: _Parser) -> None:
 
 
 def _add_search(sub: Subparsers, common: _Parser) -> None:
-    cmd = sub.add_parser(
-        "search", parents=[common], help="list numbers Exotel has for sale (a country and type)"
-    )
+    cmd = sub.add_parser("search", parents=[common], **help_kwargs("search"))
     cmd.add_argument("--country", required=True, type=country_code, help="e.g. IN")
     cmd.add_argument(
         "--type",
@@ -185,7 +212,7 @@ def _add_search(sub: Subparsers, common: _Parser) -> None:
 
 
 def _add_sandbox(sub: Subparsers) -> None:
-    cmd = sub.add_parser("sandbox", help="run a local stand-in of Exotel's ExoPhone API")
+    cmd = sub.add_parser("sandbox", parents=[_globals()], **help_kwargs("sandbox"))
     cmd.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
@@ -212,6 +239,12 @@ def _add_sandbox(sub: Subparsers) -> None:
         metavar="P",
         help="answer this share of requests with a random 5xx (0 to 1)",
     )
+    _add_sandbox_files(cmd)
+    cmd.set_defaults(handler="sandbox:run_sandbox")
+
+
+def _add_sandbox_files(cmd: argparse.ArgumentParser) -> None:
+    """What the sandbox's account owns and sells at start, and how releases linger."""
     cmd.add_argument(
         "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
     )
@@ -220,12 +253,17 @@ def _add_sandbox(sub: Subparsers) -> None:
         metavar="FILE",
         help="JSON or YAML list of numbers for sale, replacing the built-in inventory",
     )
-    cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
-    cmd.set_defaults(handler="sandbox:run_sandbox")
+    cmd.add_argument(
+        "--release-lingers",
+        type=non_negative,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long a released number stays listed after its 202, as Exotel's may (default: 5)",
+    )
 
 
 def _add_schema(sub: Subparsers) -> None:
-    cmd = sub.add_parser("schema", help="print a JSON Schema exoplan ships (for editors)")
+    cmd = sub.add_parser("schema", parents=[_globals()], **help_kwargs("schema"))
     cmd.add_argument(
         "name",
         nargs="?",
@@ -234,21 +272,16 @@ def _add_schema(sub: Subparsers) -> None:
         help="which schema (default: manifest)",
     )
     cmd.add_argument("--path", action="store_true", help="print where it is installed instead")
-    cmd.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
     cmd.set_defaults(handler="schema:run_schema")
 
 
 def _add_drift(sub: Subparsers, common: _Parser) -> None:
-    refresh = sub.add_parser(
-        "refresh", parents=[common], help="update the state from the live account"
-    )
+    refresh = sub.add_parser("refresh", parents=[common], **help_kwargs("refresh"))
     add_api_options(refresh)
     add_lock_option(refresh)
     refresh.set_defaults(handler="account:run_refresh")
 
-    imp = sub.add_parser(
-        "import", parents=[common], help="adopt numbers the account owns, without buying"
-    )
+    imp = sub.add_parser("import", parents=[common], **help_kwargs("import"))
     imp.add_argument("numbers", nargs="*", metavar="NUMBER", help="numbers to adopt, any spelling")
     imp.add_argument(
         "--all", action="store_true", help="adopt every owned number the manifest lists"
@@ -257,7 +290,9 @@ def _add_drift(sub: Subparsers, common: _Parser) -> None:
     add_lock_option(imp)
     imp.set_defaults(handler="account:run_import")
 
-    export = sub.add_parser("export", parents=[common], help="write a manifest of the live account")
+    export = sub.add_parser(
+        "export", parents=[_common_options(state=False)], **help_kwargs("export")
+    )
     export.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
     export.add_argument(
         "--account-sid", metavar="SID", help="the account (default: the one in -f's manifest)"
@@ -273,25 +308,21 @@ def _add_drift(sub: Subparsers, common: _Parser) -> None:
 
 
 def _add_state(sub: Subparsers, common: _Parser) -> None:
-    state = sub.add_parser("state", help="inspect or edit exoplan's state")
+    state = sub.add_parser("state", **help_kwargs("state"))
     verbs = state.add_subparsers(dest="verb", required=True, metavar="VERB")
-    verbs.add_parser("list", parents=[common], help="one line per managed number").set_defaults(
+    verbs.add_parser("list", parents=[common], **help_kwargs("state list")).set_defaults(
         handler="state:run_list"
     )
-    show = verbs.add_parser("show", parents=[common], help="one managed number as JSON")
+    show = verbs.add_parser("show", parents=[common], **help_kwargs("state show"))
     show.add_argument("number", metavar="NUMBER")
     show.set_defaults(handler="state:run_show")
-    rm = verbs.add_parser("rm", parents=[common], help="forget numbers without releasing them")
+    rm = verbs.add_parser("rm", parents=[common], **help_kwargs("state rm"))
     rm.add_argument("numbers", nargs="+", metavar="NUMBER")
     add_lock_option(rm)
     rm.set_defaults(handler="state:run_rm")
-    history = verbs.add_parser(
-        "history", parents=[common], help="the kept versions: serial, time, command, host"
-    )
+    history = verbs.add_parser("history", parents=[common], **help_kwargs("state history"))
     history.set_defaults(handler="state:run_history")
-    move = verbs.add_parser(
-        "migrate", parents=[common], help="copy the state to another store (file or PostgreSQL)"
-    )
+    move = verbs.add_parser("migrate", parents=[common], **help_kwargs("state migrate"))
     move.add_argument(
         "--to",
         required=True,
@@ -301,6 +332,12 @@ def _add_state(sub: Subparsers, common: _Parser) -> None:
     add_lock_option(move)
     move.set_defaults(handler="state:run_migrate")
 
-    unlock = sub.add_parser("force-unlock", parents=[common], help="remove a stale state lock")
+    unlock = sub.add_parser("force-unlock", parents=[common], **help_kwargs("force-unlock"))
     unlock.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     unlock.set_defaults(handler="state:run_force_unlock")
+
+
+def _add_completion(sub: Subparsers) -> None:
+    cmd = sub.add_parser("completion", **help_kwargs("completion"))
+    cmd.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
+    cmd.set_defaults(handler="completion:run_completion")

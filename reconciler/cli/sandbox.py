@@ -26,6 +26,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         api_key=os.environ.get("EXOTEL_API_KEY") or None,
         api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
         inventory_path=getattr(args, "inventory", None),
+        release_lingers=args.release_lingers,
     )
 
 
@@ -41,6 +42,7 @@ def serve(
     api_key: str | None = None,
     api_token: str | None = None,
     inventory_path: str | os.PathLike[str] | None = None,
+    release_lingers: float = 5.0,
 ) -> int:
     """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code."""
     out = out or sys.stdout
@@ -58,6 +60,7 @@ def serve(
             fail_rate=fail_rate,
             seed=seed,
             inventory=inventory,
+            release_lingers=release_lingers,
         )
         sandbox.start()
     except (OSError, ValueError) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +45,11 @@ def restore_terminate_handler(previous: Any) -> None:
 class GracefulStop:
     """While active, the first SIGINT/SIGTERM sets ``stop``; the second exits at once."""
 
-    def __init__(self, stop: Stop) -> None:
+    def __init__(self, stop: Stop, say: Callable[[str], None] | None = None) -> None:
+        """``say`` shows a line at once, on its own (the live progress display hands in
+        its own, which prints above the display); by default a raw write to stderr."""
         self.stop = stop
+        self.say = say or _say
         self.signum: int | None = None
         self._previous: dict[int, Any] = {}
 
@@ -73,9 +77,12 @@ class GracefulStop:
         if self.signum is None:
             self.signum = signum
             self.stop.set(f"stopped by {name}")
-            _say(
-                f"\n{name}: starting no new request; waiting for those in flight, then "
-                "saving the state (send it again to exit at once)."
+            flying = self.stop.in_flight
+            requests = f"{flying} request{'s' * (flying != 1)} in flight"
+            again = "Ctrl-C" if signum == signal.SIGINT else "send it"
+            self.say(
+                f"{name}: stopping: starting no new request; waiting for {requests}, then "
+                f"saving the state; {again} again to abandon them."
             )
             return
         _say(
@@ -86,5 +93,6 @@ class GracefulStop:
 
 
 def _say(message: str) -> None:
-    """Write from a signal handler: unbuffered, so nothing half-printed is lost."""
-    os.write(2, (message + "\n").encode("utf-8", "replace"))
+    """Write from a signal handler: unbuffered, so nothing half-printed is lost; on its
+    own line even after a half-drawn progress line."""
+    os.write(2, ("\n" + message + "\n").encode("utf-8", "replace"))

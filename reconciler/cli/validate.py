@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from reconciler.cli.io import EXIT_ERROR, EXIT_OK, error_lines, say
+from reconciler.cli.io import EXIT_ERROR, EXIT_OK, error_lines, say, use_color
 from reconciler.errors import ExoplanError
 from reconciler.manifest.load import load_manifest
 
@@ -17,7 +18,7 @@ def run_validate(args: argparse.Namespace) -> int:
             manifest = load_manifest(path)
         except ExoplanError as exc:
             failed = True
-            error_lines(exc)
+            error_lines(exc, use_color(args, sys.stderr))
             continue
         flows, count = len(manifest.flows), len(manifest.numbers)
         say(

@@ -71,14 +71,31 @@ def exotel_message(answer: Answer) -> tuple[str, str | None]:
     return snippet(answer.text) or "(empty body)", None
 
 
-def error_message(answer: Answer, odd: str, auth_hint: str) -> tuple[str, str | None]:
-    """Message and code for a non-2xx answer, or for a 2xx one whose body is ``odd``."""
+#: What usually lies behind the errors a first run meets (the docs' error-code page).
+HINTS = {
+    401: (
+        "wrong EXOTEL_API_KEY or EXOTEL_API_TOKEN, or the account is in the other region: "
+        "check account.region"
+    ),
+    403: (
+        "the credentials are valid but not allowed: the account may be suspended, or its "
+        "IP allow-list does not hold this machine's address (CI runners' addresses change)"
+    ),
+    404: "wrong account.region or account.sid: the account was not found on this host",
+}
+
+
+def error_message(
+    answer: Answer, odd: str, *, account_path: bool = False
+) -> tuple[str, str | None]:
+    """Message and code for a non-2xx answer, or for a 2xx one whose body is ``odd``;
+    ``account_path`` when the request was about the account (list, purchase), not one
+    number, so that a 404 means the account was not found."""
     message, code = exotel_message(answer)
     if odd:
         return f"Exotel answered with {odd}: {message}", None
-    if answer.status == 401:
-        return f"{message} ({auth_hint})", code
-    return message, code
+    hint = HINTS.get(answer.status) if answer.status != 404 or account_path else None
+    return (f"{message} ({hint})" if hint else message), code
 
 
 def identity(record: dict[str, Any]) -> str:
@@ -97,11 +114,11 @@ def has_next_page(body: Any, count: int, asked: int) -> bool:
     return count > 0 and count >= page_size(body, asked)
 
 
-#: The largest answer read: a page of 100 numbers is a few tens of KiB.
+#: The largest answer read: a page of 50 numbers is a few tens of KiB.
 MAX_BODY_BYTES = 16 << 20
-#: The most pages one listing reads (100 numbers each): a listing longer than this is a
+#: The most pages one listing reads (50 numbers each, 200,000 in all): a listing longer than this is a
 #: server that never says "last page", not an account.
-MAX_PAGES = 2_000
+MAX_PAGES = 4_000
 #: Record fields that are text; numbers are kept as their decimal text, anything else
 #: (objects, lists, booleans) is dropped: the state keeps text there.
 TEXT_FIELDS = (

@@ -33,8 +33,6 @@ from reconciler.errors import (
 from reconciler.exotel import answers, pacing, retry
 from reconciler.exotel.answers import Purchased as Purchased
 from reconciler.exotel.settings import (
-    _KEY,
-    _TOKEN,
     REGION_HOSTS,
     Credentials,
     base_url_for,
@@ -48,7 +46,6 @@ from reconciler.model import DEFAULT_COUNTRY, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOU
 __all__ = ["REGION_HOSTS", "Credentials", "ExotelClient", "base_url_for", "credentials_from_env"]
 
 log = logging.getLogger("exoplan.http")
-_AUTH_HINT = f"check {_KEY} and {_TOKEN}, and that the region matches the account"
 
 
 class ExotelClient:
@@ -93,6 +90,10 @@ class ExotelClient:
         """Send nothing more (a signal, a 401): later requests raise ApiNotSent."""
         self._stopped.set()
 
+    def waiting(self) -> tuple[float, str] | None:
+        """The wait before the next request can go, and its reason (see RateLimiter)."""
+        return self._limiter.waiting()
+
     def close(self) -> None:
         self._session.close()
 
@@ -102,7 +103,7 @@ class ExotelClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def list_numbers(self, page_size: int = 100) -> list[dict[str, Any]]:
+    def list_numbers(self, page_size: int = 50) -> list[dict[str, Any]]:
         """Every number the account owns, page by page, always on our own host."""
         records: dict[str, dict[str, Any]] = {}
         for page in range(answers.MAX_PAGES):
@@ -328,7 +329,7 @@ class ExotelClient:
         """Hold every thread sharing this client back (at most max_retry_after)."""
         delay = min(delay, self._max_retry_after)
         log.info("%s: all requests wait %.1fs", why, delay)
-        self._limiter.pause_until(self._clock() + delay)
+        self._limiter.pause_until(self._clock() + delay, "Exotel's rate limit (HTTP 429/quota)")
 
     def _number_path(self, sid: str) -> str:
         return f"{self._root}/{quote(sid, safe='')}"
@@ -360,7 +361,7 @@ class ExotelClient:
         self, method: str, path: str, answer: answers.Answer, odd: str = ""
     ) -> ApiStatusError:
         """The error for a non-2xx answer, or for a 2xx one whose body is ``odd``."""
-        message, code = answers.error_message(answer, odd, _AUTH_HINT)
+        message, code = answers.error_message(answer, odd, account_path=path == self._root)
         path, message = self._prefix + path, self._scrub(message)
         return ApiStatusError(message, method=method, path=path, status=answer.status, code=code)
 

@@ -33,6 +33,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._next_slot = -math.inf
         self._paused_until = -math.inf
+        self._pause_reason = ""
 
     @property
     def interval(self) -> float:
@@ -51,10 +52,23 @@ class RateLimiter:
             if not self._paused():
                 return waited
 
-    def pause_until(self, when: float) -> None:
+    def pause_until(self, when: float, reason: str = "") -> None:
         """Make every thread wait until the ``clock()`` time ``when`` before sending."""
         with self._lock:
-            self._paused_until = max(self._paused_until, when)
+            if when > self._paused_until:
+                self._paused_until, self._pause_reason = when, reason
+
+    def waiting(self) -> tuple[float, str] | None:
+        """The wait every sender is in now and why: a pause (429, quota spent) or the
+        last reserved slot of the pacing; None when a request may go at once."""
+        with self._lock:
+            now = self._clock()
+            if self._paused_until > now:
+                return self._paused_until - now, self._pause_reason or "paused"
+            queued = self._next_slot - self._interval - now
+        if queued > 0:
+            return queued, f"pacing to the rate limit ({60 / self._interval:g}/min)"
+        return None
 
     def _reserve(self) -> float:
         """Take the next free slot; return how long to sleep until it."""

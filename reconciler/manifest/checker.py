@@ -167,6 +167,11 @@ def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> s
         return f"{name} must be one of: {options} (not {_shown(error.instance)})"
     if kind == "pattern" and path[-1:] == ("default_country",):
         return f"{name} must be a two-letter country code such as IN, not {_shown(error.instance)}"
+    if kind == "pattern" and path[-1:] == ("flow_host",):
+        return (
+            f"{name} must be a host name such as my.in.exotel.com (no scheme, port or path), "
+            f"not {_shown(error.instance)}"
+        )
     if kind == "minLength":
         return f"{name} must not be empty"
     return f"{name}: {shorten(error.message, 200)}"

@@ -14,9 +14,13 @@ PARAMS = {"voice_flow": "VoiceUrl", "sms_flow": "SMSUrl"}
 STATE_KEYS = {"voice_flow": "voice_url", "sms_flow": "sms_url"}
 
 
-def flow_url(account_sid: str, field: str, app_id: str) -> str:
-    """The URL sent to Exotel for ``field`` (voice_flow or sms_flow)."""
-    return f"http://my.exotel.com/{account_sid}/exoml/{KINDS[field]}/{app_id}"
+#: Where flow URLs point unless the manifest's ``account.flow_host`` says otherwise.
+DEFAULT_FLOW_HOST = "my.exotel.com"
+
+
+def flow_url(account_sid: str, field: str, app_id: str, host: str = DEFAULT_FLOW_HOST) -> str:
+    """The URL sent to Exotel for ``field`` (voice_flow or sms_flow) on ``host``."""
+    return f"http://{host}/{account_sid}/exoml/{KINDS[field]}/{app_id}"
 
 
 def app_id_of(url: str | None) -> str | None:

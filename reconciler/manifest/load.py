@@ -20,6 +20,7 @@ from reconciler.errors import Location, ManifestError, Problem, shorten
 from reconciler.manifest import numbers as phone
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.manifest.checker import SchemaChecker
+from reconciler.manifest.flows import DEFAULT_FLOW_HOST
 from reconciler.manifest.pools import build_pools, check_pools
 from reconciler.manifest.schema import schema
 from reconciler.manifest.yaml import (
@@ -90,7 +91,7 @@ def _read(path: str) -> bytes:
     try:
         return read_bounded(path, MAX_MANIFEST_BYTES)
     except FileNotFoundError:
-        hint = "create it (see examples/numbers.yaml) or pass -f PATH"
+        hint = "pass -f PATH, or write one (`exoplan export` writes one of a live account)"
         raise ManifestError([Problem(Location(path), f"manifest not found: {hint}")]) from None
     except RefusedFile as exc:
         message = f"the manifest {exc}: pass -f the YAML file itself"
@@ -284,6 +285,7 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
         sid=account_data["sid"],
         region=account_data.get("region", "singapore"),
         default_country=country,
+        flow_host=account_data.get("flow_host", DEFAULT_FLOW_HOST).lower(),
     )
     flows = {
         str(name): Flow(str(name), str(flow["app_id"]).strip())

@@ -143,7 +143,7 @@ def _purchase(spec: NumberSpec, manifest: Manifest) -> Action:
         name = getattr(spec, field)
         if name is not None:
             app_id = manifest.flows[name].app_id
-            params[PARAMS[field]] = flow_url(sid, field, app_id)
+            params[PARAMS[field]] = flow_url(sid, field, app_id, manifest.account.flow_host)
             changes.append(Change(field, None, _flow_value(name, app_id, params[PARAMS[field]])))
     if spec.protect:
         changes.append(Change("protect", None, True))
@@ -204,7 +204,7 @@ def _update(
         else:
             name = getattr(spec, field)
             app_id = manifest.flows[name].app_id
-            url = flow_url(manifest.account.sid, field, app_id)
+            url = flow_url(manifest.account.sid, field, app_id, manifest.account.flow_host)
             params[PARAMS[field]] = url
             old_url = current.get(STATE_KEYS[field])
             old_id = app_id_of(old_url)

@@ -52,9 +52,9 @@ def start(number: str, entry: dict[str, Any], manifest: Manifest, today: date) -
     assert manifest.releases is not None
     flow = manifest.flows[manifest.releases.quarantine_flow]
     sid = manifest.account.sid
-    params = {"VoiceUrl": flow_url(sid, "voice_flow", flow.app_id)}
+    params = {"VoiceUrl": flow_url(sid, "voice_flow", flow.app_id, manifest.account.flow_host)}
     if entry.get("sms_url"):
-        params["SMSUrl"] = flow_url(sid, "sms_flow", flow.app_id)
+        params["SMSUrl"] = flow_url(sid, "sms_flow", flow.app_id, manifest.account.flow_host)
     due = (today + timedelta(days=manifest.releases.quarantine_days)).isoformat()
     after = {"flow": flow.name, "app_id": flow.app_id, "url": params["VoiceUrl"]}
     before_id = app_id_of(entry.get("voice_url"))

@@ -43,15 +43,16 @@ def check_budget(plan: Plan) -> None:
         )
 
 
-def check_fresh(plan: Plan, state: State, planfile: str | None) -> None:
-    """Refuse a saved plan made against another version of the state."""
+def check_fresh(plan: Plan, state: State, planfile: str | None, replan: str = "") -> None:
+    """Refuse a saved plan made against another version of the state; ``replan`` is the
+    command that makes a new one (with the -f and --state used), else a plain one."""
     if plan.state_lineage == state.lineage and plan.state_serial == state.serial:
         return
     raise StateError(
         f"{planfile}: the plan is stale: it was made against state serial "
         f"{plan.state_serial} (lineage {plan.state_lineage}), but {state.path} is now at "
         f"serial {state.serial} (lineage {state.lineage}). Make a new plan with "
-        f"`exoplan plan --out {planfile}` and review it again"
+        f"`{replan or f'exoplan plan --out {planfile}'}` and review it again"
     )
 
 

@@ -1,4 +1,11 @@
-"""Apply progress: a live line on a terminal, one line per finished action otherwise.
+"""Apply progress: a live status line on a terminal, one line per finished action otherwise.
+
+On a terminal, each action's result line is printed as it finishes and stays in the
+scrollback; below them one status line (drawn with rich, redrawn a few times a second
+even while nothing finishes) shows done/total, the elapsed time, an ETA from the rate
+limit, and the wait the client is in and why ("waiting 25s: Exotel's rate limit"). The
+status line always fits the terminal's width: the least useful parts are dropped first.
+rich is imported only when that display starts, so other commands never load it.
 
 What Exotel answered (sids, error messages) is shown through
 :func:`reconciler.render.escape.terminal`.
@@ -6,17 +13,30 @@ What Exotel answered (sids, error messages) is shown through
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from reconciler.model import ApplyResult, Outcome
 from reconciler.render.escape import terminal
 from reconciler.render.text import paint
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+
+#: How the client says what it waits for: (seconds left, why), or None.
+Waiting = Callable[[], "tuple[float, str] | None"]
+#: Redraws a second: often enough to count a wait down, cheap on two cores.
+REFRESH_PER_SECOND = 4
+
 
 class Progress:
-    """Called with each Outcome as it completes."""
+    """Called with each Outcome as it completes; ``finish`` when the run ends.
+
+    ``waiting`` tells what the client waits for now; ``rate_limit`` (requests a minute,
+    0 = none) and ``calls`` (API calls the plan needs) give the ETA."""
 
     def __init__(
         self,
@@ -25,6 +45,10 @@ class Progress:
         live: bool,
         color: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        waiting: Waiting | None = None,
+        rate_limit: float = 0.0,
+        calls: int | None = None,
     ) -> None:
         self.total = total
         self.out = out
@@ -33,26 +57,99 @@ class Progress:
         self.clock = clock
         self.started = clock()
         self.done = 0
+        self.waiting = waiting
+        self.rate_limit = rate_limit
+        self.calls = total if calls is None else calls
+        self._console: Console | None = None
+        self._display: Live | None = None
+
+    def start(self) -> None:
+        """Start the live status line (on a terminal; nothing otherwise)."""
+        if not self.live or self._display is not None:
+            return
+        from rich.console import Console
+        from rich.live import Live
+
+        self._console = Console(
+            file=self.out, force_terminal=True, no_color=not self.color, highlight=False
+        )
+        self._display = Live(
+            get_renderable=self._renderable,
+            console=self._console,
+            refresh_per_second=REFRESH_PER_SECOND,
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._display.start()
 
     def __call__(self, outcome: Outcome) -> None:
         self.done += 1
-        if self.live:
-            self._live_line(outcome)
+        if self._display is not None:
+            self._display.refresh()  # the count under the new result line is current
+        self.show(self._result_line(outcome))
+
+    def show(self, line: str) -> None:
+        """Print ``line`` (already escaped) above the status line, into the scrollback."""
+        if self._console is not None:
+            from rich.text import Text
+
+            self._console.print(Text.from_ansi(line))  # wrapped to the width
         else:
-            self.out.write(self._result_line(outcome) + "\n")
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def notice(self, message: str) -> None:
+        """A line said at once, on its own (a first Ctrl-C): above the status line on a
+        terminal, on stderr otherwise."""
+        if self._console is not None:
+            self.show(terminal(message))
+        else:
+            os.write(2, ("\n" + terminal(message) + "\n").encode("utf-8", "replace"))
+
+    def finish(self) -> None:
+        """Take the status line away; the result lines stay."""
+        if self._display is not None:
+            self._display.stop()
+            self._display = None
+            self._console = None
         self.out.flush()
 
-    def _live_line(self, outcome: Outcome) -> None:
-        elapsed = max(self.clock() - self.started, 1e-6)
-        rate = self.done / elapsed * 60
-        line = (
-            f"[{self.done}/{self.total}] {outcome.action.kind.value} "
-            f"{terminal(outcome.action.number)}"
-            f" {'ok' if outcome.ok else 'FAILED'} · {rate:.1f} actions/min"
-        )
-        self.out.write("\r\033[K" + line)
-        if not outcome.ok:  # failures stay on screen
-            self.out.write("\n" + self._result_line(outcome) + "\n")
+    def status_line(self, width: int) -> str:
+        """The status line, at most ``width`` columns: the count, the elapsed time, the
+        current wait and its reason, the ETA; shorter forms, then fewer parts, as the
+        width asks."""
+        elapsed = self.clock() - self.started
+        count, spent = f"[{self.done}/{self.total}]", _clock(elapsed)
+        wait = self.waiting() if self.waiting is not None else None
+        if wait is not None and (wait[0] < 0.5 or self.done >= self.total):
+            wait = None
+        eta = self._eta(elapsed, wait)
+        seconds = f"{wait[0]:.0f}" if wait is not None else ""
+        waits = [f"waiting {seconds}s{why}" for why in _reasons(wait)]
+        etas = [f"ETA {_clock(eta)}"] if eta is not None else []
+        short = f"{count} {spent}"
+        candidates = [" · ".join([count, f"{spent} elapsed", *waits[:1], *etas])]
+        for shown in (waits[1:2], waits[2:], []):
+            candidates += [" · ".join([short, *shown, *etas]), " · ".join([short, *shown])]
+        return next((line for line in candidates if len(line) <= width), _crop(count, width))
+
+    def _eta(self, elapsed: float, wait: tuple[float, str] | None) -> float | None:
+        left = max(0, self.total - self.done)
+        if not left:
+            return 0.0
+        calls_left = min(left, max(0, self.calls - self.done))
+        if self.rate_limit > 0:
+            return calls_left * 60.0 / self.rate_limit + (wait[0] if wait else 0.0)
+        if self.done:
+            return elapsed / self.done * left
+        return None
+
+    def _renderable(self) -> Any:
+        from rich.text import Text
+
+        width = self._console.width if self._console is not None else 80
+        return Text(self.status_line(max(1, width - 1)), no_wrap=True, overflow="crop")
 
     def _result_line(self, outcome: Outcome) -> str:
         prefix = f"[{self.done}/{self.total}]"
@@ -62,10 +159,22 @@ class Progress:
         failed = paint("failed", "31", self.color)
         return f"{prefix} {what} {failed}: {terminal(outcome.error)}"
 
-    def finish(self) -> None:
-        if self.live and self.done:
-            self.out.write("\n")
-            self.out.flush()
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(max(0.0, seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
+
+
+def _reasons(wait: tuple[float, str] | None) -> list[str]:
+    """The wait's reason in full, short (without its parenthesis), then none."""
+    if wait is None:
+        return []
+    return [f": {wait[1]}", f": {wait[1].split(' (')[0]}", ""]
+
+
+def _crop(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: max(0, width - 1)] + "…"
 
 
 def summary(result: ApplyResult) -> str:

@@ -5,19 +5,19 @@ usual prices: Landline 499, Mobile 999, TollFree 1999 INR; toll-free numbers can
 receive SMS), filtered as Exotel filters (``InRegion``, ``Contains``, ``IncomingSMS``)
 and answered as a bare JSON array without a currency. A bought number leaves the
 inventory; a number marked sold is refused at purchase. ``--inventory FILE`` replaces
-the whole inventory with a list of records. Also reads the sandbox's seed and inventory files. Standard library only.
+the whole inventory with a list of records (read by ``seed.read_data``).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
+
+from reconciler.sandbox.seed import read_data
 
 Record = dict[str, Any]
 
@@ -119,47 +119,10 @@ def available_route(path: str) -> tuple[str, str, str] | None:
 
 def load_inventory(path: str | os.PathLike[str]) -> list[Record]:
     """``--inventory FILE``: a list of available-number records (JSON, or YAML by name)."""
-    data = _read(Path(path))
+    data = read_data(path)
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a list of available numbers")
     for index, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get("phone_number"), str):
             raise ValueError(f"{path}: record {index} needs a phone_number string")
-    return data
-
-
-def _read(file: Path) -> Any:
-    text = file.read_text(encoding="utf-8")
-    try:
-        return _yaml(text) if file.suffix.lower() in (".yaml", ".yml") else json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"{file}: {exc}") from exc
-
-
-def load_seed(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Seed records from JSON, or YAML when the name ends in .yaml/.yml.
-
-    The file holds a list of records or ``{"incoming_phone_numbers": [...]}``; each
-    record needs at least ``phone_number``. Raises OSError or ValueError.
-    """
-    return _seed_records(_read(Path(path)), str(path))
-
-
-def _yaml(text: str) -> Any:
-    import yaml  # only seed files need PyYAML: keep it off the CLI's import path
-
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML: {exc}") from exc
-
-
-def _seed_records(data: Any, origin: str) -> list[dict[str, Any]]:
-    if isinstance(data, dict) and "incoming_phone_numbers" in data:
-        data = data["incoming_phone_numbers"]
-    if not isinstance(data, list):
-        raise ValueError(f"{origin}: expected a list of numbers or incoming_phone_numbers")
-    for index, item in enumerate(data):
-        if not isinstance(item, dict) or not isinstance(item.get("phone_number"), str):
-            raise ValueError(f"{origin}: record {index} needs a phone_number string")
     return data

@@ -27,12 +27,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from reconciler.manifest.numbers import try_normalise
 from reconciler.model import DEFAULT_COUNTRY
-from reconciler.sandbox.inventory import Inventory, available_route, load_inventory, load_seed
+from reconciler.sandbox import shapes
+from reconciler.sandbox.inventory import Inventory, available_route, load_inventory
+from reconciler.sandbox.seed import load_seed
 from reconciler.sandbox.store import ApiFailure, Faults, NumberStore, RateLimiter, route
 
 __all__ = ["ApiFailure", "Sandbox", "load_inventory", "load_seed"]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("exoplan.sandbox")
 
 _MAX_BODY = 64 * 1024
 _POLL_SECONDS = 0.01  # how soon stop() is noticed; select() wakes cost next to nothing
@@ -79,6 +81,7 @@ class Sandbox:
         default_country: str = DEFAULT_COUNTRY,
         window_seconds: float = 60.0,
         inventory: list[dict[str, Any]] | None = None,
+        release_lingers: float = 5.0,
     ) -> None:
         if min(rate_limit, latency_ms) < 0 or not 0 <= fail_rate <= 1 or window_seconds <= 0:
             raise ValueError("need rate_limit, latency_ms >= 0, 0 <= fail_rate <= 1, window > 0")
@@ -89,7 +92,7 @@ class Sandbox:
         self.api_token = api_token or secrets.token_hex(16)
         self.rate_limit = rate_limit
         self.latency_ms = latency_ms
-        self._store = NumberStore(account_sid, default_country)
+        self._store = NumberStore(account_sid, default_country, release_lingers)
         self._store.seed(seed or [])
         self._inventory = Inventory(inventory)
         self._limiter = RateLimiter(rate_limit, window_seconds)
@@ -229,11 +232,11 @@ class Sandbox:
         if sid is None:
             record = self._purchase(_parse_form(request))
             dropped = self._faults.take("drop") is not None
-            return None if dropped else _Reply(200, record, extra)
+            return None if dropped else _Reply(200, shapes.purchase_answer(record), extra)
         if request.method == "GET":
-            return _Reply(200, store.get(sid), extra)
+            return _Reply(200, shapes.listed(store.get(sid)), extra)
         if request.method == "PUT":
-            return _Reply(200, store.update(sid, _parse_form(request)), extra)
+            return _Reply(200, shapes.update_answer(store.update(sid, _parse_form(request))), extra)
         store.release(sid)
         return _Reply(202, {"Status": 202, "Message": "Accepted"}, extra)
 

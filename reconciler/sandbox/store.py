@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.manifest.numbers import national, try_normalise
 from reconciler.model import DEFAULT_COUNTRY
+from reconciler.sandbox import shapes
 
 Record = dict[str, Any]
 
@@ -67,10 +68,8 @@ class ApiFailure(Exception):
         self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
-        """Exotel's error body: ``{"RestException": {"Status", "Message", "Code"}}``."""
-        return {
-            "RestException": {"Status": self.status, "Message": self.message, "Code": self.code}
-        }
+        """Exotel's error body, in the shape its status gets (:func:`shapes.error_body`)."""
+        return shapes.error_body(self.status, self.message, self.code)
 
 
 def server_error(status: int) -> ApiFailure:
@@ -161,11 +160,16 @@ def _check_fields(form: Mapping[str, str], allowed: tuple[str, ...]) -> None:
 class NumberStore:
     """The numbers one account owns, in purchase order, and how often each was bought."""
 
-    def __init__(self, account_sid: str, default_country: str = DEFAULT_COUNTRY) -> None:
+    def __init__(
+        self, account_sid: str, default_country: str = DEFAULT_COUNTRY, release_lingers: float = 0
+    ) -> None:
         self.account_sid = account_sid
         self.default_country = default_country
+        self.release_lingers = release_lingers
         self._lock = threading.Lock()
         self._by_sid: dict[str, Record] = {}
+        # Released (202) but still listed until the time given, as Exotel's may be.
+        self._releasing: dict[str, tuple[Record, float]] = {}
         self._sid_by_number: dict[str, str] = {}
         self._purchases: Counter[str] = Counter()
 
@@ -199,16 +203,29 @@ class NumberStore:
             return copy.deepcopy(record)
 
     def release(self, sid: str) -> None:
-        """Give the number back; it is gone at once (404 if unknown)."""
+        """Give the number back (404 if unknown); it stays listed ``release_lingers`` s."""
         with self._lock:
+            if sid in self._lingering():
+                return
             record = self._find(sid)
             del self._by_sid[sid]
             del self._sid_by_number[record["phone_number"]]
+            if self.release_lingers > 0:
+                until = time.monotonic() + self.release_lingers
+                self._releasing[sid] = (record, until)
 
     def get(self, sid: str) -> Record:
-        """A copy of one owned number (404 if unknown)."""
+        """A copy of one number still listed (404 if unknown)."""
         with self._lock:
-            return copy.deepcopy(self._find(sid))
+            lingering = self._lingering().get(sid)
+            return copy.deepcopy(lingering or self._find(sid))
+
+    def _lingering(self) -> dict[str, Record]:
+        """Released numbers still listed; the others are forgotten (lock held)."""
+        now = time.monotonic()
+        for sid in [s for s, (_, until) in self._releasing.items() if until <= now]:
+            del self._releasing[sid]
+        return {sid: record for sid, (record, _) in self._releasing.items()}
 
     def owned(self) -> list[Record]:
         """Copies of every owned number, in purchase order."""
@@ -224,8 +241,8 @@ class NumberStore:
         """The page of owned numbers a query (Page, PageSize) asks for, as Exotel shows it."""
         page, size = parse_paging(query)
         with self._lock:
-            records = list(self._by_sid.values())
-        items = [copy.deepcopy(r) for r in records[page * size : (page + 1) * size]]
+            records = list(self._by_sid.values()) + list(self._lingering().values())
+        items = [shapes.listed(r) for r in records[page * size : (page + 1) * size]]
         base = f"{LEGACY_HOST}/v2_beta/Accounts/{self.account_sid}/IncomingPhoneNumbers"
         uris = {n: f"{base}?Page={n}&PageSize={size}" for n in (0, page - 1, page, page + 1)}
         return {
@@ -255,7 +272,7 @@ class NumberStore:
         sid = item.get("sid")
         if sid is not None and (not isinstance(sid, str) or not sid or "/" in sid):
             raise ValueError(f"seed record {e164} has an invalid sid: {sid!r}")
-        record = self._new_record(e164, sid)
+        record = self._new_record(e164, sid or national(e164))  # listed sids look like numbers
         record.update({k: copy.deepcopy(v) for k, v in item.items() if k != "sid"})
         record["phone_number"] = e164
         return record
@@ -269,7 +286,7 @@ class NumberStore:
             "friendly_name": national(e164),
             "capabilities": {"voice": True, "sms": True},
             "country": country,
-            "region": country,
+            "region": shapes.region_of(e164, country),
             "number_type": "Landline",
             "rental_price": price,
             "currency": currency,

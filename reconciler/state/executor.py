@@ -49,6 +49,8 @@ class Stop:
         self._guard = threading.Lock()
         self.reason = ""
         self.listeners: list[Callable[[], None]] = []
+        #: Actions started and not yet finished (what a graceful stop waits for).
+        self.in_flight = 0
 
     def set(self, reason: str) -> bool:
         """Stop with ``reason``; False when already stopped (the reason is kept)."""
@@ -63,6 +65,10 @@ class Stop:
 
     def is_set(self) -> bool:
         return self._event.is_set()
+
+    def count_in_flight(self, change: int) -> None:
+        with self._guard:
+            self.in_flight += change
 
 
 def execute(
@@ -105,6 +111,16 @@ def _run_one(action: Action, client: Client, journal: JournalWriter, stop: Stop)
     """One action, journalled; None when it was not started because the run is stopping."""
     if stop.is_set():
         return None
+    stop.count_in_flight(+1)
+    try:
+        return _journalled(action, client, journal, stop)
+    finally:
+        stop.count_in_flight(-1)
+
+
+def _journalled(
+    action: Action, client: Client, journal: JournalWriter, stop: Stop
+) -> Outcome | None:
     journal.write(_record("intent", action))
     try:
         record, detail = _perform(action, client)

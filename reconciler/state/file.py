@@ -92,6 +92,7 @@ def state_from_data(data: Any, path: str) -> State:
         numbers=data["numbers"],
         journal_id=(data.get("last_journal") or {}).get("id"),
         journal_folded=(data.get("last_journal") or {}).get("folded", 0),
+        releasing=dict(data.get("releasing") or {}),
     )
 
 
@@ -175,6 +176,8 @@ def to_data(state: State) -> dict[str, Any]:
     data = _core_data(state)
     if state.journal_id is not None:
         data["last_journal"] = {"id": state.journal_id, "folded": state.journal_folded}
+    if state.releasing:
+        data["releasing"] = state.releasing
     return data
 
 

@@ -28,7 +28,9 @@ def fold(
     """Record in ``state`` that ``kind`` happened to ``number``; ``marks`` are exoplan's
     own fields to set on the entry (None removes one)."""
     if kind is ActionKind.RELEASE:
-        state.numbers.pop(number, None)
+        released = state.numbers.pop(number, None)
+        if released is not None:  # Exotel may list it a while yet: import must not re-adopt it
+            state.releasing[number] = {"sid": released.get("sid")}
         return
     changes_entry = kind in (ActionKind.UPDATE, ActionKind.QUARANTINE)
     base = state.numbers.get(number, {}) if changes_entry else {}

@@ -129,6 +129,9 @@ class StateLock:
             ) from None
 
     def _held_message(self) -> str:
+        # A holder that has just taken the lock writes its details a moment later; until
+        # then the file may still name the previous (gone) holder or nobody.
+        time.sleep(0.1)
         holder = read_lock(self.path)
         for _ in range(10):  # a holder that has just locked writes its details next
             if holder is not None:

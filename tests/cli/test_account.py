@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.sandbox.shapes import listed
 from tests.support.project import (
     LINEAGE,
     LOCKED_ERROR,
@@ -97,13 +98,13 @@ def test_refresh_reads_past_the_first_page(tmp_path: Path) -> None:
     make_project(tmp_path)
     crowd = [record(f"+9180302{n:05d}") for n in range(100, 230)]
     renamed = {**described()[TWO], "friendly_name": "Renamed"}
-    with new_sandbox([described()[ONE], *crowd, renamed]) as sb:  # TWO is 132nd: page 2
+    with new_sandbox([described()[ONE], *crowd, renamed]) as sb:  # TWO is 132nd: page 3 of 50s
         result = exoplan(sb, tmp_path, "refresh", *FAST)
         pages = len(sb.request_log)
     assert result.code == 0, result.stderr
     assert 'friendly_name: "Support overflow" -> "Renamed"' in result.stdout
     assert "the account owns 130 numbers that exoplan does not manage" in result.stdout
-    assert pages == 2
+    assert pages == 3
     assert read_state(tmp_path)["numbers"][TWO]["friendly_name"] == "Renamed"
 
 
@@ -124,7 +125,8 @@ def test_import_adopts_an_owned_number_in_any_spelling(tmp_path: Path, spelling:
     )
     state = read_state(tmp_path)
     assert state["serial"] == 8
-    assert state["numbers"][TWO] == {**described()[TWO], "protect": False}
+    # as Exotel lists it: flows and region, no price
+    assert state["numbers"][TWO] == {**listed(described()[TWO]), "protect": False}
 
 
 def test_import_starts_a_state_when_there_is_none(tmp_path: Path) -> None:
@@ -352,3 +354,22 @@ def test_a_state_of_another_account_is_refused(tmp_path: Path, command: list[str
         "'acme1': pass that account's state with --state\n"
     )
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(("released_sid", "adopts"), [("sid0002", False), ("sid9999", True)])
+def test_import_all_does_not_adopt_a_number_whose_release_is_pending(
+    tmp_path: Path, released_sid: str, adopts: bool
+) -> None:
+    """Exotel may list a released number a while after its 202: import --all must not
+    take back what an apply of this state released (the same sid still listed)."""
+    make_project(tmp_path, adopted([described()[ONE]]))
+    data = json.loads((tmp_path / STATE).read_text())
+    data["releasing"] = {TWO: {"sid": released_sid}}
+    (tmp_path / STATE).write_text(json.dumps(data))
+    with new_sandbox(seed()) as sb:
+        imported = exoplan(sb, tmp_path, "import", "--all", *FAST)
+    assert imported.code == 0, imported.stderr
+    state = read_state(tmp_path)
+    assert (TWO in state["numbers"]) is adopts
+    pending = "not imported: its release by an earlier apply is still pending at Exotel"
+    assert (pending in imported.stderr) is not adopts

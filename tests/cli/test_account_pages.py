@@ -19,6 +19,7 @@ from responses import matchers
 from reconciler.cli import account as drift_cmd
 from reconciler.cli.main import main
 from reconciler.errors import ApiStatusError, StateError
+from reconciler.exotel.answers import HINTS
 from reconciler.manifest.schema import schema
 from reconciler.state.file import load_state, to_data
 from tests.support.paging import (
@@ -52,7 +53,7 @@ def test_refresh_reads_all_three_pages_and_updates_managed_numbers(
     serve(api, account({LAST: {"friendly_name": "Renamed on page 3"}}))
     manifest = project(tmp_path)
     assert drift_cmd.run_refresh(parse("refresh", "-f", str(manifest))) == 0
-    assert pages_asked(api) == [0, 1, 2]
+    assert pages_asked(api) == [0, 1, 2, 3, 4]
     state = read_state(tmp_path)
     assert state["serial"] == 8
     assert sorted(state["numbers"]) == [ONE, TWO, LAST]  # none of the 247 others adopted
@@ -73,7 +74,7 @@ def test_refresh_drops_only_numbers_missing_from_every_page(
     serve(api, [r for r in account() if r["phone_number"] != TWO])  # 249: still 3 pages
     manifest = project(tmp_path)
     assert drift_cmd.run_refresh(parse("refresh", "-f", str(manifest))) == 0
-    assert pages_asked(api) == [0, 1, 2]
+    assert pages_asked(api) == [0, 1, 2, 3, 4]
     assert sorted(read_state(tmp_path)["numbers"]) == [ONE, LAST]
     assert capsys.readouterr().err == (
         f"warning: {TWO} is no longer owned by the account: dropped from the state\n"
@@ -87,7 +88,7 @@ def test_import_adopts_a_number_listed_on_the_last_page_without_posting(
     manifest = project(tmp_path, adopted(described().values()))
     args = parse("import", "-f", str(manifest), "+91 80 3024 0250")
     assert drift_cmd.run_import(args) == 0
-    assert pages_asked(api) == [0, 1, 2]  # GETs only: nothing was bought
+    assert pages_asked(api) == [0, 1, 2, 3, 4]  # GETs only: nothing was bought
     entry = read_state(tmp_path)["numbers"][LAST]
     assert entry == {**account()[-1], "protect": False}
     assert capsys.readouterr().out == (
@@ -102,7 +103,7 @@ def test_export_lists_the_numbers_of_every_page(
     serve(api, account())
     args = parse("export", "--account-sid", "acme1", "-f", str(tmp_path / "absent.yaml"))
     assert drift_cmd.run_export(args) == 0
-    assert pages_asked(api) == [0, 1, 2]
+    assert pages_asked(api) == [0, 1, 2, 3, 4]
     out = capsys.readouterr().out
     assert out.count("  - number: ") == 250
     assert f'  - number: "{LAST}"\n' in out
@@ -122,13 +123,13 @@ def test_a_failing_page_leaves_the_state_and_no_lock(
     api.get(
         HOST + ROOT,
         json=listing_page(records, 0, PAGE_SIZE, LEGACY),
-        match=[matchers.query_param_matcher({"Page": "0", "PageSize": "100"})],
+        match=[matchers.query_param_matcher({"Page": "0", "PageSize": str(PAGE_SIZE)})],
     )
     api.get(
         HOST + ROOT,
         status=403,
         json={"RestException": {"Status": 403, "Message": "Access denied", "Code": "FORBIDDEN"}},
-        match=[matchers.query_param_matcher({"Page": "1", "PageSize": "100"})],
+        match=[matchers.query_param_matcher({"Page": "1", "PageSize": str(PAGE_SIZE)})],
     )
     manifest = project(tmp_path)
     before = snapshot(tmp_path)
@@ -137,7 +138,7 @@ def test_a_failing_page_leaves_the_state_and_no_lock(
     assert snapshot(tmp_path) == before  # no lock, no backup, same bytes
     assert main(["refresh", "-f", str(manifest), *FAST]) == 1
     err = capsys.readouterr().err
-    assert err == f"error: GET {ROOT} HTTP 403 [FORBIDDEN]: Access denied\n"
+    assert err == f"error: GET {ROOT} HTTP 403 [FORBIDDEN]: Access denied ({HINTS[403]})\n"
     assert KEY not in err and TOKEN not in err
 
 

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from reconciler.cli.main import main
 from reconciler.cli.plan import load_inputs, refreshed_plan
 from reconciler.manifest.schema import schema
+from reconciler.sandbox.shapes import listed
 from tests.support.paging import LAST, account, pages_asked, parse, project, serve
 from tests.support.project import (
     read_state,
@@ -138,7 +139,7 @@ def test_plan_refresh_json_has_drift_and_unmanaged(tmp_path: Path) -> None:
             "changes": [
                 {"field": "friendly_name", "before": "Support overflow", "after": "Renamed"}
             ],
-            "live": renamed,
+            "live": listed(renamed),  # as Exotel lists it: no price
         },
     ]
     assert [(a["action"], a["number"]) for a in data["actions"]] == [
@@ -213,7 +214,7 @@ def test_plan_refresh_reads_every_page_in_memory(
     args = parse("plan", "--refresh", "-f", str(manifest))
     loaded, state = load_inputs(args)
     plan = refreshed_plan(args, loaded, state)
-    assert pages_asked(api) == [0, 1, 2]
+    assert pages_asked(api) == [0, 1, 2, 3, 4]
     assert plan.unmanaged == 247
     assert [(d.number, [c.field for c in d.changes]) for d in plan.drift] == [
         (LAST, ["voice_flow"])

@@ -30,7 +30,8 @@ def test_each_error_class_is_reported_with_file_line_and_column(
     expected = BAD_MANIFESTS[name]
     count = len(expected)
     noun = "problem" if count == 1 else "problems"
-    assert lines[-1] == f"error: {count} {noun} in {path}; fix them and run again"
+    them = "it" if count == 1 else "them"
+    assert lines[-1] == f"error: {count} {noun} in {path}; fix {them} and run again"
     assert len(lines) == count + 1
     for line, (row, column, fragment) in zip(lines, expected, strict=False):
         assert line.startswith(f"{path}:{row}:{column}: ")
@@ -103,8 +104,9 @@ def test_a_missing_manifest_is_a_clear_error(run_exoplan: Runner) -> None:
     result = run_exoplan("validate")
     assert result.code == 1
     assert result.stderr.splitlines() == [
-        "numbers.yaml: manifest not found: create it (see examples/numbers.yaml) or pass -f PATH",
-        "error: 1 problem in numbers.yaml; fix them and run again",
+        "numbers.yaml: manifest not found: pass -f PATH, or write one "
+        "(`exoplan export` writes one of a live account)",
+        "error: 1 problem in numbers.yaml; fix it and run again",
     ]
 
 
@@ -148,7 +150,7 @@ def test_version(run_exoplan: Runner) -> None:
     [
         ("plan", "--detailed-exitcode", "--format", "yaml"),
         ("validate", "--no-such-flag"),
-        (),
+        ("state",),
     ],
 )
 def test_a_usage_error_exits_1_not_2(run_exoplan: Runner, args: tuple[str, ...]) -> None:

@@ -72,8 +72,9 @@ def test_plan_apply_then_plan_shows_no_changes(tmp_path: Path) -> None:
         assert_state_complete(tmp_path, sandbox, [first, second, third])
         entries = read_state(tmp_path)["numbers"]
         assert entries[first]["friendly_name"] == "Support line"
-        assert entries[first]["voice_url"] == VOICE_123456
-        assert entries[second]["sms_url"] == "https://my.exotel.in/acme1/exoml/start_sms/223344"
+        # A purchase answer has no flow URLs (as documented): the state holds those sent.
+        assert entries[first]["voice_url"] == "http://my.exotel.com/acme1/exoml/start_voice/123456"
+        assert entries[second]["sms_url"] == "http://my.exotel.com/acme1/exoml/start_sms/223344"
 
         again = exoplan(sandbox, tmp_path, "plan", "--detailed-exitcode")
         assert again.code == 0, again.output
@@ -267,7 +268,9 @@ def test_saved_plan_applies_exactly_what_was_reviewed(tmp_path: Path) -> None:
         stale = apply(sandbox, tmp_path, "plan.json")
         assert stale.code == 1, stale.output
         assert "plan.json: the plan is stale" in stale.stderr
-        assert "exoplan plan --out plan.json" in stale.stderr
+        assert "exoplan plan -f numbers.yaml --state numbers.state.json --out plan.json" in (
+            stale.stderr
+        )
         assert_bought_once(sandbox, [first, second])
 
         fresh = exoplan(sandbox, tmp_path, "plan", "--out", "plan.json")

@@ -199,9 +199,10 @@ def test_release_slower_than_the_client_timeout(tmp_path: Path) -> None:
             "Apply finished: 0 purchased, 0 adopted, 0 updated, 1 released, 0 failed."
             in result.stdout
         )
-        # The repeated DELETE finds the number gone: that is the release, not an error.
+        # The repeated DELETE finds the release accepted (202) or the number gone (404):
+        # either is the release, not an error.
         deletes = [status for method, _, status in sandbox.request_log if method == "DELETE"]
-        assert deletes == [202, 404]
+        assert deletes in ([202, 202], [202, 404])
         assert [r["phone_number"] for r in sandbox.owned()] == [kept]
         assert_bought_once(sandbox, [kept, dropped])
         assert_state_complete(tmp_path, sandbox, [kept])

@@ -478,7 +478,7 @@ def test_a_failed_plan_annotates_and_puts_the_errors_in_the_comment(tmp_path: Pa
     assert len(annotations) == 8
     assert annotations[0] == (
         "::error file=numbers.yaml,line=4,col=3::unknown key 'colour' in account: allowed keys "
-        "are default_country, region, sid"
+        "are default_country, flow_host, region, sid"
     )
     found = outputs(env)
     assert found["exitcode"] == "1" and found["plan-json"] == ""

@@ -106,3 +106,19 @@ def test_four_threads_share_the_slots(per_minute: float) -> None:
     assert len(sent) == 40
     assert all(b - a >= interval - 1e-9 for a, b in pairwise(sent))
     assert all(sum(1 for t in sent if start <= t < start + 60) <= per_minute for start in sent)
+
+
+def test_waiting_tells_a_pause_and_its_reason() -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(0, clock=fake.clock, sleep=fake.sleep)
+    assert limiter.waiting() is None
+    limiter.pause_until(fake.clock() + 25.0, "Exotel's rate limit")
+    assert limiter.waiting() == (25.0, "Exotel's rate limit")
+
+
+def test_waiting_tells_the_pacing_of_queued_senders() -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(30, clock=fake.clock, sleep=lambda seconds: None)
+    limiter.acquire()  # at once
+    limiter.acquire()  # reserves the slot 2 s ahead (this sleep does not move the clock)
+    assert limiter.waiting() == (2.0, "pacing to the rate limit (30/min)")

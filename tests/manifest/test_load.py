@@ -50,7 +50,7 @@ def test_a_single_problem_says_problem() -> None:
     path = str(FIXTURES / "bad-app-id.yaml")
     with pytest.raises(ManifestError) as raised:
         load_manifest(path)
-    assert raised.value.lines()[-1] == f"error: 1 problem in {path}; fix them and run again"
+    assert raised.value.lines()[-1] == f"error: 1 problem in {path}; fix it and run again"
 
 
 def test_a_missing_manifest_is_named_with_a_hint(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_missing_manifest_is_named_with_a_hint(tmp_path: Path) -> None:
     [problem] = raised.value.problems
     assert problem.location == Location(path)
     assert str(problem) == (
-        f"{path}: manifest not found: create it (see examples/numbers.yaml) or pass -f PATH"
+        f"{path}: manifest not found: pass -f PATH, or write one (`exoplan export` writes one of a live account)"
     )
 
 
@@ -323,3 +323,29 @@ def test_values_quoted_in_messages_are_shortened(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as raised:
         load_manifest(str(path))
     assert all(len(p.message) < 400 for p in raised.value.problems)
+
+
+def test_flow_host_defaults_to_my_exotel_com(tmp_path: Path) -> None:
+    body = "version: 1\naccount:\n  sid: a\nnumbers: []\n"
+    assert load_manifest(str(write_manifest(tmp_path, body))).account.flow_host == "my.exotel.com"
+
+
+def test_flow_host_is_read(tmp_path: Path) -> None:
+    body = "version: 1\naccount:\n  sid: a\n  flow_host: My.In.Exotel.com\nnumbers: []\n"
+    manifest = load_manifest(str(write_manifest(tmp_path, body)))
+    assert manifest.account.flow_host == "my.in.exotel.com"
+
+
+@pytest.mark.parametrize(
+    "host", ["https://my.exotel.com", "my.exotel.com/x", "my.exotel.com:443", "localhost", "a b"]
+)
+def test_flow_host_must_be_a_host_name_only(tmp_path: Path, host: str) -> None:
+    body = f"version: 1\naccount:\n  sid: a\n  flow_host: '{host}'\nnumbers: []\n"
+    path = write_manifest(tmp_path, body)
+    assert problems_of(str(path)) == [
+        (
+            f"{path}:4:14",
+            "account.flow_host must be a host name such as my.in.exotel.com "
+            f"(no scheme, port or path), not {host!r}",
+        )
+    ]

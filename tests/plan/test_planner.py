@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -379,3 +380,21 @@ def test_changed_fields_agree_with_deepdiff(pairs: list[tuple[Any, Any]]) -> Non
 
     expected = {str(key) for key in DeepDiff(have, want).affected_root_keys}
     assert set(changed_fields(have, want)) == expected
+
+
+def test_flow_urls_are_sent_on_the_manifests_flow_host() -> None:
+    on_mumbai = dataclasses.replace(
+        manifest(spec("+918030240001", voice_flow="ivr")),
+        account=Account(sid="acme1", region="mumbai", flow_host="my.in.exotel.com"),
+    )
+    (action,) = make_plan(on_mumbai, state()).actions
+    assert action.params["VoiceUrl"] == "http://my.in.exotel.com/acme1/exoml/start_voice/123456"
+
+
+def test_flows_read_back_on_another_host_are_compared_by_app_id() -> None:
+    on_mumbai = dataclasses.replace(
+        manifest(spec("+918030240001", voice_flow="ivr")),
+        account=Account(sid="acme1", region="mumbai", flow_host="my.in.exotel.com"),
+    )
+    entry = state_entry("+918030240001", voice_url="https://my.exotel.in/acme1/exoml/start/123456")
+    assert make_plan(on_mumbai, state({"+918030240001": entry})).actions == ()

@@ -50,51 +50,72 @@ def test_failures_are_red_only_with_colour(color: bool, word: str) -> None:
     assert out.getvalue() == f"[1/1] purchase {A} {word}: HTTP 402: no balance\n"
 
 
-def test_on_a_terminal_one_line_is_rewritten_with_count_number_and_rate() -> None:
-    out, clock = io.StringIO(), Clock()
-    progress = Progress(4, out, live=True, clock=clock)
-    clock.now += 30.0
+def status(progress: Progress, width: int = 200) -> str:
+    line = progress.status_line(width)
+    assert len(line) <= width
+    return line
+
+
+def test_the_status_line_counts_the_elapsed_time_and_the_eta_from_the_rate_limit() -> None:
+    clock = Clock()
+    progress = Progress(4, io.StringIO(), live=True, clock=clock, rate_limit=30.0)
+    clock.now += 75.0
     progress(ok())
-    clock.now += 30.0
-    progress(ok("update", B))
-    assert out.getvalue() == (
-        f"\r\033[K[1/4] purchase {A} ok · 2.0 actions/min"
-        f"\r\033[K[2/4] update {B} ok · 2.0 actions/min"
+    assert status(progress) == "[1/4] · 1:15 elapsed · ETA 0:06"
+
+
+def test_the_status_line_shows_the_wait_and_its_reason() -> None:
+    waiting = (25.4, "Exotel's rate limit (HTTP 429/quota)")
+    progress = Progress(
+        3, io.StringIO(), live=True, clock=Clock(), rate_limit=60.0, waiting=lambda: waiting
     )
-    progress.finish()
-    assert out.getvalue().endswith("actions/min\n")
-
-
-def test_on_a_terminal_a_failure_stays_on_screen() -> None:
-    out, clock = io.StringIO(), Clock()
-    progress = Progress(2, out, live=True, clock=clock)
-    clock.now += 6.0
-    progress(failed())
-    progress(ok("purchase", B))
-    assert out.getvalue() == (
-        f"\r\033[K[1/2] purchase {A} FAILED · 10.0 actions/min\n"
-        f"[1/2] purchase {A} failed: HTTP 402: no balance\n"
-        f"\r\033[K[2/2] purchase {B} ok · 20.0 actions/min"
+    assert status(progress) == (
+        "[0/3] · 0:00 elapsed · waiting 25s: Exotel's rate limit (HTTP 429/quota) · ETA 0:28"
     )
 
 
-def test_the_rate_survives_an_instant_first_outcome() -> None:
-    out = io.StringIO()
-    Progress(1, out, live=True, clock=Clock())(ok())  # no time has passed
-    assert "actions/min" in out.getvalue()
+@pytest.mark.parametrize("width", [80, 60, 45, 30, 20, 10, 5, 1])
+def test_the_status_line_fits_any_width_keeping_the_most_useful_parts(width: int) -> None:
+    waiting = (25.0, "Exotel's rate limit (HTTP 429/quota)")
+    progress = Progress(
+        120, io.StringIO(), live=True, clock=Clock(), rate_limit=50.0, waiting=lambda: waiting
+    )
+    line = status(progress, width)
+    if width >= 50:
+        assert "waiting 25s: Exotel's rate limit" in line
+    elif width >= 30:
+        assert "waiting 25s" in line
+    if width >= 10:
+        assert line.startswith("[0/120]")
 
 
-@pytest.mark.parametrize(
-    ("live", "done", "tail"), [(True, True, "\n"), (True, False, ""), (False, True, "")]
-)
-def test_finish_ends_the_live_line_only(live: bool, done: bool, tail: str) -> None:
+def test_without_a_rate_limit_the_eta_follows_the_pace_so_far() -> None:
+    clock = Clock()
+    progress = Progress(3, io.StringIO(), live=True, clock=clock)
+    assert "ETA" not in status(progress)
+    clock.now += 10.0
+    progress(ok())
+    assert status(progress).endswith("ETA 0:20")
+
+
+def test_on_a_terminal_every_result_line_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
     out = io.StringIO()
-    progress = Progress(1, out, live=live, clock=Clock())
-    if done:
-        progress(ok())
-    before = out.getvalue()
+    progress = Progress(2, out, live=True, clock=Clock())
+    progress.start()
+    progress(ok())
+    progress(failed("purchase", B))
     progress.finish()
-    assert out.getvalue() == before + tail
+    shown = out.getvalue()
+    assert f"[1/2] purchase {A}: purchased (sid S1)" in shown
+    assert f"[2/2] purchase {B} failed: HTTP 402: no balance" in shown
+
+
+def test_finish_without_start_writes_nothing() -> None:
+    out = io.StringIO()
+    progress = Progress(1, out, live=True, clock=Clock())
+    progress.finish()
+    assert out.getvalue() == ""
 
 
 def test_each_line_is_flushed_at_once() -> None:

@@ -111,12 +111,13 @@ def test_a_release_removes_the_entry_and_leaves_the_others() -> None:
     state = state_with(**{NUMBER: {"sid": "S1"}, "+918030240002": {"sid": "S2"}})
     fold(state, ActionKind.RELEASE, NUMBER, {}, {}, protect=False)
     assert list(state.numbers) == ["+918030240002"]
+    assert state.releasing == {NUMBER: {"sid": "S1"}}  # Exotel may still list it a while
 
 
 def test_releasing_a_number_the_state_does_not_have_is_no_error() -> None:
     state = state_with()
     fold(state, ActionKind.RELEASE, NUMBER, {}, {}, protect=False)
-    assert state.numbers == {}
+    assert state.numbers == {} and state.releasing == {}
 
 
 @pytest.mark.parametrize("protect", [True, False])

@@ -8,11 +8,14 @@ credentials, and ``env`` adds or overrides variables on top.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -145,19 +148,24 @@ def run_on_terminal(
     answer: str | None = None,
     terminal: Iterable[str] = _ALL_STREAMS,
     timeout: float = 30.0,
+    columns: int | None = None,
 ) -> Result:
     """Run exoplan with the streams named in ``terminal`` on one pseudo-terminal (stdin
     otherwise from /dev/null, stdout and stderr otherwise piped) and type ``answer``:
     once it asks (:data:`PROMPT`) if the terminal shows stdout, at once otherwise.
 
     When stdout is on the terminal, ``stdout`` of the result is everything the terminal
-    showed (raw, with stderr when that is on the terminal too).
+    showed (raw, with stderr when that is on the terminal too). ``columns``: the
+    terminal's width.
     """
     on_terminal = set(terminal)
     try:
         master, slave = os.openpty()
     except (AttributeError, OSError) as exc:
         pytest.skip(f"no pseudo-terminal on this platform: {exc}")
+    if columns is not None:  # the window size a terminal of that width reports
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        env = {**(env or {}), "COLUMNS": str(columns), "LINES": "24"}
     process = start_exoplan(
         sandbox,
         cwd,

@@ -1,0 +1,17 @@
+"""``exoplan completion bash|zsh``: a shell completion script generated from the parser
+itself (with shtab), so it offers exactly the commands and flags exoplan has."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def run_completion(args: argparse.Namespace) -> int:
+    """Print the completion script for ``args.shell`` on stdout."""
+    import shtab  # only this command needs it
+
+    from reconciler.cli.parser import build_parser
+
+    sys.stdout.write(shtab.complete(build_parser(), shell=args.shell))
+    return 0
