@@ -78,7 +78,12 @@ def pool_candidates(
     needs = pools.expand(manifest, state)[1]
     if not needs:
         return None
-    return {n.pool: client.search_available(manifest.pools[n.pool].criteria) for n in needs}
+    searched: dict[Criteria, list[Available]] = {}  # each distinct criteria set once
+    for need in needs:
+        criteria = manifest.pools[need.pool].criteria
+        if criteria not in searched:
+            searched[criteria] = client.search_available(criteria)
+    return {need.pool: searched[manifest.pools[need.pool].criteria] for need in needs}
 
 
 def priced(plan: Plan, client: ExotelClient) -> Plan:

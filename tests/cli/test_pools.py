@@ -61,3 +61,34 @@ def test_an_offline_pool_plan_cannot_be_applied(tmp_path: Path) -> None:
         assert refused.code == 1
         assert "does not say which numbers to buy for pool(s) blr (2)" in refused.stderr
         assert owned_sids(sandbox) == {}
+
+
+def test_a_pinned_number_sold_meanwhile_fails_and_nothing_is_substituted(tmp_path: Path) -> None:
+    (tmp_path / "numbers.yaml").write_text(MANIFEST, encoding="utf-8")
+    with new_sandbox() as sandbox:
+        assert exoplan(sandbox, tmp_path, "plan", "--refresh", "--out", "p.json", *FAST).code == 0
+        data = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+        first, second = sorted(a["number"] for a in data["actions"])
+        sandbox.sell(first)  # bought by someone else between plan and apply
+        result = apply(sandbox, tmp_path, "p.json")
+        assert result.code == 1
+        assert f"purchase {first}" in result.stdout + result.stderr
+        assert sorted(owned_sids(sandbox)) == [second]  # no other number in its place
+        assert list(read_state(tmp_path)["numbers"]) == [second]
+
+
+def test_a_lowered_count_needs_the_release_list(tmp_path: Path) -> None:
+    (tmp_path / "numbers.yaml").write_text(MANIFEST, encoding="utf-8")
+    with new_sandbox() as sandbox:
+        assert apply(sandbox, tmp_path).code == 0  # apply picks and buys two itself
+        members = sorted(owned_sids(sandbox))
+        lowered = MANIFEST.replace("count: 2", "count: 1")
+        (tmp_path / "numbers.yaml").write_text(lowered, encoding="utf-8")
+        refused = exoplan(sandbox, tmp_path, "plan")
+        assert refused.code == 1
+        assert "pool blr has 2 members but its count is 1" in refused.stderr
+        named = lowered + f'    release: ["{members[1]}"]\n'
+        (tmp_path / "numbers.yaml").write_text(named, encoding="utf-8")
+        released = apply(sandbox, tmp_path, "--allow-release")
+        assert released.code == 0, released.output
+        assert sorted(owned_sids(sandbox)) == [members[0]]
