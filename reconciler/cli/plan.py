@@ -65,7 +65,7 @@ def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -
         current = drift.refreshed(state, owned)
         candidates = pool_candidates(factory.client(), manifest, current)
         plan = make_plan(manifest, current, candidates=candidates)
-        plan = priced(plan, factory.client())
+        plan = priced(plan, factory.client(), current)
     return dataclasses.replace(
         plan, drift=tuple(found), unmanaged=len(drift.unmanaged(state, owned))
     )
@@ -82,11 +82,12 @@ def pool_candidates(
     for need in needs:
         criteria = manifest.pools[need.pool].criteria
         if criteria not in searched:
-            searched[criteria] = client.search_available(criteria)
+            found = client.search_available(criteria)
+            searched[criteria] = cost.in_account_currency(found, state)
     return {need.pool: searched[manifest.pools[need.pool].criteria] for need in needs}
 
 
-def priced(plan: Plan, client: ExotelClient) -> Plan:
+def priced(plan: Plan, client: ExotelClient, state: State) -> Plan:
     """``plan`` with its purchases priced from the inventory: each country and type of
     number searched once, unfiltered."""
     countries = sorted({c for n in cost.unpriced(plan) if (c := numbers.country_of(n))})
@@ -96,6 +97,7 @@ def priced(plan: Plan, client: ExotelClient) -> Plan:
         for kind in NUMBER_TYPES
         for item in client.search_available(Criteria(country, kind))
     ]
+    inventory = cost.in_account_currency(inventory, state)
     return cost.with_prices(plan, inventory) if inventory else plan
 
 

@@ -8,17 +8,39 @@ result; :mod:`reconciler.plan.safety` holds the budget gate built on it.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, DecimalException
 
-from reconciler.model import ActionKind, Available, Plan
+from reconciler.manifest.numbers import country_of
+from reconciler.model import ActionKind, Available, Plan, State
 
 #: Rentals at or beyond this are not amounts anyone pays: shown as written, not summed.
 MAX_PRICE = Decimal(10) ** 12
 #: The currency shown for a rental whose currency is not known.
 UNKNOWN_CURRENCY = "?"
+
+
+def account_currency(state: State, country: str | None) -> str | None:
+    """The currency the account's own answers give for ``country``'s numbers (purchase
+    answers carry it), or None when the state has none to go by."""
+    seen = Counter(
+        str(entry["currency"])
+        for number, entry in state.numbers.items()
+        if entry.get("currency") and (country is None or country_of(number) == country)
+    )
+    return seen.most_common(1)[0][0] if seen else None
+
+
+def in_account_currency(found: Iterable[Available], state: State) -> list[Available]:
+    """Search results in the currency the account's answers use, where it says one."""
+    return [
+        dataclasses.replace(
+            item, currency=account_currency(state, country_of(item.number)) or item.currency
+        )
+        for item in found
+    ]
 
 
 def price_value(price: object) -> Decimal | None:

@@ -141,3 +141,13 @@ def test_pools_in_a_manifest_file_and_their_located_errors(tmp_path: Path) -> No
         Criteria("IN", "Mobile", "KA"),
         "600",
     )
+
+
+def test_search_results_take_the_currency_the_accounts_answers_use() -> None:
+    from reconciler.plan import cost
+
+    current = state(member(1, currency="USD"), state_entry(number(2), currency="USD"))
+    (priced,) = cost.in_account_currency([offer(6)], current)
+    assert priced.currency == "USD"  # the account's answers say USD for its Indian numbers
+    (default,) = cost.in_account_currency([offer(6)], state())
+    assert default.currency == "INR"  # nothing to go by: the market's currency
