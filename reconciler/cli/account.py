@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from reconciler.cli.io import note, say, use_color, warn, write_file
 from reconciler.cli.options import state_path_for
@@ -23,15 +26,23 @@ from reconciler.state.fold import adopt
 from reconciler.state.transaction import StateTransaction
 
 
-def run_refresh(args: argparse.Namespace) -> int:
-    manifest = load_manifest(args.manifest)
+@contextmanager
+def _settled_and_listed(
+    args: argparse.Namespace, manifest: Manifest, command: str
+) -> Iterator[tuple[StateTransaction, dict[str, dict[str, Any]]]]:
+    """The manifest's state, locked and settled, and what the account owns now."""
     store = open_store(state_path_for(args, manifest))
     factory = ClientFactory.from_args(args, manifest)
-    with StateTransaction(store, "exoplan refresh", args.lock_timeout, note) as tx, factory:
+    with StateTransaction(store, command, args.lock_timeout, note) as tx, factory:
         safety.check_account(manifest, tx.state)
         tx.settle(factory.client)
+        yield tx, factory.client().owned_index()
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    manifest = load_manifest(args.manifest)
+    with _settled_and_listed(args, manifest, "exoplan refresh") as (tx, owned):
         state = tx.state
-        owned = factory.client().owned_index()
         found = drifts.detect(state, owned, manifest)
         updated = drifts.refreshed(state, owned)
         for item in found:
@@ -58,13 +69,8 @@ def run_import(args: argparse.Namespace) -> int:
             "name the numbers to import, or pass --all to adopt every owned number the manifest lists"
         )
     wanted = _wanted_numbers(args, manifest)
-    store = open_store(state_path_for(args, manifest))
-    factory = ClientFactory.from_args(args, manifest)
-    with StateTransaction(store, "exoplan import", args.lock_timeout, note) as tx, factory:
-        safety.check_account(manifest, tx.state)
-        tx.settle(factory.client)
+    with _settled_and_listed(args, manifest, "exoplan import") as (tx, owned):
         state = tx.state
-        owned = factory.client().owned_index()
         targets = _import_targets(args, manifest, state, wanted, owned)
         _forget_finished_releases(state, owned)
         fresh = [n for n in targets if n not in state.numbers]

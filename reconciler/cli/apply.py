@@ -19,7 +19,7 @@ from reconciler.errors import UsageError
 from reconciler.exotel.factory import PACING_HEADROOM, ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.model import ApplyResult, Manifest, Plan, State
-from reconciler.plan import pools, safety
+from reconciler.plan import safety
 from reconciler.plan.planfile import load_plan
 from reconciler.plan.planner import make_plan
 from reconciler.render.progress import Progress, summary
@@ -86,8 +86,7 @@ def _plan(
     args: argparse.Namespace, manifest: Manifest, state: State, factory: ClientFactory
 ) -> Plan:
     """The plan apply makes itself; pools short of members are filled from the inventory."""
-    needs = pools.expand(manifest, state)[1]
-    candidates = pool_candidates(factory.client(), manifest, state) if needs else None
+    candidates = pool_candidates(factory.client, manifest, state)
     plan = make_plan(manifest, state, candidates=candidates)
     return scoped(args, plan, manifest, state)
 

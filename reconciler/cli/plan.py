@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, save_plan, use_color, warn, write_plan
@@ -63,7 +64,7 @@ def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -
         owned = factory.client().owned_index()
         found = drift.detect(state, owned, manifest)
         current = drift.refreshed(state, owned)
-        candidates = pool_candidates(factory.client(), manifest, current)
+        candidates = pool_candidates(factory.client, manifest, current)
         plan = make_plan(manifest, current, candidates=candidates)
         plan = priced(plan, factory.client(), current)
     return dataclasses.replace(
@@ -72,9 +73,10 @@ def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -
 
 
 def pool_candidates(
-    client: ExotelClient, manifest: Manifest, state: State
+    client: Callable[[], ExotelClient], manifest: Manifest, state: State
 ) -> dict[str, list[Available]] | None:
-    """The inventory searched for every pool short of members (None when none is)."""
+    """The inventory searched for every pool short of members (None when none is, and
+    then ``client`` is not even built)."""
     needs = pools.expand(manifest, state)[1]
     if not needs:
         return None
@@ -82,7 +84,7 @@ def pool_candidates(
     for need in needs:
         criteria = manifest.pools[need.pool].criteria
         if criteria not in searched:
-            found = client.search_available(criteria)
+            found = client().search_available(criteria)
             searched[criteria] = cost.in_account_currency(found, state)
     return {need.pool: searched[manifest.pools[need.pool].criteria] for need in needs}
 

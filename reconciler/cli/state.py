@@ -48,8 +48,9 @@ def _flow(url: object) -> str:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    state = open_store(state_path_for(args)).read().state
-    number = _managed(args, args.number, state.numbers, state.path)
+    manifest = _manifest(args)
+    state = open_store(state_path_for(args, manifest)).read().state
+    number = _managed(args.number, state.numbers, state.path, _country(manifest))
     say(
         json.dumps(state.numbers[number], indent=2, sort_keys=True, ensure_ascii=False, default=str)
     )
@@ -57,14 +58,17 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
-    store = open_store(state_path_for(args))
-    path = store.where
+    manifest = _manifest(args)
+    store = open_store(state_path_for(args, manifest))
+    path, country = store.where, _country(manifest)
     with StateTransaction(store, "exoplan state rm", args.lock_timeout, note) as tx:
-        with _factory(args, tx.state.account_sid) as factory:
+        with _factory(args, manifest, tx.state.account_sid) as factory:
             tx.settle(factory.client)
         state = tx.state
         # Two spellings of one number name it once.
-        numbers = list(dict.fromkeys(_managed(args, t, state.numbers, path) for t in args.numbers))
+        numbers = list(
+            dict.fromkeys(_managed(t, state.numbers, path, country) for t in args.numbers)
+        )
         for number in numbers:
             del state.numbers[number]
         tx.save()
@@ -107,9 +111,10 @@ def run_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _factory(args: argparse.Namespace, account_sid: str | None) -> ClientFactory:
+def _factory(
+    args: argparse.Namespace, manifest: Manifest | None, account_sid: str | None
+) -> ClientFactory:
     """The account client settling needs: the manifest's account, else the state's."""
-    manifest = _manifest(args)
     if manifest is not None:
         return ClientFactory.from_args(args, manifest)
     return ClientFactory(account_sid or "", "singapore")
@@ -124,9 +129,9 @@ def _manifest(args: argparse.Namespace) -> Manifest | None:
         return None
 
 
-def _managed(args: argparse.Namespace, text: str, numbers: Mapping[str, object], path: str) -> str:
+def _managed(text: str, numbers: Mapping[str, object], path: str, country: str) -> str:
     try:
-        number = normalise(text, _country(args))
+        number = normalise(text, country)
     except InvalidNumber as exc:
         raise UsageError(str(exc)) from None
     if number not in numbers:
@@ -134,8 +139,7 @@ def _managed(args: argparse.Namespace, text: str, numbers: Mapping[str, object],
     return number
 
 
-def _country(args: argparse.Namespace) -> str:
-    manifest = _manifest(args)
+def _country(manifest: Manifest | None) -> str:
     return manifest.account.default_country if manifest else DEFAULT_COUNTRY
 
 
