@@ -2,7 +2,8 @@
 
 Three passes over the parsed YAML, all collecting instead of stopping: the JSON Schema
 (``schemas/manifest.schema.json``), then the meaning (phone numbers, duplicates after
-normalisation, flow references, app ids). Lines are looked up only for the problems.
+normalisation, flow references, app ids). Lines are looked up only
+for the problems, in the nodes the parse kept.
 """
 
 from __future__ import annotations
@@ -18,19 +19,13 @@ import yaml
 
 from reconciler.errors import Location, ManifestError, Problem, shorten
 from reconciler.manifest import numbers as phone
+from reconciler.manifest.aliases import AliasBomb
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.manifest.checker import SchemaChecker
 from reconciler.manifest.flows import DEFAULT_FLOW_HOST
 from reconciler.manifest.pools import build_pools, check_pools
 from reconciler.manifest.schema import schema
-from reconciler.manifest.yaml import (
-    AliasBomb,
-    Locator,
-    PathItem,
-    collector_paused,
-    parse,
-    syntax_problem,
-)
+from reconciler.manifest.yaml import Locator, PathItem, collector_paused, parse, syntax_problem
 from reconciler.model import (
     DEFAULT_COUNTRY,
     Account,
@@ -58,8 +53,8 @@ def load_manifest(path: str) -> Manifest:
     text = _decode(raw, path)
     with collector_paused():
         try:
-            data, duplicates = parse(text, path)
-            findings, e164s = _check(data)
+            document = parse(text, path)
+            findings, e164s = _check(document.data)
         except yaml.YAMLError as exc:
             raise ManifestError([syntax_problem(exc, path, text)]) from None
         except AliasBomb as exc:
@@ -67,11 +62,13 @@ def load_manifest(path: str) -> Manifest:
         except RecursionError:
             message = "the manifest is nested too deeply to be a manifest: check its brackets"
             raise ManifestError([Problem(Location(path, 1, 1), message)]) from None
-    if findings or duplicates:
-        locator = Locator(text, path)
-        problems = duplicates + [_locate(f, locator) for f in findings]
+    if findings or document.duplicates:
+        locator = Locator(document, path)
+        problems = document.duplicates + [_locate(f, locator) for f in findings]
         # Entries sharing a merged (<<: *anchor) value share its problems: say each once.
         raise ManifestError(list(dict.fromkeys(problems)))
+    data = document.data
+    del document  # its nodes: only the data is needed from here on
     with collector_paused():
         return _build(data, e164s, path, hashlib.sha256(raw).hexdigest())
 

@@ -1,61 +1,165 @@
-"""YAML text -> Python data, fast, with duplicate keys caught and locations on demand.
+"""YAML text -> Python data in one parse, with duplicate keys caught and positions kept.
 
-Parsing uses PyYAML's C loader, with the cycle collector paused (``collector_paused``,
-also used for the state's JSON): parsed data holds no reference cycles, and a
-100k-number manifest allocates millions of containers the collector would walk
-again and again for nothing. Line numbers are not kept for every value (that
-would cost as much as the parse); when something is wrong, :class:`Locator` composes
-the document once more and walks to the places that need a line.
+PyYAML's C parser composes the document into nodes, which carry every line and
+column; a small builder then turns the nodes into plain data, the same data
+``yaml.load(text, Loader=yaml.CSafeLoader)`` returns, in a fraction of the time
+PyYAML's own constructor takes (it handles the common case, strings, lists and
+mappings, itself, and hands every other tag to PyYAML). The nodes stay with the data
+as a :class:`Document`, so a problem found later is located without parsing again.
+
+Building runs with the cycle collector paused (``collector_paused``, also used for
+the state's JSON): parsed data holds no reference cycles, and a 100k-number manifest
+allocates millions of containers the collector would walk again and again for
+nothing.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.errors import Location, Problem, shorten
+from reconciler.manifest.aliases import check_expansion
 
 PathItem = Union[str, int]  # noqa: UP007 (a runtime alias; 3.10 cannot | a str)
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause the cycle collector for the block; plain reference counting still frees."""
+    """Pause the cycle collector for the block; plain reference counting still frees.
+
+    What the block made is then moved out of the collector's sight (``gc.freeze``):
+    millions of cycle-free objects would otherwise be walked at its next collections,
+    which only find them alive. Reference counting frees them as ever.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 
 
-class DuplicateKeyLoader(yaml.CSafeLoader):
-    """A safe C loader that records duplicate mapping keys instead of hiding them."""
+class _Loader(yaml.CSafeLoader):
+    """PyYAML's safe C loader with a quicker tag resolver (the parser calls it per node)."""
 
-    def __init__(self, stream: str, file: str) -> None:
-        super().__init__(stream)
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        # The same answers as yaml.resolver.BaseResolver.resolve for a loader without
+        # path resolvers: a plain scalar is matched against the implicit resolvers of
+        # its first character; anything else takes its kind's default tag.
+        if kind is ScalarNode:
+            if implicit[0]:
+                first = value[0] if value else ""
+                for tag, pattern in self.yaml_implicit_resolvers.get(first, ()):
+                    if pattern.match(value):
+                        return tag  # type: ignore[no-any-return]
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+
+@dataclass
+class Document:
+    """A parsed document: its data, its duplicate keys, and its nodes for locating."""
+
+    data: Any
+    duplicates: list[Problem] = field(default_factory=list)
+    root: Node | None = None
+
+
+def parse(text: str, file: str) -> Document:
+    """Parse one YAML document: the data ``yaml.load`` would return, and more.
+
+    Raises :class:`yaml.YAMLError` for a syntax error (see :func:`syntax_problem`) and
+    :class:`~reconciler.manifest.aliases.AliasBomb` for runaway aliases.
+    """
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return Document(None)
+        if "&" in text and "*" in text:  # else no alias to expand
+            check_expansion(root, file)
+        builder = _Builder(loader, file)
+        return Document(builder.build(root), builder.duplicates, root)
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    """Nodes -> plain data, as PyYAML's safe constructor makes it, noting duplicate keys."""
+
+    def __init__(self, loader: _Loader, file: str) -> None:
+        self._construct = loader.construct_object
+        self._flatten = loader.flatten_mapping
         self.file = file
         self.duplicates: list[Problem] = []
+        self._noted: set[int] = set()  # mappings whose duplicates are noted (aliases repeat)
 
-    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
-        if not isinstance(node, MappingNode):
-            return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
-        own = node.value
-        count = len(own)
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        # Without merge keys the mapping is shorter than the node only when a key
-        # repeats; with merge keys (node.value was replaced) look at the node's own keys.
-        if len(mapping) < count or node.value is not own:
-            self._record_duplicates(own)
+    def build(self, node: Node) -> Any:
+        kind = node.__class__
+        if kind is ScalarNode and node.tag == _STR:
+            return node.value
+        if kind is MappingNode and node.tag == _MAP:
+            return self._mapping(node)
+        if kind is SequenceNode and node.tag == _SEQ:
+            build = self.build
+            return [
+                item.value if item.__class__ is ScalarNode and item.tag == _STR else build(item)
+                for item in node.value
+            ]
+        return self._construct(node, deep=True)  # numbers, booleans, dates, other tags
+
+    def _mapping(self, node: Node) -> dict[Any, Any]:
+        pairs = node.value
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in pairs:
+            if key_node.__class__ is not ScalarNode or key_node.tag != _STR:
+                return self._general_mapping(node)  # merge keys, numbers as keys, ...
+            if value_node.__class__ is ScalarNode and value_node.tag == _STR:
+                mapping[key_node.value] = value_node.value
+            else:
+                mapping[key_node.value] = self.build(value_node)
+        if len(mapping) < len(pairs):
+            self._note_duplicates(node, pairs)
         return mapping
 
-    def _record_duplicates(self, pairs: list[tuple[Node, Node]]) -> None:
+    def _general_mapping(self, node: Node) -> dict[Any, Any]:
+        own = node.value
+        count = len(own)
+        self._flatten(node)  # type: ignore[arg-type]  # merge keys, as PyYAML merges them
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.build(key_node)
+            if not isinstance(key, Hashable):
+                raise ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "found unhashable key",
+                    key_node.start_mark,
+                )
+            mapping[key] = self.build(value_node)
+        # Flattening removed the merge keys from ``own`` and gave the node a new list.
+        if len(mapping) < count or node.value is not own:
+            self._note_duplicates(node, own)
+        return mapping
+
+    def _note_duplicates(self, node: Node, pairs: list[tuple[Node, Node]]) -> None:
+        if id(node) in self._noted:
+            return
+        self._noted.add(id(node))
         first_line: dict[str, int] = {}
         for key_node, _ in pairs:
             if not isinstance(key_node, ScalarNode):
@@ -71,92 +175,6 @@ class DuplicateKeyLoader(yaml.CSafeLoader):
                 self.duplicates.append(Problem(location, message))
             else:
                 first_line[key_node.value] = mark.line + 1
-
-
-def parse(text: str, file: str) -> tuple[Any, list[Problem]]:
-    """Load one YAML document; returns the data and any duplicate-key problems.
-
-    Raises :class:`yaml.YAMLError` for a syntax error (see :func:`syntax_problem`).
-    """
-    loader = DuplicateKeyLoader(text, file)
-    try:
-        node = loader.get_single_node()
-        if node is not None and "&" in text and "*" in text:  # else no alias to expand
-            _check_expansion(node, file)
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return data, loader.duplicates
-
-
-#: Values that YAML aliases may add to a document beyond those written in it, at least;
-#: a document may also grow by twice its own size (merge keys repeat a few defaults on
-#: each entry). A "billion laughs" document grows a thousandfold and more.
-MIN_ALIAS_ALLOWANCE = 100_000
-
-
-class AliasBomb(Exception):
-    """Aliases expand the document beyond the bound; ``problem`` says where."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
-
-
-def _check_expansion(root: Node, file: str) -> None:
-    """Refuse a document whose aliases expand it far beyond what is written."""
-    written = _count_unique(root)
-    bound = written + max(MIN_ALIAS_ALLOWANCE, 2 * written)
-    _expanded_size(root, {}, bound, file, set())
-
-
-def _count_unique(root: Node) -> int:
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.extend(_children(node))
-    return len(seen)
-
-
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, SequenceNode):
-        return list(node.value)
-    if isinstance(node, MappingNode):
-        return [item for pair in node.value for item in pair]
-    return []
-
-
-def _expanded_size(node: Node, sizes: dict[int, int], bound: int, file: str, path: set[int]) -> int:
-    """How many values ``node`` stands for once every alias in it is expanded."""
-    known = sizes.get(id(node))
-    if known is not None:
-        return known
-    if id(node) in path:
-        mark = node.start_mark
-        message = "YAML aliases make this value contain itself: write the values out"
-        raise AliasBomb(Problem(Location(file, mark.line + 1, mark.column + 1), message))
-    path.add(id(node))
-    total = 1
-    for child in _children(node):
-        total += _expanded_size(child, sizes, bound, file, path)
-        if total > bound:
-            mark = node.start_mark
-            location = Location(file, mark.line + 1, mark.column + 1)
-            raise AliasBomb(Problem(location, _bomb_message(bound)))
-    path.discard(id(node))
-    sizes[id(node)] = total
-    return total
-
-
-def _bomb_message(bound: int) -> str:
-    return (
-        f"YAML aliases expand this value to more than {bound:,} values: a manifest this "
-        "repetitive is refused (a 'billion laughs' document); write the values out"
-    )
 
 
 def syntax_problem(exc: yaml.YAMLError, file: str, text: str = "") -> Problem:
@@ -176,60 +194,54 @@ def syntax_problem(exc: yaml.YAMLError, file: str, text: str = "") -> Problem:
 
 
 class Locator:
-    """Finds the line and column of a path (keys and indices) in a YAML document."""
+    """Finds the line and column of a path (keys and indices) in a parsed document."""
 
-    def __init__(self, text: str, file: str) -> None:
-        self.text = text
+    def __init__(self, document: Document, file: str) -> None:
+        self.root = document.root
         self.file = file
-        self._root: Node | None = None
-        self._composed = False
 
     def locate(self, path: tuple[PathItem, ...], at_key: bool = False) -> Location:
         """Where ``path`` is; ``at_key`` points at the last key rather than its value."""
-        node = self._document()
-        key_node: Node | None = None
-        for item in path:
-            if node is None:
-                break
-            key_node, node = _child(node, item)
-        target = key_node if at_key and key_node is not None else node
+        target = self.node(path, at_key)
         if target is None:
             return Location(self.file, 1, 1)
         mark = target.start_mark
         return Location(self.file, mark.line + 1, mark.column + 1)
 
-    def _document(self) -> Node | None:
-        if not self._composed:
-            self._root = yaml.compose(self.text, Loader=yaml.CSafeLoader)
-            self._composed = True
-        return self._root
+    def node(self, path: tuple[PathItem, ...], at_key: bool = False) -> Node | None:
+        """The node at ``path`` (its key's node with ``at_key``), or None if not there."""
+        node = self.root
+        key_node: Node | None = None
+        for item in path:
+            if node is None:
+                return None
+            key_node, node = _child(node, item)
+        return key_node if at_key and key_node is not None else node
 
 
-_MERGE = "tag:yaml.org,2002:merge"
-
-
-def _child(
-    node: Node, item: PathItem, seen: frozenset[int] = frozenset()
-) -> tuple[Node | None, Node | None]:
+def _child(node: Node, item: PathItem) -> tuple[Node | None, Node | None]:
     """The (key node, value node) of ``item`` inside ``node``; the last one wins.
 
-    A key the mapping only has through a merge (``<<: *defaults``) is found where the
-    merged mapping spells it, as YAML would read it: own keys first, then the sources.
+    Building flattened every mapping's merge keys (``<<: *defaults``) into its pairs,
+    merged ones first, as the data was built: a key the mapping has only through a
+    merge is found where the merged mapping spells it.
     """
     if isinstance(node, MappingNode):
-        seen = seen | {id(node)}  # a merge may refer back to its own mapping
         found: tuple[Node | None, Node | None] = (None, None)
-        sources: list[Node] = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-                sources += merged
-            elif isinstance(key_node, ScalarNode) and key_node.value == str(item):
+            if _key(key_node) == item:
                 found = (key_node, value_node)
-        for source in sources:
-            if found[1] is None and id(source) not in seen:
-                found = _child(source, item, seen)
         return found
     if isinstance(node, SequenceNode) and isinstance(item, int) and item < len(node.value):
         return None, node.value[item]
     return None, None
+
+
+def _key(node: Node) -> Any:
+    """The key a key node makes in the data ("1" and 1 are different keys)."""
+    if node.__class__ is ScalarNode and node.tag == _STR:
+        return node.value
+    try:
+        return SafeConstructor().construct_object(node, deep=True)
+    except (yaml.YAMLError, TypeError):
+        return None

@@ -1,0 +1,183 @@
+"""The single-parse builder gives what ``yaml.load`` gives, and finds what it built.
+
+Three oracles, each the slow way the fast one replaced: ``yaml.load`` with PyYAML's
+safe C loader for the data and the errors, a loader that notes duplicate keys in
+PyYAML's own constructor for the duplicates, and PyYAML's constructor run again on
+the node the locator finds for every path in the data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from reconciler.manifest.aliases import AliasBomb
+from reconciler.manifest.yaml import Document, Locator, parse, syntax_problem
+
+SCALARS = [
+    "plain", "two words", "x", "xy", "Line 7", '"quoted"', "'single'", '"+918030240001"',
+    "+918030240001", "08030240001", "918030240001", "12", "-3", "0x1F", "0o17", "017",
+    "1_000", "1:20", "0b101", "1.5", "1e3", ".inf", "-.Inf", ".nan", "true", "False",
+    "yes", "NO", "on", "off", "~", "null", "", "2001-12-14", "2001-12-14t21:59:43.10-05:00",
+    "'='", "!!str 12", "!!int '7'", "!!float 1", "[a, 1, {b: c}]", "{k: v, k2: 2}",
+    "[]", "{}", "|\n      block\n      text", '"esc\\u00e9\\n"', "!!binary aGVsbG8=",
+]  # fmt: skip
+KEYS = ["number", "friendly_name", "voice_flow", "x", "y", "xy", "1", "'1'", "true", "=", "n"]
+
+
+def _entry(pairs: list[tuple[str, str]], merge: str | None, indent: str) -> list[str]:
+    lines = [f"{key}: {value}" for key, value in pairs]
+    if merge is not None:
+        lines.insert(0, f"<<: {merge}")
+    if not lines:
+        return [f"{indent}- {{}}"]
+    return [f"{indent}- {lines[0]}"] + [f"{indent}  {line}" for line in lines[1:]]
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    """Manifest-like YAML: anchors, merge keys, duplicate keys, every kind of scalar."""
+    scalar = st.sampled_from(SCALARS)
+    pair = st.tuples(st.sampled_from(KEYS), scalar)
+    lines = ["version: 1", "defaults: &d"]
+    lines += [f"  {k}: {v}" for k, v in draw(st.lists(pair, min_size=1, max_size=4))]
+    lines.append("other: &o {" + ", ".join(f"{k}: {v}" for k, v in draw(
+        st.lists(st.tuples(st.sampled_from(KEYS), st.sampled_from(SCALARS[:30])), max_size=3)
+    )) + "}")  # fmt: skip
+    lines.append("numbers:")
+    merges = st.sampled_from([None, None, "*d", "*o", "[*d, *o]", "[*o, *d]", "{x: 9}"])
+    for _ in range(draw(st.integers(0, 5))):
+        lines += _entry(draw(st.lists(pair, max_size=4)), draw(merges), "  ")
+    if draw(st.booleans()):
+        lines.append(f"alias: *{draw(st.sampled_from(['d', 'o']))}")
+    return "\n".join(lines) + "\n"
+
+
+def plain_values() -> st.SearchStrategy[Any]:
+    leaves = st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8)
+    )
+    return st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        ),
+        max_leaves=20,
+    )
+
+
+class _DuplicateOracle(yaml.SafeLoader):
+    """Duplicate keys noted inside PyYAML's own constructor: the way this was done before."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.found: list[tuple[int, int, str]] = []
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        assert isinstance(node, MappingNode)
+        own, count = node.value, len(node.value)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if len(mapping) < count or node.value is not own:
+            seen: set[str] = set()
+            for key_node, _ in own:
+                if isinstance(key_node, ScalarNode):
+                    if key_node.value in seen:
+                        mark = key_node.start_mark
+                        self.found.append((mark.line + 1, mark.column + 1, key_node.value))
+                    seen.add(key_node.value)
+        return mapping
+
+
+def _oracle_duplicates(text: str) -> list[tuple[int, int, str]]:
+    loader = _DuplicateOracle(text)
+    try:
+        loader.get_single_data()
+    finally:
+        loader.dispose()
+    return sorted(loader.found)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    found = [(path, value)]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def _agrees(text: str) -> None:
+    try:
+        expected = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as slow:
+        with pytest.raises(yaml.YAMLError) as fast:
+            parse(text, "m.yaml")
+        assert syntax_problem(fast.value, "m.yaml", text) == syntax_problem(slow, "m.yaml", text)
+        return
+    try:
+        document = parse(text, "m.yaml")
+    except AliasBomb:
+        return  # refused on purpose: aliases that expand far beyond the text
+    assert repr(document.data) == repr(expected)
+    found = sorted(
+        (p.location.line, p.location.column, p.message.split("'")[1]) for p in document.duplicates
+    )
+    assert found == [(line, col, key[:60]) for line, col, key in _oracle_duplicates(text)]
+    _locates_what_it_built(document)
+
+
+_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+def _locates_what_it_built(document: Document) -> None:
+    locator = Locator(document, "m.yaml")
+    for path, value in _paths(document.data):
+        if any(not isinstance(key, (str, int)) or key == "" for key in path):
+            continue
+        parent = locator.node(path[:-1])
+        if path and parent is not None and parent.tag not in _COLLECTIONS:
+            continue  # a !!omap, !!pairs or !!set: its data is not its nodes' shape
+        node = locator.node(path)
+        assert node is not None, path
+        rebuilt = SafeConstructor().construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+        assert repr(rebuilt) == repr(value), path
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(documents())
+def test_manifest_like_documents_agree_with_yaml_load(text: str) -> None:
+    _agrees(text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(plain_values(), st.sampled_from([False, True, None]))
+def test_dumped_values_agree_with_yaml_load(value: Any, flow: bool | None) -> None:
+    _agrees(yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &a {xx: 1}\nb: &b {xx: 2}\nc: {<<: [*a, *b]}\n",  # PyYAML's own merge order
+        "a: &a {x: 1, y: 1}\nc: {<<: *a, <<: {x: 3}}\n",
+        "? [1, 2]\n: unhashable\n",
+        "a: {<<: 1}\n",
+        "a: {<<: [1]}\n",
+        "a: !!set {x, y}\nb: !!omap [{k: 1}]\nc: !!pairs [{k: 1}, {k: 2}]\n",
+        "a: !custom 1\n",
+        "1: int\n'1': str\n0x1: int again\n",
+        "=: value key\n",
+        "a: &x [1, *x]\n",
+    ],
+)
+def test_corner_cases_agree_with_yaml_load(text: str) -> None:
+    _agrees(text)
