@@ -47,20 +47,21 @@ class _Rules:
     code: str
     national_prefix: re.Pattern[str] | None
     international_prefix: re.Pattern[str] | None
-    general: tuple[frozenset[int], re.Pattern[str]]
+    general: re.Pattern[str]
     local_only: frozenset[int]
-    types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]
+    #: For each national number length the country has: one pattern that matches
+    #: when any number type of that length matches (``is_valid_number``'s test).
+    by_length: dict[int, re.Pattern[str]]
 
     def matches_general(self, digits: str) -> bool:
-        return self.general[1].fullmatch(digits) is not None
+        return self.general.fullmatch(digits) is not None
 
     def is_valid(self, nsn: str) -> bool:
-        lengths, pattern = self.general
-        if len(nsn) not in lengths or pattern.fullmatch(nsn) is None:
-            return False
-        return any(
-            (not sizes or len(nsn) in sizes) and rule.fullmatch(nsn) is not None
-            for sizes, rule in self.types
+        typed = self.by_length.get(len(nsn))
+        return (
+            typed is not None
+            and self.general.fullmatch(nsn) is not None
+            and typed.fullmatch(nsn) is not None
         )
 
     def strips_nothing(self, nsn: str) -> bool:
@@ -89,22 +90,43 @@ def _rules(region: str) -> _Rules | None:
     general = _desc(metadata.general_desc)
     if general is None or not general[0]:
         return None
-    types = tuple(d for d in (_desc(getattr(metadata, name)) for name in _TYPES) if d)
+    types = [d for d in (_desc(getattr(metadata, name)) for name in _TYPES) if d]
     prefix = metadata.national_prefix_for_parsing
     idd = metadata.international_prefix
     return _Rules(
         code=str(metadata.country_code),
         national_prefix=re.compile(prefix) if prefix else None,
         international_prefix=re.compile(idd) if idd else None,
-        general=general,
+        general=general[1],
         local_only=frozenset(metadata.general_desc.possible_length_local_only or ()),
-        types=types,
+        by_length=_typed_by_length(general[0], types),
     )
 
 
-def _region_of(code: str) -> str | None:
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(int(code))
-    return regions[0] if regions is not None and len(regions) == 1 else None
+def _typed_by_length(
+    lengths: frozenset[int], types: list[tuple[frozenset[int], re.Pattern[str]]]
+) -> dict[int, re.Pattern[str]]:
+    """Per length, the alternation of the type patterns that allow it (a type with no
+    lengths of its own allows the general ones): one match instead of ten."""
+    by_length = {}
+    for length in lengths:
+        patterns = [rule.pattern for sizes, rule in types if not sizes or length in sizes]
+        if patterns:
+            by_length[length] = re.compile("|".join(f"(?:{p})" for p in patterns))
+    return by_length
+
+
+#: Country code (as written) -> whether it is one, and its region's rules if simple.
+_CODES: dict[str, tuple[bool, _Rules | None]] = {}
+
+
+def _country(code: str) -> tuple[bool, _Rules | None]:
+    known = _CODES.get(code)
+    if known is None:
+        regions = COUNTRY_CODE_TO_REGION_CODE.get(int(code))
+        rules = _rules(regions[0]) if regions is not None and len(regions) == 1 else None
+        known = _CODES[code] = (regions is not None, rules)
+    return known
 
 
 def fast_e164(text: str, default_country: str) -> str | None:
@@ -126,10 +148,8 @@ def fast_e164(text: str, default_country: str) -> str | None:
 def _international(digits: str) -> str | None:
     """``+<code><number>``: the first 1-3 digits that are a country code are it."""
     for size in (1, 2, 3):
-        code = digits[:size]
-        if int(code) in COUNTRY_CODE_TO_REGION_CODE:
-            region = _region_of(code)
-            rules = _rules(region) if region is not None else None
+        is_code, rules = _country(digits[:size])
+        if is_code:
             nsn = digits[size:]
             if rules is None or not nsn or not rules.strips_nothing(nsn):
                 return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Exotel answers with several shapes of one flow URL: other hosts, schemes, with or
 # without the account segment, start_voice/start_sms or plain start. Only the app id
@@ -31,6 +32,7 @@ def app_id_of(url: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+@lru_cache(maxsize=4096)  # an account points its numbers at a handful of flows
 def flow_key(url: str | None) -> str | None:
     """What two URLs are compared by: the app id when there is one, else the URL."""
     if not url:

@@ -141,6 +141,7 @@ def _journal_mark_ok(mark: Any) -> bool:
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{4,15}")
+_TEXT_TYPES = frozenset({str, type(None)})  # JSON gives these exactly, never subclasses
 _TEXT_FIELDS = (
     "sid",
     "phone_number",
@@ -154,15 +155,17 @@ _TEXT_FIELDS = (
 
 def _entry_problems(numbers: dict[str, Any]) -> list[str]:
     """The first entry that planning could not read, if any (keys, field types)."""
+    is_e164, text = _E164.fullmatch, _TEXT_TYPES
     for key, entry in numbers.items():
-        if not _E164.fullmatch(key):
+        if not is_e164(key):
             return [f"key {shorten(repr(key))} is not a number in E.164 form"]
-        if not isinstance(entry, dict):
+        if entry.__class__ is not dict:
             return [f"the entry of {key} must be an object"]
-        for field in _TEXT_FIELDS:
-            if not isinstance(entry.get(field), (str, type(None))):
-                return [f"{key}: {field} must be a string or null"]
-        if not isinstance(entry.get("protect", False), bool):
+        get = entry.get
+        if not all(get(field).__class__ in text for field in _TEXT_FIELDS):
+            field = next(f for f in _TEXT_FIELDS if get(f).__class__ not in text)
+            return [f"{key}: {field} must be a string or null"]
+        if get("protect", False).__class__ is not bool:
             return [f"{key}: protect must be true or false"]
     return []
 

@@ -54,3 +54,25 @@ def test_fast_path_answers_the_common_spellings() -> None:
 def test_shared_country_codes_go_the_slow_way() -> None:
     assert fast_e164("+12015550123", "US") is None
     assert phone.normalise("+12015550123", "US") == "+12015550123"
+
+
+def test_every_region_s_rules_compile() -> None:
+    # The per-length alternations join phonenumbers' patterns: each must stay a regex.
+    from reconciler.manifest.e164 import _rules
+
+    answered = [region for region in sorted(phonenumbers.SUPPORTED_REGIONS) if _rules(region)]
+    assert "IN" in answered and "SG" in answered
+
+
+def test_example_numbers_of_every_region_agree_with_phonenumbers() -> None:
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in range(11):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            national = phonenumbers.national_significant_number(example)
+            for text in (e164, "0" + national, e164[1:], e164 + "1"):
+                fast = fast_e164(text, region)
+                if fast is not None:
+                    assert fast == slow(text, region), (text, region)
