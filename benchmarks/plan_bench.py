@@ -1,18 +1,22 @@
 """Measure `exoplan plan` against the cost of merely parsing its manifest.
 
 For manifests of 1k, 10k and 100k numbers (with states where 90% are unchanged, 5%
-changed and 5% new) it prints, from one run: the time of
+changed and 5% new; numbers in three spellings, and again all in E.164 form at 10k
+and 100k) it prints, from one run: the time of
 ``yaml.load(..., Loader=yaml.CSafeLoader)`` on the manifest with the cycle collector
 paused, as plan's own parse pauses it (the floor: plan must at least read it), the
 full in-process plan time (load + validate + read state + plan + render), their
 ratio, and the peak memory of a process that only plans. Floor and plan each run in a
-fresh process, alternately, best of ``--repeat``. It ends with the CPU time of the
-whole ``exoplan plan -f examples/numbers.yaml`` process against ``python -c pass``.
+fresh process, alternately, best of ``--repeat``. Then `validate` of the largest
+manifest, valid and with one bad entry (an invalid number; a key the schema does not
+know), each in a fresh process. It ends with the CPU time of the whole
+``exoplan plan -f examples/numbers.yaml`` process against ``python -c pass``.
 
     python benchmarks/plan_bench.py [--sizes 1000,10000,100000] [--repeat 3]
 
-Targets (issue 15): plan/floor <= 1.5 at 10k and 100k; whole process <= 4x
-``python -c pass`` in CPU; peak memory of a 100k plan <= 400 MiB.
+Targets (issue 15): plan/floor <= 1.5 at 10k and 100k, <= 1.3 when every number is
+written in E.164; validate with one error <= 1.3x the valid manifest; whole process
+<= 4x ``python -c pass`` in CPU; peak memory of a 100k plan <= 400 MiB.
 """
 
 from __future__ import annotations
@@ -35,14 +39,18 @@ sys.path.insert(0, str(REPO))
 FLOWS = {"support": 123456, "sales": 234567, "night": 345678}
 
 
-def spelling(i: int) -> tuple[str, str]:
-    """The E.164 form of the i-th number and one of three spellings of it."""
+def spelling(i: int, mixed: bool = True) -> tuple[str, str]:
+    """The E.164 form of the i-th number and one of three spellings of it (or E.164)."""
     national = f"80{30000000 + i:08d}"
     e164 = "+91" + national
-    return e164, [e164, "0" + national, "91" + national][i % 3]
+    return e164, [e164, "0" + national, "91" + national][i % 3] if mixed else e164
 
 
-def write_inputs(size: int, folder: Path) -> tuple[Path, Path]:
+def write_inputs(
+    size: int, folder: Path, mixed: bool = True, bad: str | None = None
+) -> tuple[Path, Path]:
+    """A manifest of ``size`` numbers and its state; ``bad`` breaks the middle entry:
+    ``number`` gives it an invalid number, ``key`` a key the schema does not know."""
     lines = [
         "version: 1",
         "account:",
@@ -56,13 +64,15 @@ def write_inputs(size: int, folder: Path) -> tuple[Path, Path]:
     state: dict[str, dict[str, object]] = {}
     names = list(FLOWS)
     for i in range(size):
-        e164, written = spelling(i)
+        e164, written = spelling(i, mixed)
         flow = names[i % 3]
-        lines += [
-            f'  - number: "{written}"',
-            f"    friendly_name: Line {i}",
-            f"    voice_flow: {flow}",
-        ]
+        if bad is not None and i == size // 2:
+            written = "+9180" if bad == "number" else written
+            lines.append("  - colour: blue" if bad == "key" else f'  - number: "{written}"')
+            lines += [f'    number: "{written}"'] if bad == "key" else []
+        else:
+            lines.append(f'  - number: "{written}"')
+        lines += [f"    friendly_name: Line {i}", f"    voice_flow: {flow}"]
         bucket = i % 20  # 0: new, 1: changed, others unchanged
         if bucket == 0:
             continue
@@ -78,7 +88,7 @@ def write_inputs(size: int, folder: Path) -> tuple[Path, Path]:
             "currency": "INR",
             "protect": False,
         }
-    manifest = folder / f"m{size}.yaml"
+    manifest = folder / f"m{size}{'' if mixed else '-e164'}{'-' + bad if bad else ''}.yaml"
     manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
     state_path = folder / f"m{size}.state.json"
     state_doc = {
@@ -127,14 +137,43 @@ def plan_seconds(manifest: Path, state_path: Path) -> tuple[float, dict[str, int
     return time.perf_counter() - started, plan.counts()
 
 
+def validate_seconds(manifest: Path) -> float:
+    """`exoplan validate -f MANIFEST` in-process: load, check, and print the verdict
+    (every problem with its line, when there are some)."""
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from reconciler.cli.main import main
+
+    sink = io.StringIO()
+    started = time.perf_counter()
+    with redirect_stdout(sink), redirect_stderr(sink):
+        main(["validate", "-f", str(manifest)])
+    return time.perf_counter() - started
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory. Linux's VmHWM counts from exec; ru_maxrss
+    there also counts the parent's pages the child had before exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(mode: str, manifest: Path, state_path: Path) -> None:
     """Runs in a fresh process so that each measurement starts cold and alone."""
     if mode == "floor":
         result: dict[str, object] = {"seconds": floor_seconds(manifest)}
+    elif mode == "validate":
+        result = {"seconds": validate_seconds(manifest)}
     else:
         seconds, counts = plan_seconds(manifest, state_path)
         result = {"seconds": seconds, "counts": counts}
-    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mib"] = peak_mib()
     print(json.dumps(result))
 
 
@@ -145,8 +184,8 @@ def measure(mode: str, manifest: Path, state_path: Path) -> dict[str, object]:
     return result
 
 
-def bench_size(size: int, folder: Path, repeat: int) -> dict[str, object]:
-    manifest, state_path = write_inputs(size, folder)
+def bench_size(size: int, folder: Path, repeat: int, mixed: bool) -> dict[str, object]:
+    manifest, state_path = write_inputs(size, folder, mixed)
     floors, plans, peaks = [], [], []
     counts: object = None
     for _ in range(repeat):  # alternate, so that both see the same machine load
@@ -164,6 +203,16 @@ def bench_size(size: int, folder: Path, repeat: int) -> dict[str, object]:
         "peak": max(peaks),
         "counts": counts,
     }
+
+
+def bench_validate(size: int, folder: Path, repeat: int) -> dict[str, float]:
+    """`validate` of a valid manifest, and of the same with one bad entry in the middle."""
+    inputs = {bad: write_inputs(size, folder, bad=bad)[0] for bad in ("", "number", "key")}
+    times: dict[str, list[float]] = {bad: [] for bad in inputs}
+    for _ in range(repeat):
+        for bad, manifest in inputs.items():
+            times[bad].append(float(measure("validate", manifest, manifest)["seconds"]))  # type: ignore[arg-type]
+    return {bad or "valid": min(samples) for bad, samples in times.items()}
 
 
 def whole_process(runs: int = 7) -> tuple[float, float]:
@@ -195,17 +244,35 @@ def main() -> int:
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return 0
-    print("| numbers | yaml.load floor (s) | plan (s) | plan / floor | peak memory (MiB) | plan |")
-    print("| ---: | ---: | ---: | ---: | ---: | --- |")
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print(
+        "| numbers | spellings | yaml.load floor (s) | plan (s) | plan / floor | target "
+        "| peak memory (MiB) | plan |"
+    )
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory() as folder:
-        for size in (int(s) for s in args.sizes.split(",")):
-            r = bench_size(size, Path(folder), args.repeat)
+        runs = [(size, True) for size in sizes] + [
+            (size, False) for size in sizes if size >= 10_000
+        ]
+        for size, mixed in runs:
+            r = bench_size(size, Path(folder), args.repeat, mixed)
             c = r["counts"]
             summary = f"{c['purchase']} new, {c['update']} changed, {c['unchanged']} unchanged"  # type: ignore[index]
             print(
-                f"| {size:,} | {r['floor']:.3f} | {r['plan']:.3f} | {r['ratio']:.2f} | "
+                f"| {size:,} | {'three' if mixed else 'all E.164'} | {r['floor']:.3f} | "
+                f"{r['plan']:.3f} | {r['ratio']:.2f} | {'1.5' if mixed else '1.3'} | "
                 f"{r['peak']:.0f} | {summary} |"
             )
+        print(
+            "\n| numbers | validate, valid (s) | one bad number (s) | ratio "
+            "| one unknown key (s) | ratio |"
+        )
+        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        v = bench_validate(max(sizes), Path(folder), args.repeat)
+        print(
+            f"| {max(sizes):,} | {v['valid']:.3f} | {v['number']:.3f} | "
+            f"{v['number'] / v['valid']:.2f} | {v['key']:.3f} | {v['key'] / v['valid']:.2f} |"
+        )
     example, bare = whole_process()
     print(
         f"\nwhole process `exoplan plan -f examples/numbers.yaml`: {example:.3f} s CPU, "
