@@ -130,10 +130,6 @@ class ExotelClient:
                 index.setdefault(e164, record)
         return index
 
-    def find_owned(self, e164: str) -> dict[str, Any] | None:
-        """The record of ``e164`` if the account owns it, else None."""
-        return self.owned_index().get(numbers.try_normalise(e164, self._country) or e164)
-
     def search_available(self, criteria: model.Criteria) -> list[model.Available]:
         """The numbers for sale that match ``criteria``, in Exotel's order."""
         kind = "/".join(quote(part, safe="") for part in (criteria.country, criteria.number_type))
@@ -180,34 +176,23 @@ class ExotelClient:
     def purchase(self, phone_number: str, params: dict[str, str]) -> Purchased:
         """Buy ``phone_number`` with optional VoiceUrl, SMSUrl and FriendlyName.
 
-        Never POSTs twice blindly: an unknown outcome (timeout, dropped connection, 5xx)
-        or a 409 / "already owned" answer is followed by a look in the account, and the
-        number is adopted if it is there; only an unknown outcome is then tried again.
-        When that look fails too, ApiOutcomeUnknown: the number may have been bought.
+        Sent once, never repeated here: an unknown outcome (timeout, dropped connection,
+        5xx, an answer about another number) raises ApiOutcomeUnknown, and a 409 or
+        "already owned" answer its ApiStatusError. Whether the account owns the number
+        then is for the caller to look up: one listing settles every such purchase of
+        an apply (see ``reconciler.state.executor``).
         """
         wanted = numbers.try_normalise(phone_number, self._country) or phone_number
-        form = dict(params, PhoneNumber=phone_number)
-        for attempt in range(self._max_retries + 1):
-            try:
-                answer = self._call("POST", self._root, form)
-                record = self._expect_object("POST", self._root, answer)
-                break
-            except ApiError as exc:
-                if not (retry.outcome_unknown(exc) or retry.says_already_owned(exc)):
-                    raise
-                owned = self._look_up_after(exc, wanted)
-                if owned is not None:
-                    log.info("%s is owned by the account: adopting it", wanted)
-                    return Purchased(owned, adopted=True)
-                if not retry.may_repeat(exc) or attempt == self._max_retries:
-                    raise
-                self._back_off(attempt, exc)
-        else:
-            raise AssertionError("unreachable")
+        try:
+            answer = self._call("POST", self._root, dict(params, PhoneNumber=phone_number))
+            record = self._expect_object("POST", self._root, answer)
+        except ApiError as exc:
+            retry.raise_unknown_from(exc)
+            raise
         odd = answers.misfit(record, number=wanted, country=self._country)
-        if odd:  # bought or not, this answer cannot say: the transaction lists the account
+        if odd:  # bought or not, this answer cannot say: the account is listed
             raise self._unknown("POST", self._root, answer, odd)
-        return Purchased(answers.clean_record(record), adopted=False)
+        return Purchased(answers.clean_record(record))
 
     def _call(
         self, method: str, path: str, fields: Mapping[str, Any] | None = None
@@ -340,17 +325,6 @@ class ExotelClient:
             odd = "a body that is not a page of numbers (no incoming_phone_numbers of records)"
             raise self._error("GET", self._root, answer, odd)
         return items
-
-    def _look_up_after(self, exc: ApiError, wanted: str) -> dict[str, Any] | None:
-        """Whether the account owns ``wanted`` now; if that cannot be told, say so."""
-        log.info("%s; checking whether the account now owns %s", exc, wanted)
-        try:
-            return self.find_owned(wanted)
-        except ApiError as lookup:
-            message = f"{exc.message} (it may have been bought; checking failed: {lookup})"
-            raise ApiOutcomeUnknown(
-                message, method=exc.method, path=exc.path, status=exc.status, code=exc.code
-            ) from lookup
 
     def _expect_object(self, method: str, path: str, answer: answers.Answer) -> dict[str, Any]:
         if isinstance(answer.body, dict):
