@@ -227,7 +227,14 @@ def _add_sandbox(sub: Subparsers) -> None:
         type=per_minute,
         default=0,
         metavar="N/min",
-        help="answer 429 beyond N requests a minute (default: no limit)",
+        help="answer 429 beyond N writes (buy, change, release) a minute (default: no limit)",
+    )
+    cmd.add_argument(
+        "--read-rate-limit",
+        type=per_minute,
+        default=0,
+        metavar="N/min",
+        help="answer 429 beyond N reads (GET) a minute (default: no limit)",
     )
     cmd.add_argument(
         "--latency", type=milliseconds, default=0, metavar="MS", help="delay every answer"
@@ -238,6 +245,13 @@ def _add_sandbox(sub: Subparsers) -> None:
         default=0.0,
         metavar="P",
         help="answer this share of requests with a random 5xx (0 to 1)",
+    )
+    cmd.add_argument(
+        "--drop-rate",
+        type=probability,
+        default=0.0,
+        metavar="P",
+        help="make this share of purchases, then close the connection unanswered (0 to 1)",
     )
     _add_sandbox_files(cmd)
     cmd.set_defaults(handler="sandbox:run_sandbox")

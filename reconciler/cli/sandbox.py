@@ -27,6 +27,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
         api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
         inventory_path=getattr(args, "inventory", None),
         release_lingers=args.release_lingers,
+        read_rate_limit=args.read_rate_limit,
+        drop_rate=args.drop_rate,
     )
 
 
@@ -43,6 +45,8 @@ def serve(
     api_token: str | None = None,
     inventory_path: str | os.PathLike[str] | None = None,
     release_lingers: float = 5.0,
+    read_rate_limit: int = 0,
+    drop_rate: float = 0.0,
 ) -> int:
     """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code."""
     out = out or sys.stdout
@@ -61,6 +65,8 @@ def serve(
             seed=seed,
             inventory=inventory,
             release_lingers=release_lingers,
+            read_rate_limit=read_rate_limit,
+            drop_rate=drop_rate,
         )
         sandbox.start()
     except (OSError, ValueError) as exc:
