@@ -141,7 +141,13 @@ def _releasing(state: State, number: str, owned: dict[str, dict[str, object]]) -
 
 def run_export(args: argparse.Namespace) -> int:
     account_sid, region, quarantine_app = _export_account(args)
-    factory = ClientFactory(account_sid, region, rate_limit=args.rate_limit, timeout=args.timeout)
+    factory = ClientFactory(
+        account_sid,
+        region,
+        rate_limit=args.rate_limit,
+        read_rate_limit=args.read_rate_limit,
+        timeout=args.timeout,
+    )
     with factory:
         owned = factory.client().owned_index()
     text = manifest_text(account_sid, region, owned, quarantine_app)

@@ -51,7 +51,11 @@ log = logging.getLogger("exoplan.http")
 class ExotelClient:
     """ExoPhone operations for one account; one instance may be shared by many threads.
 
-    ``max_retries`` counts tries after the first; ``rate_limit`` is per minute, 0 = none."""
+    ``max_retries`` counts tries after the first. ``rate_limit`` caps writes a minute and
+    ``read_rate_limit`` reads (0 = no cap); within the caps the client paces each to what
+    Exotel advertises. Without ``read_rate_limit``, reads go at DEFAULT_READ_RATE_LIMIT
+    until Exotel advertises its limit, then at that. Configured rates are used at
+    ``headroom`` (e.g. 0.95) of their value."""
 
     def __init__(
         self,
@@ -60,6 +64,8 @@ class ExotelClient:
         credentials: Credentials,
         *,
         rate_limit: float = DEFAULT_RATE_LIMIT,
+        read_rate_limit: float | None = None,
+        headroom: float = 1.0,
         timeout: tuple[float, float] = (5.0, DEFAULT_TIMEOUT),
         max_retries: int = 5,
         backoff_base: float = 1.0,
@@ -77,14 +83,15 @@ class ExotelClient:
         self._stopped = threading.Event()
         # Waiting (for a pacing slot, a back-off) ends early when the run is stopping.
         sleep = sleep or self._stopped.wait
-        self._limiter = pacing.RateLimiter(rate_limit, clock=clock, sleep=sleep)
+        self._pacer = pacing.Pacer.configured(
+            rate_limit, read_rate_limit, headroom, max_retry_after, clock, sleep
+        )
         self._timeout = timeout
         self._max_retries = max(0, max_retries)
         self._backoff = (backoff_base, backoff_cap)
         self._max_retry_after = max_retry_after
         self._country = default_country
         self._sleep = sleep
-        self._clock = clock
 
     def stop_sending(self) -> None:
         """Send nothing more (a signal, a 401): later requests raise ApiNotSent."""
@@ -92,7 +99,7 @@ class ExotelClient:
 
     def waiting(self) -> tuple[float, str] | None:
         """The wait before the next request can go, and its reason (see RateLimiter)."""
-        return self._limiter.waiting()
+        return self._pacer.waiting()
 
     def close(self) -> None:
         self._session.close()
@@ -227,7 +234,7 @@ class ExotelClient:
 
     def _send(self, method: str, path: str, fields: Mapping[str, Any] | None) -> answers.Answer:
         """Send one request through the limiter; the one place requests' errors are converted."""
-        self._limiter.acquire()
+        self._pacer.budget(method).acquire()
         if self._stopped.is_set():
             raise ApiNotSent(
                 "not sent: exoplan is stopping", method=method, path=self._prefix + path
@@ -245,9 +252,7 @@ class ExotelClient:
         log.debug("%s %s -> %d (%.3fs)", method, shown, status, took)
         text = content.decode("utf-8", "replace")
         answer = answers.Answer(status, headers, answers.decode(content), text)
-        quota = retry.quota_reset_delay(answer.headers, time.time())
-        if quota and answer.status != 429 and quota <= self._max_retry_after:
-            self._pause_all(quota, "rate-limit quota spent")
+        self._pacer.heard(method, answer.status, answer.headers)
         return answer
 
     def _fetch(
@@ -308,13 +313,8 @@ class ExotelClient:
                 code=reason.code,
             )
         fallback = retry.backoff_delay(attempt, *self._backoff, rng=lambda: 1.0)
-        self._pause_all(fallback if asked is None else asked, f"{reason}; retry {attempt + 1}")
-
-    def _pause_all(self, delay: float, why: str) -> None:
-        """Hold every thread sharing this client back (at most max_retry_after)."""
-        delay = min(delay, self._max_retry_after)
-        log.info("%s: all requests wait %.1fs", why, delay)
-        self._limiter.pause_until(self._clock() + delay, "Exotel's rate limit (HTTP 429/quota)")
+        why = f"{reason}; retry {attempt + 1}"
+        self._pacer.pause(reason.method, fallback if asked is None else asked, why)
 
     def _number_path(self, sid: str) -> str:
         return f"{self._root}/{quote(sid, safe='')}"

@@ -53,7 +53,12 @@ class Http:
         self.sleeps = self.time.sleeps
 
     def client(self, base: str = BASE, **options: Any) -> ExotelClient:
-        settings = {"rate_limit": 0, "sleep": self.time.sleep, "clock": self.time.clock}
+        settings = {
+            "rate_limit": 0,
+            "read_rate_limit": 0,
+            "sleep": self.time.sleep,
+            "clock": self.time.clock,
+        }
         return ExotelClient("acme1", base, Credentials(KEY, TOKEN), **{**settings, **options})
 
     def count(self, method: str) -> int:
@@ -362,12 +367,20 @@ def test_spent_quota_pauses_the_next_request(http: Http) -> None:
     assert len(http.sleeps) == 1 and 8.0 < http.sleeps[0] <= 10.0
 
 
-def test_requests_are_paced(http: Http) -> None:
-    http.mock.get(f"{ROOT}/PN1", json=OWNED)
+def test_writes_are_paced_by_the_rate_limit(http: Http) -> None:
+    http.mock.put(f"{ROOT}/PN1", json=OWNED)
     client = http.client(rate_limit=60)
     for _ in range(3):
-        client.get_number("PN1")
+        client.update("PN1", {"FriendlyName": "x"})
     assert http.sleeps == [1.0, 1.0]
+
+
+def test_reads_are_paced_by_the_read_rate_limit(http: Http) -> None:
+    http.mock.get(f"{ROOT}/PN1", json=OWNED)
+    client = http.client(rate_limit=600, read_rate_limit=30)
+    for _ in range(3):
+        client.get_number("PN1")
+    assert http.sleeps == [2.0, 2.0]
 
 
 @pytest.mark.parametrize(
