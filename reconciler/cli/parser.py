@@ -222,6 +222,13 @@ def _add_sandbox(sub: Subparsers) -> None:
     cmd.add_argument(
         "--account-sid", default="acme1", help="the account SID it serves (default: acme1)"
     )
+    _add_sandbox_limits(cmd)
+    _add_sandbox_files(cmd)
+    cmd.set_defaults(handler="sandbox:run_sandbox")
+
+
+def _add_sandbox_limits(cmd: argparse.ArgumentParser) -> None:
+    """How the sandbox limits, slows and fails what it is asked."""
     cmd.add_argument(
         "--rate-limit",
         type=per_minute,
@@ -253,8 +260,6 @@ def _add_sandbox(sub: Subparsers) -> None:
         metavar="P",
         help="make this share of purchases, then close the connection unanswered (0 to 1)",
     )
-    _add_sandbox_files(cmd)
-    cmd.set_defaults(handler="sandbox:run_sandbox")
 
 
 def _add_sandbox_files(cmd: argparse.ArgumentParser) -> None:

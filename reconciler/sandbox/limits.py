@@ -56,6 +56,8 @@ class RateLimiter:
     """A sliding window per account: at most ``limit`` requests in any ``window`` seconds."""
 
     def __init__(self, limit: int, window: float = 60.0) -> None:
+        if limit < 0 or window <= 0:
+            raise ValueError(f"need a rate limit >= 0 and a window > 0, not {limit}, {window}")
         self.limit = limit
         self.window = window
         self._lock = threading.Lock()
@@ -86,6 +88,8 @@ class Faults:
     def __init__(
         self, fail_rate: float = 0.0, rng_seed: int | None = None, drop_rate: float = 0.0
     ) -> None:
+        if not (0 <= fail_rate <= 1 and 0 <= drop_rate <= 1):
+            raise ValueError(f"need rates from 0 to 1, not {fail_rate}, {drop_rate}")
         self.fail_rate = fail_rate
         self.drop_rate = drop_rate
         self._rng = random.Random(rng_seed)

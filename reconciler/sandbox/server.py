@@ -87,26 +87,19 @@ class Sandbox:
         read_rate_limit: int = 0,
         drop_rate: float = 0.0,
     ) -> None:
-        rates_ok = 0 <= fail_rate <= 1 and 0 <= drop_rate <= 1
-        if min(rate_limit, read_rate_limit, latency_ms) < 0 or not rates_ok or window_seconds <= 0:
-            raise ValueError(
-                "need rate_limit, read_rate_limit, latency_ms >= 0, 0 <= fail_rate, "
-                "drop_rate <= 1, window > 0"
-            )
-        self.host = host
-        self.port = port
-        self.account_sid = account_sid
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must not be negative, not {latency_ms}")
+        self._writes = RateLimiter(rate_limit, window_seconds)
+        self._reads = RateLimiter(read_rate_limit, window_seconds)
+        self._faults = Faults(fail_rate, rng_seed, drop_rate)
+        self.host, self.port, self.account_sid = host, port, account_sid
         self.api_key = api_key or secrets.token_hex(16)
         self.api_token = api_token or secrets.token_hex(16)
-        self.rate_limit = rate_limit
-        self.read_rate_limit = read_rate_limit
+        self.rate_limit, self.read_rate_limit = rate_limit, read_rate_limit
         self.latency_ms = latency_ms
         self._store = NumberStore(account_sid, default_country, release_lingers)
         self._store.seed(seed or [])
         self._inventory = Inventory(inventory)
-        self._writes = RateLimiter(rate_limit, window_seconds)
-        self._reads = RateLimiter(read_rate_limit, window_seconds)
-        self._faults = Faults(fail_rate, rng_seed, drop_rate)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
