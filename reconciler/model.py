@@ -12,8 +12,10 @@ from typing import Any
 
 #: The country assumed for numbers written without a country code.
 DEFAULT_COUNTRY = "IN"
-#: API requests per minute, client-side: the ExoPhone API's documented limit.
+#: API writes (POST, PUT, DELETE) per minute, client-side: the ExoPhone API's documented limit.
 DEFAULT_RATE_LIMIT = 50.0
+#: API reads (GET) per minute until Exotel advertises its own limit (X-RateLimit-*).
+DEFAULT_READ_RATE_LIMIT = 50.0
 #: Seconds to wait for one Exotel answer.
 DEFAULT_TIMEOUT = 30.0
 #: Actions in flight at once during apply.

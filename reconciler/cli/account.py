@@ -23,6 +23,7 @@ from reconciler.render.text import drift_block, unmanaged_note
 from reconciler.state.backends import open_store
 from reconciler.state.file import new_state
 from reconciler.state.fold import adopt
+from reconciler.state.recovery import ListedOnce
 from reconciler.state.transaction import StateTransaction
 
 
@@ -30,13 +31,15 @@ from reconciler.state.transaction import StateTransaction
 def _settled_and_listed(
     args: argparse.Namespace, manifest: Manifest, command: str
 ) -> Iterator[tuple[StateTransaction, dict[str, dict[str, Any]]]]:
-    """The manifest's state, locked and settled, and what the account owns now."""
+    """The manifest's state, locked and settled, and what the account owns now: one
+    listing, shared with settling a journal that needs one."""
     store = open_store(state_path_for(args, manifest))
     factory = ClientFactory.from_args(args, manifest)
     with StateTransaction(store, command, args.lock_timeout, note) as tx, factory:
         safety.check_account(manifest, tx.state)
-        tx.settle(factory.client)
-        yield tx, factory.client().owned_index()
+        reader = ListedOnce(factory.client)
+        tx.settle(lambda: reader)
+        yield tx, reader.owned_index()
 
 
 def run_refresh(args: argparse.Namespace) -> int:
@@ -141,7 +144,13 @@ def _releasing(state: State, number: str, owned: dict[str, dict[str, object]]) -
 
 def run_export(args: argparse.Namespace) -> int:
     account_sid, region, quarantine_app = _export_account(args)
-    factory = ClientFactory(account_sid, region, rate_limit=args.rate_limit, timeout=args.timeout)
+    factory = ClientFactory(
+        account_sid,
+        region,
+        rate_limit=args.rate_limit,
+        read_rate_limit=args.read_rate_limit,
+        timeout=args.timeout,
+    )
     with factory:
         owned = factory.client().owned_index()
     text = manifest_text(account_sid, region, owned, quarantine_app)

@@ -55,7 +55,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "force-unlock": ("remove a stale state lock", "exoplan force-unlock --yes"),
     "sandbox": (
         "run a local stand-in of Exotel's ExoPhone API",
-        "exoplan sandbox --port 8080 --rate-limit 50 --latency 200",
+        "exoplan sandbox --port 8080 --rate-limit 50 --latency 200\n"
+        "exoplan sandbox --rate-limit 50 --read-rate-limit 300 --drop-rate 0.05",
     ),
     "schema": (
         "print a JSON Schema exoplan ships (for editors)",

@@ -9,7 +9,13 @@ import argparse
 import math
 import os
 
-from reconciler.model import DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT, NUMBER_TYPES, Manifest
+from reconciler.model import (
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_READ_RATE_LIMIT,
+    DEFAULT_TIMEOUT,
+    NUMBER_TYPES,
+    Manifest,
+)
 
 #: The environment variable naming the state (a path or a URL), after --state.
 STATE_ENV = "EXOPLAN_STATE"
@@ -84,8 +90,18 @@ def add_api_options(cmd: argparse.ArgumentParser) -> None:
         default=DEFAULT_RATE_LIMIT,
         metavar="N",
         help=(
-            f"API requests per minute, client-side (default: {DEFAULT_RATE_LIMIT:g}, the "
-            "ExoPhone API's limit; 0: none)"
+            f"cap on API writes (buy, change, release) per minute (default: "
+            f"{DEFAULT_RATE_LIMIT:g}, the ExoPhone API's limit; 0: no cap)"
+        ),
+    )
+    cmd.add_argument(
+        "--read-rate-limit",
+        type=rate,
+        default=None,
+        metavar="N",
+        help=(
+            "cap on API reads (GET) per minute (default: as Exotel advertises in its "
+            f"X-RateLimit-* headers, {DEFAULT_READ_RATE_LIMIT:g} until it does; 0: no cap)"
         ),
     )
     cmd.add_argument(

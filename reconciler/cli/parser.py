@@ -222,12 +222,26 @@ def _add_sandbox(sub: Subparsers) -> None:
     cmd.add_argument(
         "--account-sid", default="acme1", help="the account SID it serves (default: acme1)"
     )
+    _add_sandbox_limits(cmd)
+    _add_sandbox_files(cmd)
+    cmd.set_defaults(handler="sandbox:run_sandbox")
+
+
+def _add_sandbox_limits(cmd: argparse.ArgumentParser) -> None:
+    """How the sandbox limits, slows and fails what it is asked."""
     cmd.add_argument(
         "--rate-limit",
         type=per_minute,
         default=0,
         metavar="N/min",
-        help="answer 429 beyond N requests a minute (default: no limit)",
+        help="answer 429 beyond N writes (buy, change, release) a minute (default: no limit)",
+    )
+    cmd.add_argument(
+        "--read-rate-limit",
+        type=per_minute,
+        default=0,
+        metavar="N/min",
+        help="answer 429 beyond N reads (GET) a minute (default: no limit)",
     )
     cmd.add_argument(
         "--latency", type=milliseconds, default=0, metavar="MS", help="delay every answer"
@@ -239,8 +253,13 @@ def _add_sandbox(sub: Subparsers) -> None:
         metavar="P",
         help="answer this share of requests with a random 5xx (0 to 1)",
     )
-    _add_sandbox_files(cmd)
-    cmd.set_defaults(handler="sandbox:run_sandbox")
+    cmd.add_argument(
+        "--drop-rate",
+        type=probability,
+        default=0.0,
+        metavar="P",
+        help="make this share of purchases, then close the connection unanswered (0 to 1)",
+    )
 
 
 def _add_sandbox_files(cmd: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import os
 import shlex
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from reconciler.sandbox.server import Sandbox, load_inventory, load_seed
 
@@ -27,6 +27,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
         api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
         inventory_path=getattr(args, "inventory", None),
         release_lingers=args.release_lingers,
+        read_rate_limit=args.read_rate_limit,
+        drop_rate=args.drop_rate,
     )
 
 
@@ -42,9 +44,10 @@ def serve(
     api_key: str | None = None,
     api_token: str | None = None,
     inventory_path: str | os.PathLike[str] | None = None,
-    release_lingers: float = 5.0,
+    **options: Any,
 ) -> int:
-    """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code."""
+    """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code.
+    ``options`` go to :class:`Sandbox` as they are (release_lingers, read_rate_limit, ...)."""
     out = out or sys.stdout
     try:
         seed = load_seed(seed_path) if seed_path else None
@@ -60,7 +63,7 @@ def serve(
             fail_rate=fail_rate,
             seed=seed,
             inventory=inventory,
-            release_lingers=release_lingers,
+            **options,
         )
         sandbox.start()
     except (OSError, ValueError) as exc:

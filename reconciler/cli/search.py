@@ -31,6 +31,7 @@ def _factory(args: argparse.Namespace) -> ClientFactory:
             args.api_region or "singapore",
             default_country=args.country,
             rate_limit=args.rate_limit,
+            read_rate_limit=args.read_rate_limit,
             timeout=args.timeout,
         )
     manifest = load_manifest(args.manifest)  # a missing one: an error naming -f
@@ -39,5 +40,6 @@ def _factory(args: argparse.Namespace) -> ClientFactory:
         args.api_region or manifest.account.region,
         default_country=args.country,
         rate_limit=args.rate_limit,
+        read_rate_limit=args.read_rate_limit,
         timeout=args.timeout,
     )

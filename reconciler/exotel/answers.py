@@ -32,10 +32,9 @@ class Answer(NamedTuple):
 
 
 class Purchased(NamedTuple):
-    """A bought number's record; ``adopted`` when the account turned out to own it already."""
+    """A bought number's record, as Exotel's purchase answer gives it."""
 
     record: dict[str, Any]
-    adopted: bool
 
 
 def decode(content: bytes) -> Any:

@@ -51,7 +51,11 @@ log = logging.getLogger("exoplan.http")
 class ExotelClient:
     """ExoPhone operations for one account; one instance may be shared by many threads.
 
-    ``max_retries`` counts tries after the first; ``rate_limit`` is per minute, 0 = none."""
+    ``max_retries`` counts tries after the first. ``rate_limit`` caps writes a minute and
+    ``read_rate_limit`` reads (0 = no cap); within the caps the client paces each to what
+    Exotel advertises. Without ``read_rate_limit``, reads go at DEFAULT_READ_RATE_LIMIT
+    until Exotel advertises its limit, then at that. Configured rates are used at
+    ``headroom`` (e.g. 0.95) of their value."""
 
     def __init__(
         self,
@@ -60,6 +64,8 @@ class ExotelClient:
         credentials: Credentials,
         *,
         rate_limit: float = DEFAULT_RATE_LIMIT,
+        read_rate_limit: float | None = None,
+        headroom: float = 1.0,
         timeout: tuple[float, float] = (5.0, DEFAULT_TIMEOUT),
         max_retries: int = 5,
         backoff_base: float = 1.0,
@@ -77,14 +83,15 @@ class ExotelClient:
         self._stopped = threading.Event()
         # Waiting (for a pacing slot, a back-off) ends early when the run is stopping.
         sleep = sleep or self._stopped.wait
-        self._limiter = pacing.RateLimiter(rate_limit, clock=clock, sleep=sleep)
+        self._pacer = pacing.Pacer.configured(
+            rate_limit, read_rate_limit, headroom, max_retry_after, clock, sleep
+        )
         self._timeout = timeout
         self._max_retries = max(0, max_retries)
         self._backoff = (backoff_base, backoff_cap)
         self._max_retry_after = max_retry_after
         self._country = default_country
         self._sleep = sleep
-        self._clock = clock
 
     def stop_sending(self) -> None:
         """Send nothing more (a signal, a 401): later requests raise ApiNotSent."""
@@ -92,7 +99,7 @@ class ExotelClient:
 
     def waiting(self) -> tuple[float, str] | None:
         """The wait before the next request can go, and its reason (see RateLimiter)."""
-        return self._limiter.waiting()
+        return self._pacer.waiting()
 
     def close(self) -> None:
         self._session.close()
@@ -129,10 +136,6 @@ class ExotelClient:
             if e164 is not None:
                 index.setdefault(e164, record)
         return index
-
-    def find_owned(self, e164: str) -> dict[str, Any] | None:
-        """The record of ``e164`` if the account owns it, else None."""
-        return self.owned_index().get(numbers.try_normalise(e164, self._country) or e164)
 
     def search_available(self, criteria: model.Criteria) -> list[model.Available]:
         """The numbers for sale that match ``criteria``, in Exotel's order."""
@@ -180,34 +183,23 @@ class ExotelClient:
     def purchase(self, phone_number: str, params: dict[str, str]) -> Purchased:
         """Buy ``phone_number`` with optional VoiceUrl, SMSUrl and FriendlyName.
 
-        Never POSTs twice blindly: an unknown outcome (timeout, dropped connection, 5xx)
-        or a 409 / "already owned" answer is followed by a look in the account, and the
-        number is adopted if it is there; only an unknown outcome is then tried again.
-        When that look fails too, ApiOutcomeUnknown: the number may have been bought.
+        Sent once, never repeated here: an unknown outcome (timeout, dropped connection,
+        5xx, an answer about another number) raises ApiOutcomeUnknown, and a 409 or
+        "already owned" answer its ApiStatusError. Whether the account owns the number
+        then is for the caller to look up: one listing settles every such purchase of
+        an apply (see ``reconciler.state.executor``).
         """
         wanted = numbers.try_normalise(phone_number, self._country) or phone_number
-        form = dict(params, PhoneNumber=phone_number)
-        for attempt in range(self._max_retries + 1):
-            try:
-                answer = self._call("POST", self._root, form)
-                record = self._expect_object("POST", self._root, answer)
-                break
-            except ApiError as exc:
-                if not (retry.outcome_unknown(exc) or retry.says_already_owned(exc)):
-                    raise
-                owned = self._look_up_after(exc, wanted)
-                if owned is not None:
-                    log.info("%s is owned by the account: adopting it", wanted)
-                    return Purchased(owned, adopted=True)
-                if not retry.may_repeat(exc) or attempt == self._max_retries:
-                    raise
-                self._back_off(attempt, exc)
-        else:
-            raise AssertionError("unreachable")
+        try:
+            answer = self._call("POST", self._root, dict(params, PhoneNumber=phone_number))
+            record = self._expect_object("POST", self._root, answer)
+        except ApiError as exc:
+            retry.raise_unknown_from(exc)
+            raise
         odd = answers.misfit(record, number=wanted, country=self._country)
-        if odd:  # bought or not, this answer cannot say: the transaction lists the account
+        if odd:  # bought or not, this answer cannot say: the account is listed
             raise self._unknown("POST", self._root, answer, odd)
-        return Purchased(answers.clean_record(record), adopted=False)
+        return Purchased(answers.clean_record(record))
 
     def _call(
         self, method: str, path: str, fields: Mapping[str, Any] | None = None
@@ -242,7 +234,7 @@ class ExotelClient:
 
     def _send(self, method: str, path: str, fields: Mapping[str, Any] | None) -> answers.Answer:
         """Send one request through the limiter; the one place requests' errors are converted."""
-        self._limiter.acquire()
+        self._pacer.budget(method).acquire()
         if self._stopped.is_set():
             raise ApiNotSent(
                 "not sent: exoplan is stopping", method=method, path=self._prefix + path
@@ -260,9 +252,7 @@ class ExotelClient:
         log.debug("%s %s -> %d (%.3fs)", method, shown, status, took)
         text = content.decode("utf-8", "replace")
         answer = answers.Answer(status, headers, answers.decode(content), text)
-        quota = retry.quota_reset_delay(answer.headers, time.time())
-        if quota and answer.status != 429 and quota <= self._max_retry_after:
-            self._pause_all(quota, "rate-limit quota spent")
+        self._pacer.heard(method, answer.status, answer.headers)
         return answer
 
     def _fetch(
@@ -323,13 +313,8 @@ class ExotelClient:
                 code=reason.code,
             )
         fallback = retry.backoff_delay(attempt, *self._backoff, rng=lambda: 1.0)
-        self._pause_all(fallback if asked is None else asked, f"{reason}; retry {attempt + 1}")
-
-    def _pause_all(self, delay: float, why: str) -> None:
-        """Hold every thread sharing this client back (at most max_retry_after)."""
-        delay = min(delay, self._max_retry_after)
-        log.info("%s: all requests wait %.1fs", why, delay)
-        self._limiter.pause_until(self._clock() + delay, "Exotel's rate limit (HTTP 429/quota)")
+        why = f"{reason}; retry {attempt + 1}"
+        self._pacer.pause(reason.method, fallback if asked is None else asked, why)
 
     def _number_path(self, sid: str) -> str:
         return f"{self._root}/{quote(sid, safe='')}"
@@ -340,17 +325,6 @@ class ExotelClient:
             odd = "a body that is not a page of numbers (no incoming_phone_numbers of records)"
             raise self._error("GET", self._root, answer, odd)
         return items
-
-    def _look_up_after(self, exc: ApiError, wanted: str) -> dict[str, Any] | None:
-        """Whether the account owns ``wanted`` now; if that cannot be told, say so."""
-        log.info("%s; checking whether the account now owns %s", exc, wanted)
-        try:
-            return self.find_owned(wanted)
-        except ApiError as lookup:
-            message = f"{exc.message} (it may have been bought; checking failed: {lookup})"
-            raise ApiOutcomeUnknown(
-                message, method=exc.method, path=exc.path, status=exc.status, code=exc.code
-            ) from lookup
 
     def _expect_object(self, method: str, path: str, answer: answers.Answer) -> dict[str, Any]:
         if isinstance(answer.body, dict):

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 #: Requests leave evenly spaced but arrive with jitter; pacing exactly at the server's
 #: limit lets an extra one land in its window now and then, and the 429 that follows
-#: stalls every worker for a whole second. A little headroom avoids both.
+#: stalls every worker for a whole second. A little headroom avoids both. (What Exotel
+#: advertises in X-RateLimit-Remaining and -Reset is paced to as it is: it already
+#: counts what was sent.)
 PACING_HEADROOM = 0.95
 
 
@@ -39,6 +41,7 @@ class ClientFactory:
         *,
         default_country: str = DEFAULT_COUNTRY,
         rate_limit: float = DEFAULT_RATE_LIMIT,
+        read_rate_limit: float | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         pool_size: int = 4,
         env: Mapping[str, str] = os.environ,
@@ -47,6 +50,7 @@ class ClientFactory:
         self.region = region
         self.default_country = default_country
         self.rate_limit = rate_limit
+        self.read_rate_limit = read_rate_limit
         self.timeout = timeout
         self.pool_size = pool_size
         self.env = env
@@ -67,6 +71,7 @@ class ClientFactory:
             region,
             default_country=country,
             rate_limit=float(getattr(args, "rate_limit", DEFAULT_RATE_LIMIT)),
+            read_rate_limit=getattr(args, "read_rate_limit", None),
             timeout=float(getattr(args, "timeout", DEFAULT_TIMEOUT)),
             pool_size=max(4, int(getattr(args, "parallelism", DEFAULT_PARALLELISM))),
         )
@@ -80,7 +85,9 @@ class ClientFactory:
                 self.account_sid,
                 base_url_for(self.region, self.env),
                 credentials,
-                rate_limit=self.rate_limit * PACING_HEADROOM,
+                rate_limit=self.rate_limit,
+                read_rate_limit=self.read_rate_limit,
+                headroom=PACING_HEADROOM,
                 timeout=(min(5.0, self.timeout), self.timeout),
                 pool_size=self.pool_size,
                 default_country=self.default_country,

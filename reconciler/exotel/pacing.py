@@ -1,44 +1,133 @@
-"""Client-side pacing for Exotel's API: evenly spaced send slots; no network here.
+"""Client-side pacing for Exotel's API: send slots per budget, paced to what Exotel
+advertises; no network here.
 
-``RateLimiter`` hands out evenly spaced send slots shared by every thread of one client,
-so a limit of N requests a minute holds without the server having to answer 429, and
-``pause_until`` holds every thread back at once after a 429 or an exhausted quota.
+Reads (GET) and writes (POST, PUT, DELETE) each have a budget of their own, a
+:class:`RateLimiter` that hands out evenly spaced send slots shared by every thread of
+one client, so a limit holds without the server having to answer 429. How far apart the
+slots are is the stricter of the user's cap and what Exotel last advertised for that
+budget in its ``X-RateLimit-*`` headers (:func:`advertised`), or, until it advertises,
+a configured rate. ``pause_until`` holds one budget's threads back at once after a 429
+or a spent quota. :class:`Pacer` holds the two budgets of one client.
+
+Header values are never trusted beyond their shape: a value that is not a plain count,
+a reset too far away, a limit of 0 are ignored, and the configured pace stays.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+from reconciler.exotel import retry
+from reconciler.model import DEFAULT_READ_RATE_LIMIT
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], object]
 
+log = logging.getLogger("exoplan.http")
+
+#: A count in a header: plain digits (a comma-joined repeat, a sign, a fraction is not one).
+_COUNT = re.compile(r"[0-9]{1,12}")
+#: Exotel documents its limits per minute; a bare X-RateLimit-Limit is read that way.
+_WINDOW = 60.0
+
+
+class Advertised(NamedTuple):
+    """What one answer's ``X-RateLimit-*`` headers say, as far as they can be read."""
+
+    limit: int | None
+    remaining: int | None
+    reset_in: float | None  # seconds until the quota resets
+
+    def interval(self) -> float | None:
+        """Seconds between sends that keep within it: the remaining requests spread
+        until the reset; with no reset, the limit per minute. None when it says nothing
+        usable, or that the quota is spent (that wait is a pause until the reset)."""
+        if self.reset_in is not None and self.remaining is not None:
+            # The reset is given in whole seconds, so the quota may come back up to a
+            # second sooner than it says: spreading over a second less still sends no
+            # more than the remaining ones before the reset, and does not crawl when a
+            # window slides a request at a time.
+            return max(0.0, self.reset_in - 1.0) / self.remaining if self.remaining else None
+        if self.limit:
+            return _WINDOW / self.limit
+        return None
+
+
+def advertised(headers: Mapping[str, str], now_epoch: float, max_reset: float) -> Advertised:
+    """Read ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (epoch seconds, or seconds
+    left) from an answer's headers. Whatever is missing or cannot be read is None: a
+    limit of 0, a remaining count above the limit, a reset further than ``max_reset``."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    limit = _count(lowered.get("x-ratelimit-limit")) or None
+    remaining = _count(lowered.get("x-ratelimit-remaining"))
+    if limit is not None and remaining is not None and remaining > limit:
+        remaining = None
+    reset_in = retry.reset_seconds(lowered.get("x-ratelimit-reset"), now_epoch)
+    if reset_in is not None and reset_in > max_reset:
+        reset_in = None
+    return Advertised(limit, remaining, reset_in)
+
+
+def _count(text: str | None) -> int | None:
+    if text is None or not _COUNT.fullmatch(text.strip()):
+        return None
+    return int(text.strip())
+
+
+def interval_of(rate: float) -> float:
+    """Seconds between two slots at ``rate`` a minute (0.0 for 0: no limit)."""
+    return 60.0 / rate if rate > 0 else 0.0
+
 
 class RateLimiter:
-    """Evenly spaced send slots, 60/N seconds apart, shared by every thread.
+    """Evenly spaced send slots shared by every thread of one budget.
 
     The first caller goes at once (a burst of one); each later caller reserves the next
-    free slot under a lock and sleeps until it, so N a minute is never exceeded however
-    many threads ask. ``per_minute <= 0`` means unlimited: no slots, only pauses.
+    free slot under a lock and sleeps until it, so the pace is never exceeded however
+    many threads ask. The slots are ``per_minute`` apart at least (the cap; 0 = none),
+    and as far apart as the server last advertised (:meth:`advertise`), or until it
+    does, as ``until_advertised`` a minute says (default: the cap).
     """
 
     def __init__(
-        self, per_minute: float, clock: Clock = time.monotonic, sleep: Sleep = time.sleep
+        self,
+        per_minute: float,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        *,
+        until_advertised: float | None = None,
+        name: str = "",
     ) -> None:
-        self._interval = 60.0 / per_minute if per_minute > 0 else 0.0
+        self._cap = interval_of(per_minute)
+        fallback = per_minute if until_advertised is None else until_advertised
+        self._fallback = interval_of(fallback)
+        self._told: float | None = None
         self._clock = clock
         self._sleep = sleep
+        self._name = name
         self._lock = threading.Lock()
-        self._next_slot = -math.inf
+        self._last_slot = -math.inf
         self._paused_until = -math.inf
         self._pause_reason = ""
 
     @property
     def interval(self) -> float:
-        """Seconds between two slots (0.0 when unlimited)."""
-        return self._interval
+        """Seconds between two slots now (0.0 when unlimited)."""
+        with self._lock:
+            return self._interval()
+
+    def advertise(self, interval: float | None) -> None:
+        """Pace to what the server advertised: ``interval`` seconds between sends (None
+        keeps what was known). The cap still holds."""
+        if interval is not None and math.isfinite(interval) and interval >= 0:
+            with self._lock:
+                self._told = interval
 
     def acquire(self) -> float:
         """Block until the caller may send; return the seconds spent waiting."""
@@ -65,19 +154,90 @@ class RateLimiter:
             now = self._clock()
             if self._paused_until > now:
                 return self._paused_until - now, self._pause_reason or "paused"
-            queued = self._next_slot - self._interval - now
-        if queued > 0:
-            return queued, f"pacing to the rate limit ({60 / self._interval:g}/min)"
+            queued, interval = self._last_slot - now, self._interval()
+        if queued > 0 and interval > 0:
+            what = f" {self._name}" if self._name else ""
+            return queued, f"pacing{what} to the rate limit ({60 / interval:g}/min)"
         return None
+
+    def _interval(self) -> float:
+        told = self._fallback if self._told is None else self._told
+        return max(self._cap, told)
 
     def _reserve(self) -> float:
         """Take the next free slot; return how long to sleep until it."""
         with self._lock:
             now = self._clock()
-            slot = max(now, self._next_slot, self._paused_until)
-            self._next_slot = slot + self._interval
+            slot = max(now, self._last_slot + self._interval(), self._paused_until)
+            self._last_slot = slot
             return slot - now
 
     def _paused(self) -> bool:
         with self._lock:
             return self._paused_until > self._clock()
+
+
+class Pacer:
+    """The two budgets of one client, reads (GET) and writes (the rest), and what each
+    answer's headers say about its own budget. Pauses last at most ``max_wait`` s."""
+
+    def __init__(
+        self, writes: RateLimiter, reads: RateLimiter, max_wait: float, clock: Clock
+    ) -> None:
+        self.writes = writes
+        self.reads = reads
+        self._max_wait = max_wait
+        self._clock = clock
+
+    @classmethod
+    def configured(
+        cls,
+        writes: float,
+        reads: float | None,
+        headroom: float,
+        max_wait: float,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> Pacer:
+        """Writes capped at ``writes`` a minute, reads at ``reads`` (0: no cap); without
+        ``reads``, reads go at DEFAULT_READ_RATE_LIMIT until Exotel advertises its read
+        limit. Configured rates are used at ``headroom`` of their value."""
+        fallback = DEFAULT_READ_RATE_LIMIT if reads is None else reads
+        return cls(
+            RateLimiter(writes * headroom, clock, sleep, name="writes"),
+            RateLimiter(
+                (reads or 0.0) * headroom,
+                clock,
+                sleep,
+                until_advertised=fallback * headroom,
+                name="reads",
+            ),
+            max_wait,
+            clock,
+        )
+
+    def budget(self, method: str) -> RateLimiter:
+        return self.reads if method == "GET" else self.writes
+
+    def heard(self, method: str, status: int, headers: Mapping[str, str]) -> None:
+        """Pace ``method``'s budget to what the answer advertises; when it says the quota
+        is spent (and this is no 429, which waits on its own), pause until the reset."""
+        now_epoch = time.time()
+        told = advertised(headers, now_epoch, self._max_wait)
+        self.budget(method).advertise(told.interval())
+        quota = retry.quota_reset_delay(headers, now_epoch)
+        if quota and status != 429 and quota <= self._max_wait:
+            self.pause(method, quota, "rate-limit quota spent")
+
+    def pause(self, method: str, delay: float, why: str) -> None:
+        """Hold back every thread sending on ``method``'s budget (at most max_wait s)."""
+        delay = min(delay, self._max_wait)
+        kind = "reads" if method == "GET" else "writes"
+        log.info("%s: %s wait %.1fs", why, kind, delay)
+        reason = "Exotel's rate limit (HTTP 429/quota)"
+        self.budget(method).pause_until(self._clock() + delay, reason)
+
+    def waiting(self) -> tuple[float, str] | None:
+        """The longer of the two budgets' waits (see RateLimiter.waiting)."""
+        waits = [w for w in (self.writes.waiting(), self.reads.waiting()) if w is not None]
+        return max(waits, default=None)

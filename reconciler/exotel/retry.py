@@ -1,8 +1,9 @@
 """The retry policy for Exotel's API: what a failure means and how long to wait.
 
-``backoff_delay``, ``parse_retry_after`` and ``quota_reset_delay`` say how long to wait;
-``outcome_unknown``, ``may_repeat`` and ``says_already_owned`` say what a failure means
-for a request that must not be repeated blindly (buying a number). No network here.
+``backoff_delay``, ``parse_retry_after``, ``quota_reset_delay`` and ``reset_seconds`` say
+how long to wait; ``outcome_unknown``, ``may_repeat`` and ``says_already_owned`` say what
+a failure means for a request that must not be repeated blindly (buying a number). No
+network here.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def parse_retry_after(headers: Mapping[str, str], now_epoch: float) -> float | N
     delay = _retry_after_seconds(lowered.get("retry-after"), now_epoch)
     if delay is not None:
         return delay
-    return _reset_seconds(lowered.get("x-ratelimit-reset"), now_epoch)
+    return reset_seconds(lowered.get("x-ratelimit-reset"), now_epoch)
 
 
 def quota_reset_delay(headers: Mapping[str, str], now_epoch: float) -> float | None:
@@ -60,7 +61,7 @@ def quota_reset_delay(headers: Mapping[str, str], now_epoch: float) -> float | N
     lowered = {name.lower(): value for name, value in headers.items()}
     if _number(lowered.get("x-ratelimit-remaining")) != 0:
         return None
-    return _reset_seconds(lowered.get("x-ratelimit-reset"), now_epoch)
+    return reset_seconds(lowered.get("x-ratelimit-reset"), now_epoch)
 
 
 def _number(text: str | None) -> float | None:
@@ -90,7 +91,9 @@ def _retry_after_seconds(text: str | None, now_epoch: float) -> float | None:
     return max(0.0, when.timestamp() - now_epoch)
 
 
-def _reset_seconds(text: str | None, now_epoch: float) -> float | None:
+def reset_seconds(text: str | None, now_epoch: float) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` (epoch seconds, or seconds left when small);
+    None when it cannot be read."""
     reset = _number(text)
     if reset is None or reset < 0:
         return None

@@ -2,9 +2,10 @@
 
 ``Sandbox`` serves ``/v2_beta/Accounts/{account_sid}/IncomingPhoneNumbers[/{sid}]`` on a
 real HTTP server with Exotel's codes, error bodies, legacy-host page URIs, rewritten flow
-URLs, Basic auth and rate limits, plus fault hooks for tests; ``serve`` runs one in the
-foreground for ``exoplan sandbox``. This module owns HTTP and the lifecycle;
-``sandbox_store`` holds what the sandbox remembers. Standard library only (plus
+URLs, Basic auth and rate limits (reads and writes each their own, advertised in
+``X-RateLimit-*``), plus fault hooks for tests; ``serve`` runs one in the foreground for
+``exoplan sandbox``. This module owns HTTP and the lifecycle; ``store`` holds what the
+sandbox remembers, ``limits`` its rate windows and faults. Standard library only (plus
 ``reconciler.manifest.numbers``), so importing it costs little.
 """
 
@@ -23,14 +24,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from reconciler.manifest.numbers import try_normalise
 from reconciler.model import DEFAULT_COUNTRY
 from reconciler.sandbox import shapes
 from reconciler.sandbox.inventory import Inventory, available_route, load_inventory
+from reconciler.sandbox.limits import EXOTEL_RATE_LIMIT, Faults, RateLimiter
 from reconciler.sandbox.seed import load_seed
-from reconciler.sandbox.store import ApiFailure, Faults, NumberStore, RateLimiter, route
+from reconciler.sandbox.store import ApiFailure, NumberStore, parse_form, route
 
 __all__ = ["ApiFailure", "Sandbox", "load_inventory", "load_seed"]
 
@@ -82,26 +84,28 @@ class Sandbox:
         window_seconds: float = 60.0,
         inventory: list[dict[str, Any]] | None = None,
         release_lingers: float = 5.0,
+        read_rate_limit: int = 0,
+        drop_rate: float = 0.0,
     ) -> None:
-        if min(rate_limit, latency_ms) < 0 or not 0 <= fail_rate <= 1 or window_seconds <= 0:
-            raise ValueError("need rate_limit, latency_ms >= 0, 0 <= fail_rate <= 1, window > 0")
-        self.host = host
-        self.port = port
-        self.account_sid = account_sid
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must not be negative, not {latency_ms}")
+        self._writes = RateLimiter(rate_limit, window_seconds)
+        self._reads = RateLimiter(read_rate_limit, window_seconds)
+        self._faults = Faults(fail_rate, rng_seed, drop_rate)
+        self.host, self.port, self.account_sid = host, port, account_sid
         self.api_key = api_key or secrets.token_hex(16)
         self.api_token = api_token or secrets.token_hex(16)
-        self.rate_limit = rate_limit
+        self.rate_limit, self.read_rate_limit = rate_limit, read_rate_limit
         self.latency_ms = latency_ms
         self._store = NumberStore(account_sid, default_country, release_lingers)
         self._store.seed(seed or [])
         self._inventory = Inventory(inventory)
-        self._limiter = RateLimiter(rate_limit, window_seconds)
-        self._faults = Faults(fail_rate, rng_seed)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._log_lock = threading.Lock()
         self._statuses: Counter[int] = Counter()
+        self._pages: Counter[int] = Counter()
         self._log: list[tuple[str, str, int]] = []
 
     def start(self) -> None:
@@ -157,7 +161,8 @@ class Sandbox:
         self._faults.arm("fail", n, status)
 
     def drop_after_commit_next(self, n: int) -> None:
-        """Commit the next ``n`` purchases, then close the connection without answering."""
+        """Commit the next ``n`` purchases, then close the connection without answering
+        (``drop_rate`` does the same to a share of all purchases, at random)."""
         self._faults.arm("drop", n, 1)
 
     def delay_next(self, n: int, seconds: float) -> None:
@@ -180,6 +185,12 @@ class Sandbox:
             return Counter(self._statuses)
 
     @property
+    def pages_served(self) -> Counter[int]:
+        """Listing pages answered, per page number: ``[0]`` counts the listings begun."""
+        with self._log_lock:
+            return Counter(self._pages)
+
+    @property
     def request_log(self) -> list[tuple[str, str, int]]:
         """(method, path without query, status) per request, in the order answered."""
         with self._log_lock:
@@ -196,14 +207,15 @@ class Sandbox:
     def _handle(self, request: _Request) -> _Reply | None:
         """The answer to one request; None means: close the connection, answer nothing."""
         extra: dict[str, str] = {}
+        limiter = self._reads if request.method in ("GET", "HEAD") else self._writes
         try:
-            self._faults.check(self.rate_limit or 50)  # 50/min: Exotel's documented limit
+            self._faults.check(limiter.limit or EXOTEL_RATE_LIMIT)
             self._authenticate(request.authorization)
             available = available_route(request.path)
             if available is not None:
-                return self._search(request, available, extra)
+                return self._search(request, available, limiter, extra)
             sid = route(request.path, self.account_sid)
-            extra.update(self._limiter.admit(self.account_sid))
+            extra.update(limiter.admit(self.account_sid))
             return self._dispatch(request, sid, extra)
         except ApiFailure as failure:
             return _Reply(failure.status, failure.body(), {**extra, **failure.headers})
@@ -228,20 +240,33 @@ class Sandbox:
             raise ApiFailure(405, message, "METHOD_NOT_ALLOWED", {"Allow": ", ".join(allowed)})
         store = self._store
         if sid is None and request.method == "GET":
-            return _Reply(200, store.listing(request.query), extra)
+            page = store.listing(request.query)
+            with self._log_lock:
+                self._pages[page["page"]] += 1
+            return _Reply(200, page, extra)
         if sid is None:
-            record = self._purchase(_parse_form(request))
-            dropped = self._faults.take("drop") is not None
+            record = self._purchase(parse_form(request.content_type, request.body))
+            dropped = self._faults.drops()
             return None if dropped else _Reply(200, shapes.purchase_answer(record), extra)
         if request.method == "GET":
             return _Reply(200, shapes.listed(store.get(sid)), extra)
         if request.method == "PUT":
-            return _Reply(200, shapes.update_answer(store.update(sid, _parse_form(request))), extra)
+            return _Reply(
+                200,
+                shapes.update_answer(
+                    store.update(sid, parse_form(request.content_type, request.body))
+                ),
+                extra,
+            )
         store.release(sid)
         return _Reply(202, {"Status": 202, "Message": "Accepted"}, extra)
 
     def _search(
-        self, request: _Request, found: tuple[str, str, str], extra: dict[str, str]
+        self,
+        request: _Request,
+        found: tuple[str, str, str],
+        limiter: RateLimiter,
+        extra: dict[str, str],
     ) -> _Reply:
         account, country, kind = found
         if account != self.account_sid:
@@ -250,7 +275,7 @@ class Sandbox:
             raise ApiFailure(
                 405, f"Method {request.method} is not allowed here", "METHOD_NOT_ALLOWED"
             )
-        extra.update(self._limiter.admit(self.account_sid))
+        extra.update(limiter.admit(self.account_sid))
         return _Reply(200, self._inventory.search(country, kind, request.query), extra)
 
     def _purchase(self, form: dict[str, str]) -> dict[str, Any]:
@@ -272,25 +297,6 @@ class Sandbox:
         """Sleep, but wake at once when the sandbox stops."""
         if seconds > 0:
             self._stopping.wait(seconds)
-
-
-def _parse_form(request: _Request) -> dict[str, str]:
-    """The form fields of a body; 400 for another content type, bad encoding, repeats."""
-    media = request.content_type.split(";")[0].strip().lower()
-    if request.body and media not in ("", "application/x-www-form-urlencoded"):
-        message = "The body must be application/x-www-form-urlencoded"
-        raise ApiFailure(400, message, "INVALID_CONTENT_TYPE")
-    try:
-        text = request.body.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
-    except ValueError as exc:  # UnicodeDecodeError is a ValueError
-        raise ApiFailure(400, "Malformed form body", "BAD_REQUEST") from exc
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        if name in form:
-            raise ApiFailure(400, f"Parameter {name} is given more than once", "BAD_REQUEST")
-        form[name] = value
-    return form
 
 
 class _Handler(BaseHTTPRequestHandler):

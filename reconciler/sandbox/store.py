@@ -1,4 +1,4 @@
-"""What the sandbox remembers between requests: owned numbers, rate windows, armed faults.
+"""What the sandbox remembers between requests: the numbers its account owns.
 
 ``sandbox.py`` speaks HTTP; this module holds the Exotel semantics behind it. Every
 public method is thread-safe, and an answer that Exotel gives as an error is raised
@@ -9,16 +9,14 @@ library only, plus ``reconciler.manifest.numbers``.
 from __future__ import annotations
 
 import copy
-import math
-import random
 import re
 import secrets
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from reconciler.manifest.numbers import national, try_normalise
 from reconciler.model import DEFAULT_COUNTRY
@@ -29,7 +27,6 @@ Record = dict[str, Any]
 LEGACY_HOST = "http://twilix.exotel.com"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-EXOTEL_RATE_LIMIT = 50
 SETTABLE = ("VoiceUrl", "SMSUrl", "FriendlyName")
 
 # (calling code, country, currency, monthly rental): Exotel's markets, longest code first.
@@ -48,11 +45,6 @@ _FLOW_HOST = re.compile(r"my(\.[a-z0-9-]+)?\.exotel\.(com|in)")
 _FLOW_PATH = re.compile(
     r"(/[^/]+)?/exoml/(?P<kind>start_voice|start_sms|start)/(?P<app>[A-Za-z0-9_-]+)/?"
 )
-_SERVER_ERRORS = {
-    500: ("Internal server error", "INTERNAL_ERROR"),
-    502: ("Bad gateway", "BAD_GATEWAY"),
-    503: ("Service temporarily unavailable", "SERVICE_UNAVAILABLE"),
-}
 
 
 class ApiFailure(Exception):
@@ -70,29 +62,6 @@ class ApiFailure(Exception):
     def body(self) -> dict[str, Any]:
         """Exotel's error body, in the shape its status gets (:func:`shapes.error_body`)."""
         return shapes.error_body(self.status, self.message, self.code)
-
-
-def server_error(status: int) -> ApiFailure:
-    """A 5xx answer, as a load balancer or a struggling backend would give it."""
-    message, code = _SERVER_ERRORS.get(status, ("Server error", "SERVER_ERROR"))
-    return ApiFailure(status, message, code)
-
-
-def rate_limited(limit: int, wait_seconds: float) -> ApiFailure:
-    """A 429 answer with ``Retry-After`` (whole seconds, at least 1) and X-RateLimit-*."""
-    retry_after = max(1, math.ceil(wait_seconds))
-    headers = {"Retry-After": str(retry_after), **limit_headers(limit, 0, retry_after)}
-    message = f"Rate limit exceeded. Try again in {retry_after} seconds."
-    return ApiFailure(429, message, "RATE_LIMIT_EXCEEDED", headers)
-
-
-def limit_headers(limit: int, remaining: int, reset_in: float) -> dict[str, str]:
-    """X-RateLimit-* headers; the reset time is in epoch seconds."""
-    return {
-        "X-RateLimit-Limit": str(limit),
-        "X-RateLimit-Remaining": str(max(0, remaining)),
-        "X-RateLimit-Reset": str(math.ceil(time.time() + max(0.0, reset_in))),
-    }
 
 
 def exotel_url(url: str, field: str, account_sid: str) -> str | None:
@@ -125,6 +94,25 @@ def parse_paging(query: str) -> tuple[int, int]:
     page = _int_param(params, "Page", 0, minimum=0)
     size = _int_param(params, "PageSize", DEFAULT_PAGE_SIZE, minimum=1)
     return page, min(size, MAX_PAGE_SIZE)
+
+
+def parse_form(content_type: str, body: bytes) -> dict[str, str]:
+    """The form fields of a body; 400 for another content type, bad encoding, repeats."""
+    media = content_type.split(";")[0].strip().lower()
+    if body and media not in ("", "application/x-www-form-urlencoded"):
+        message = "The body must be application/x-www-form-urlencoded"
+        raise ApiFailure(400, message, "INVALID_CONTENT_TYPE")
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError
+        raise ApiFailure(400, "Malformed form body", "BAD_REQUEST") from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise ApiFailure(400, f"Parameter {name} is given more than once", "BAD_REQUEST")
+        form[name] = value
+    return form
 
 
 def route(path: str, account_sid: str) -> str | None:
@@ -312,67 +300,3 @@ class NumberStore:
         if record is None:
             raise ApiFailure(404, f"ExoPhone {sid[:64]} not found", "NOT_FOUND")
         return record
-
-
-class RateLimiter:
-    """A sliding window per account: at most ``limit`` requests in any ``window`` seconds."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._lock = threading.Lock()
-        self._hits: dict[str, deque[float]] = {}
-
-    def admit(self, account: str) -> dict[str, str]:
-        """X-RateLimit-* headers for an admitted request; raises ApiFailure(429) if over."""
-        if self.limit <= 0:
-            return {}
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(account, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                raise rate_limited(self.limit, hits[0] + self.window - now)
-            hits.append(now)
-            return limit_headers(self.limit, self.limit - len(hits), hits[0] + self.window - now)
-
-
-FaultKind = Literal["throttle", "fail", "delay", "drop"]
-
-
-class Faults:
-    """Faults armed by tests, each used up by one request, and a random failure rate."""
-
-    def __init__(self, fail_rate: float = 0.0, rng_seed: int | None = None) -> None:
-        self.fail_rate = fail_rate
-        self._rng = random.Random(rng_seed)
-        self._lock = threading.Lock()
-        self._armed: dict[FaultKind, deque[float]] = {
-            kind: deque() for kind in ("throttle", "fail", "delay", "drop")
-        }
-
-    def arm(self, kind: FaultKind, n: int, value: float) -> None:
-        """Give the next ``n`` requests that reach ``kind`` this fault (and ``value``)."""
-        if n < 0:
-            raise ValueError(f"n must not be negative, not {n}")
-        with self._lock:
-            self._armed[kind].extend([value] * n)
-
-    def take(self, kind: FaultKind) -> float | None:
-        """The value of the next armed fault of ``kind`` (used up), or None."""
-        with self._lock:
-            armed = self._armed[kind]
-            return armed.popleft() if armed else None
-
-    def check(self, limit: int = EXOTEL_RATE_LIMIT) -> None:
-        """Raise the armed (or random) 429 or 5xx for this request, if any."""
-        retry_after = self.take("throttle")
-        if retry_after is not None:
-            raise rate_limited(limit, retry_after)
-        status = self.take("fail")
-        if status is not None:
-            raise server_error(int(status))
-        with self._lock:
-            if self.fail_rate > 0 and self._rng.random() < self.fail_rate:
-                raise server_error(self._rng.choice(sorted(_SERVER_ERRORS)))

@@ -3,25 +3,32 @@
 Every action is journalled before its request and after its answer, so a crash at
 any instant leaves enough behind for the next run to finish the bookkeeping. Each
 outcome is one of three: confirmed, refused (nothing changed), or unknown (sent, but
-whether it happened cannot be told). One refused action does not stop the others; an
-authentication failure (401/403) or a :class:`Stop` (a signal) starts nothing new.
+whether it happened cannot be told). A purchase whose answer was lost, or that Exotel
+refused as already owned, waits until the other actions are done: then ONE listing of
+the account settles all of them (:mod:`reconciler.state.lookup`), and a purchase it
+shows was not bought after a lost answer is sent again in a further round. One refused
+action does not stop the others; an authentication failure (401/403) or a
+:class:`Stop` (a signal) starts nothing new.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown, ApiStatusError
 from reconciler.exotel import retry
-from reconciler.manifest.flows import flow_key
 from reconciler.model import Action, ActionKind, ApplyResult, Outcome
+from reconciler.state import lookup
+from reconciler.state.lookup import Look, intent_of
 from reconciler.state.store import JournalWriter
 
-# Form field sent -> the record key Exotel reports it under.
-_ECHOED = (("FriendlyName", "friendly_name"), ("VoiceUrl", "voice_url"), ("SMSUrl", "sms_url"))
+#: How often one purchase is sent at most while its answers are lost and each listing
+#: after shows it was not bought (one try and five more, as the client retries).
+PURCHASE_TRIES = 6
 
 
 class Client(Protocol):
@@ -84,31 +91,105 @@ def execute(
     stopper = getattr(client, "stop_sending", None)
     if stopper is not None:
         stop.listeners.append(stopper)
-    outcomes: list[Outcome] = []
-    not_started: list[Action] = []
+    run = _Run(client, journal, stop, on_outcome)
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        futures = {pool.submit(_run_one, a, client, journal, stop): a for a in actions}
-        try:
+        todo = actions
+        for tries_left in reversed(range(PURCHASE_TRIES)):
+            looks = run.batch(pool, todo)
+            todo = run.look_up(pool, looks, again=tries_left > 0) if looks else ()
+            if not todo:
+                break
+    return run.result()
+
+
+class _Run:
+    """The outcomes of one apply as they come, and the purchases left to look up."""
+
+    def __init__(
+        self, client: Client, journal: JournalWriter, stop: Stop, on_outcome: OnOutcome | None
+    ) -> None:
+        self.client, self.journal, self.stop = client, journal, stop
+        self.on_outcome = on_outcome
+        self.outcomes: list[Outcome] = []
+        self.not_started: list[Action] = []
+        self.unsettled: list[str] = []
+
+    def result(self) -> ApplyResult:
+        return ApplyResult(
+            tuple(self.outcomes),
+            tuple(self.not_started),
+            stopped=self.stop.reason,
+            unsettled=tuple(self.unsettled),
+        )
+
+    def report(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def batch(self, pool: ThreadPoolExecutor, actions: tuple[Action, ...]) -> list[Look]:
+        """Run ``actions``; report each outcome; the purchases to look up."""
+        args = (self.client, self.journal, self.stop)
+        futures = {pool.submit(_run_one, action, *args): action for action in actions}
+        looks: list[Look] = []
+        with _stopping_on_error(self.stop, futures):
             for future in as_completed(futures):
-                outcome = future.result()
-                if outcome is None:
-                    not_started.append(futures[future])
-                    continue
-                outcomes.append(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
-        except BaseException:
-            # A bug, or an interrupt not handled gracefully: start nothing more (leaving
-            # the pool would otherwise run every queued action).
-            stop.set("interrupted")
-            for future in futures:
-                future.cancel()
-            raise
-    return ApplyResult(tuple(outcomes), tuple(not_started), stopped=stop.reason)
+                done = future.result()
+                if done is None:
+                    self.not_started.append(futures[future])
+                elif isinstance(done, Look):
+                    looks.append(done)
+                else:
+                    self.report(done)
+        return looks
+
+    def look_up(
+        self, pool: ThreadPoolExecutor, looks: list[Look], again: bool
+    ) -> tuple[Action, ...]:
+        """One listing for every look; report what it settles; the purchases to send again."""
+        try:
+            owned = lookup.list_owned(self.client, self.stop.is_set())
+        except ApiError as exc:
+            for look in looks:
+                self.report(lookup.unsettled(look, exc))
+            self.unsettled += [look.action.number for look in looks]
+            return ()
+        buy_again: list[Action] = []
+        futures: dict[Future[Outcome], Action] = {}
+        for look in looks:
+            found = owned.get(look.action.number)
+            if found is not None:
+                args = (look, found, self.client, self.journal)
+                futures[pool.submit(lookup.owned, *args)] = look.action
+            elif again and look.may_buy_again and not self.stop.is_set():
+                lookup.not_bought(look, self.journal)
+                buy_again.append(look.action)
+            else:
+                self.report(lookup.not_owned(look, self.journal))
+        with _stopping_on_error(self.stop, futures):
+            for future in as_completed(futures):
+                self.report(future.result())
+        return tuple(buy_again)
 
 
-def _run_one(action: Action, client: Client, journal: JournalWriter, stop: Stop) -> Outcome | None:
-    """One action, journalled; None when it was not started because the run is stopping."""
+@contextmanager
+def _stopping_on_error(stop: Stop, futures: dict[Any, Action]) -> Iterator[None]:
+    """Around waiting for futures: a bug, or an interrupt not handled gracefully, starts
+    nothing more (leaving the pool would otherwise run every queued action)."""
+    try:
+        yield
+    except BaseException:
+        stop.set("interrupted")
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _run_one(
+    action: Action, client: Client, journal: JournalWriter, stop: Stop
+) -> Outcome | Look | None:
+    """One action, journalled; a Look for a purchase only the account can settle; None
+    when it was not started because the run is stopping."""
     if stop.is_set():
         return None
     stop.count_in_flight(+1)
@@ -120,7 +201,7 @@ def _run_one(action: Action, client: Client, journal: JournalWriter, stop: Stop)
 
 def _journalled(
     action: Action, client: Client, journal: JournalWriter, stop: Stop
-) -> Outcome | None:
+) -> Outcome | Look | None:
     journal.write(_record("intent", action))
     try:
         record, detail = _perform(action, client)
@@ -129,27 +210,23 @@ def _journalled(
         return None
     except ApiOutcomeUnknown as exc:
         journal.write({**_record("unknown", action), "error": str(exc)})
+        if action.kind is ActionKind.PURCHASE:
+            return Look(action, exc)
         return Outcome(action, ok=False, error=str(exc), unknown=True)
     except ApiError as exc:
+        if action.kind is ActionKind.PURCHASE and retry.says_already_owned(exc):
+            journal.write({**_record("unknown", action), "error": str(exc)})
+            return Look(action, exc)
         if retry.is_auth_failure(exc):
             stop.set(f"Exotel refused the credentials or the account (HTTP {exc.status})")
         journal.write({**_record("failed", action), "error": str(exc)})
         return Outcome(action, ok=False, error=str(exc))
     journal.write({**_record("done", action), "record": record, "detail": detail})
-    adopted = detail.startswith("adopted")
-    return Outcome(action, ok=True, detail=detail, record=record, adopted=adopted)
+    return Outcome(action, ok=True, detail=detail, record=record)
 
 
 def _record(op: str, action: Action) -> dict[str, Any]:
-    return {
-        "op": op,
-        "action": action.kind.value,
-        "number": action.number,
-        "sid": action.sid,
-        "params": action.params,
-        "protect": action.protect,
-        **({"marks": action.marks} if action.marks else {}),
-    }
+    return {"op": op, **intent_of(action)}
 
 
 def _perform(action: Action, client: Client) -> tuple[dict[str, Any], str]:
@@ -167,35 +244,7 @@ def _perform(action: Action, client: Client) -> tuple[dict[str, Any], str]:
 
 def _purchase(action: Action, client: Client) -> tuple[dict[str, Any], str]:
     bought = client.purchase(action.number, action.params)
-    if not bought.adopted:
-        return dict(bought.record), f"purchased (sid {bought.record.get('sid')})"
-    record = dict(bought.record)
-    sid = record.get("sid")
-    if sid:
-        try:
-            record = {**record, **client.get_number(str(sid))}
-        except ApiError:
-            pass  # the listing's record is enough to track the number
-    detail = f"adopted: the account already owned it (sid {sid})"
-    unmet = _unmet(record, action.params)
-    if sid and unmet:
-        # Owned already, but not as the manifest says: set what the purchase would have.
-        record = {**record, **client.update(str(sid), unmet)}
-        detail += "; updated to match the manifest"
-    return record, detail
-
-
-def _unmet(record: dict[str, Any], params: dict[str, str]) -> dict[str, str]:
-    """The purchase's fields that an owned number's record does not already have."""
-    unmet = {}
-    for param, key in _ECHOED:
-        if param not in params:
-            continue
-        have, want = record.get(key), params[param]
-        same = have == want if param == "FriendlyName" else flow_key(have) == flow_key(want)
-        if not same:
-            unmet[param] = want
-    return unmet
+    return dict(bought.record), f"purchased (sid {bought.record.get('sid')})"
 
 
 def _release(action: Action, client: Client) -> tuple[dict[str, Any], str]:

@@ -27,6 +27,24 @@ class Reader(Protocol):
     def get_number(self, sid: str) -> dict[str, Any]: ...
 
 
+class ListedOnce:
+    """A Reader that lists the account at most once, built only when first used: a
+    command that settles a journal and then reads the account itself (refresh, import)
+    shares one listing. Only for commands that change nothing at Exotel in between."""
+
+    def __init__(self, client: Callable[[], Reader]) -> None:
+        self._client = client
+        self._owned: dict[str, dict[str, Any]] | None = None
+
+    def owned_index(self) -> dict[str, dict[str, Any]]:
+        if self._owned is None:
+            self._owned = self._client().owned_index()
+        return self._owned
+
+    def get_number(self, sid: str) -> dict[str, Any]:
+        return self._client().get_number(sid)
+
+
 def _forget(record: dict[str, Any]) -> None:
     """The default ``write``: keep no record of what was learnt."""
 

@@ -11,13 +11,11 @@ The command line only prompts and prints; messages for the user go through the
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
-from reconciler.errors import ApiError, ApiNotSent, ExoplanError, StateError
-from reconciler.model import ActionKind, ApplyResult, Drift, Outcome, Plan, State
+from reconciler.errors import ExoplanError, StateError
+from reconciler.model import ApplyResult, Drift, Outcome, Plan, State
 from reconciler.plan.drift import fold_drift
 from reconciler.state import recovery
 from reconciler.state.executor import Client, OnOutcome, Stop, execute
@@ -145,15 +143,14 @@ class StateTransaction:
         on_outcome: OnOutcome | None = None,
         stop: Stop | None = None,
     ) -> ApplyResult:
-        """Run the plan's actions, journalled; settle unknown purchases with one listing,
-        fold every confirmed outcome and save. The journal is removed unless a purchase
+        """Run the plan's actions, journalled (unknown purchases settled by one listing,
+        see the executor); fold every confirmed outcome and save. The journal is removed unless a purchase
         is still unknown (the next command settles it)."""
         stop = stop or Stop()
         journal = self.store.journal()
         journal.open(self.state.lineage, self.state.serial)
         try:
             result = execute(plan.actions, client, journal, parallelism, on_outcome, stop)
-            result = _settle_unknown_purchases(result, client, journal, stop)
         finally:
             journal.close()
         for outcome in result.outcomes:
@@ -165,40 +162,3 @@ class StateTransaction:
         if not result.unsettled:
             journal.remove()
         return result
-
-
-def _settle_unknown_purchases(
-    result: ApplyResult, client: Client, journal: JournalWriter, stop: Stop
-) -> ApplyResult:
-    """Look once in the account for every purchase whose answer was lost."""
-    unknown = [o for o in result.outcomes if o.unknown and o.action.kind is ActionKind.PURCHASE]
-    if not unknown:
-        return result
-    try:
-        if stop.is_set():
-            raise ApiNotSent("not sent: exoplan is stopping")
-        owned = client.owned_index()
-    except ApiError:
-        return dataclasses.replace(result, unsettled=tuple(o.action.number for o in unknown))
-    settled = {id(o): _settled(o, owned.get(o.action.number), journal) for o in unknown}
-    outcomes = tuple(settled.get(id(o), o) for o in result.outcomes)
-    return dataclasses.replace(result, outcomes=outcomes)
-
-
-def _settled(outcome: Outcome, found: dict[str, Any] | None, journal: JournalWriter) -> Outcome:
-    action = outcome.action
-    intent = {
-        "action": action.kind.value,
-        "number": action.number,
-        "sid": action.sid,
-        "params": action.params,
-        "protect": action.protect,
-        "marks": action.marks,
-    }
-    scratch = State(path="")
-    recovery.settle_purchase(intent, found, scratch, journal.write)
-    if found is None:
-        error = f"{outcome.error}; the account does not own it: not bought"
-        return Outcome(action, ok=False, error=error)
-    detail = f"purchased (confirmed by listing the account, sid {found.get('sid')})"
-    return Outcome(action, ok=True, detail=detail, record=found)

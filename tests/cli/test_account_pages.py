@@ -36,7 +36,14 @@ from tests.support.paging import (
     project,
     serve,
 )
-from tests.support.project import STATE, read_state, snapshot
+from tests.support.project import (
+    JOURNAL,
+    STATE,
+    journal_record,
+    read_state,
+    snapshot,
+    write_journal,
+)
 from tests.support.records import (
     ONE,
     TWO,
@@ -172,3 +179,39 @@ def test_state_written_by_refresh_is_a_valid_state(
     assert list(Draft202012Validator(schema("state")).iter_errors(data)) == []
     assert data["numbers"][ONE]["protect"] is True
     assert data["numbers"][ONE]["sms_url"] is None
+
+
+# -- one listing per command, even with a journal to settle first ---------------------
+
+
+def interrupted_purchase(tmp_path: Path, number: str) -> None:
+    """The journal of an apply killed after sending a purchase of ``number``."""
+    begin = {"op": "begin", "id": "j-1", "lineage": "lineage-1", "serial": 7}
+    write_journal(tmp_path / JOURNAL, [begin, journal_record("intent", number)])
+
+
+def test_refresh_settling_a_journal_lists_the_account_once(
+    api: responses.RequestsMock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(api, account())
+    manifest = project(tmp_path, adopted(described().values()))
+    interrupted_purchase(tmp_path, LAST)
+    assert drift_cmd.run_refresh(parse("refresh", "-f", str(manifest))) == 0
+    assert pages_asked(api) == [0, 1, 2, 3, 4]  # settling and refreshing share one listing
+    assert sorted(read_state(tmp_path)["numbers"]) == [ONE, TWO, LAST]
+    assert not (tmp_path / JOURNAL).exists()
+    assert f"{LAST} was bought by the interrupted apply" in capsys.readouterr().err
+
+
+def test_import_of_several_numbers_settling_a_journal_lists_the_account_once(
+    api: responses.RequestsMock, tmp_path: Path
+) -> None:
+    records = account()
+    serve(api, records)
+    manifest = project(tmp_path, adopted(described().values()))
+    interrupted_purchase(tmp_path, records[100]["phone_number"])
+    wanted = [records[60]["phone_number"], records[199]["phone_number"], LAST]
+    assert drift_cmd.run_import(parse("import", "-f", str(manifest), *wanted)) == 0
+    assert pages_asked(api) == [0, 1, 2, 3, 4]  # not once per number, nor once more to settle
+    numbers = read_state(tmp_path)["numbers"]
+    assert set(wanted) | {records[100]["phone_number"]} <= set(numbers)

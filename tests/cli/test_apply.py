@@ -28,6 +28,7 @@ from tests.support.project import (
     write_manifest,
     write_state,
 )
+from tests.support.records import record
 from tests.support.run import (
     FAST,
     Result,
@@ -266,6 +267,21 @@ def test_a_purchase_whose_answer_was_lost_is_adopted_not_bought_twice(
     )
     assert sandbox.purchases == Counter(FOUR[:3])
     assert read_state(tmp_path)["numbers"][number(1)]["sid"] == sid
+
+
+def test_many_lost_purchase_answers_are_settled_by_one_listing(tmp_path: Path) -> None:
+    wanted = [number(i) for i in range(1, 13)]
+    write_manifest(tmp_path, wanted)
+    seed = [record(f"+9180302409{i:02d}", f"OWN{i}") for i in range(60)]  # two pages more
+    with new_sandbox(seed, drop_rate=0.5, rng_seed=4) as sandbox:
+        result = exoplan(sandbox, tmp_path, *APPLY, "--auto-approve", "--parallelism", "3")
+        lost = sandbox.requests_by_status[0]
+        listings = sandbox.pages_served[0]
+        assert result.code == 0, result.stderr
+        assert lost >= 2 and listings == 1
+        assert f"{12 - lost} purchased, {lost} adopted, 0 updated" in result.stdout
+        assert sandbox.purchases == Counter(wanted)  # each bought once
+        assert sorted(read_state(tmp_path)["numbers"]) == sorted(wanted)
 
 
 # -- releases --------------------------------------------------------------------------

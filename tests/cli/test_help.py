@@ -143,3 +143,20 @@ def test_validation_errors_are_coloured_when_colour_is_on(
     assert "\033[1;31merror: \033[0m1 problem" in result.stderr
     plain = run_exoplan("validate", "--no-color", env={"FORCE_COLOR": "1"})
     assert "\033" not in plain.stderr
+
+
+def test_every_command_with_a_rate_limit_has_a_read_rate_limit() -> None:
+    offering = {
+        name: sub
+        for name, sub in _subcommands(build_parser()).items()
+        if "--rate-limit" in sub._option_string_actions
+    }
+    assert set(offering) == {"plan", "apply", "refresh", "import", "export", "search", "sandbox"}
+    assert all("--read-rate-limit" in sub._option_string_actions for sub in offering.values())
+
+
+def test_read_rate_limit_defaults_to_what_exotel_advertises() -> None:
+    args = build_parser().parse_args(["refresh"])
+    assert args.read_rate_limit is None and args.rate_limit == 50.0
+    help_text = _subcommands(build_parser())["refresh"].format_help()
+    assert "X-RateLimit-*" in help_text

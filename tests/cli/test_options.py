@@ -23,6 +23,11 @@ from tests.support.project import numbers, snapshot, write_manifest
         ("--rate-limit", "inf"),
         ("--rate-limit", "-1"),
         ("--rate-limit", "1e308"),
+        ("--read-rate-limit", "nan"),
+        ("--read-rate-limit", "-50"),
+        ("--read-rate-limit", "fast"),
+        ("--read-rate-limit", "0.001"),
+        ("--read-rate-limit", "1e308"),
         ("--lock-timeout", "nan"),
         ("--lock-timeout", "1e308"),
         ("--parallelism", "0"),
@@ -52,6 +57,9 @@ def test_an_out_of_range_flag_exits_1_naming_it_before_anything_is_sent(
         (("--latency", "99999999999"), "--latency"),
         (("--fail-rate", "nan"), "--fail-rate"),
         (("--rate-limit", "9" * 50), "--rate-limit"),
+        (("--read-rate-limit", "9" * 50), "--read-rate-limit"),
+        (("--read-rate-limit", "lots"), "--read-rate-limit"),
+        (("--drop-rate", "1.5"), "--drop-rate"),
     ],
 )
 def test_sandbox_flags_out_of_range_exit_1(
@@ -65,7 +73,13 @@ def test_sandbox_flags_out_of_range_exit_1(
 
 @pytest.mark.parametrize(
     ("flag", "value", "parsed"),
-    [("--timeout", "0.5", 0.5), ("--rate-limit", "0", 0.0), ("--rate-limit", "0.5", 0.5)],
+    [
+        ("--timeout", "0.5", 0.5),
+        ("--rate-limit", "0", 0.0),
+        ("--rate-limit", "0.5", 0.5),
+        ("--read-rate-limit", "0", 0.0),
+        ("--read-rate-limit", "300", 300.0),
+    ],
 )
 def test_sensible_values_pass(flag: str, value: str, parsed: float) -> None:
     from reconciler.cli.parser import build_parser

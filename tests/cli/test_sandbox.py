@@ -56,3 +56,26 @@ def test_serve_reports_an_unreadable_seed_file(
     assert serve("127.0.0.1", 0, 0, 0, 0.0, missing, ACCOUNT, out=out) == 1
     assert "error:" in capsys.readouterr().err
     assert out.getvalue() == ""
+
+
+def test_the_sandbox_flags_reach_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.cli.main import main
+
+    seen: dict[str, Any] = {}
+
+    def pretend_ctrl_c() -> None:
+        raise KeyboardInterrupt
+
+    def capture(sandbox: Any, out: Any, given: Any) -> None:
+        seen.update(
+            writes=sandbox.rate_limit,
+            reads=sandbox.read_rate_limit,
+            drops=sandbox._faults.drop_rate,
+        )
+        sandbox.stop()
+
+    monkeypatch.setattr(sandbox_module, "_run_until_interrupted", capture)
+    monkeypatch.setattr(sandbox_module, "_wait_for_interrupt", pretend_ctrl_c)
+    argv = ["sandbox", "--port", "0", "--rate-limit", "50/min", "--read-rate-limit", "300"]
+    assert main([*argv, "--drop-rate", "0.05"]) == 0
+    assert seen == {"writes": 50, "reads": 300, "drops": 0.05}

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.server import Sandbox
+from tests.support.run import FAST
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "acme1"
@@ -91,7 +92,7 @@ def test_a_signal_stops_apply_gracefully_and_saves_the_state(
         owned = {record["phone_number"] for record in sandbox.owned()}
         assert set(state["numbers"]) == owned  # every bought number is in the state
         assert 2 <= len(owned) < len(NUMBERS)
-        rerun = run(project, sandbox, "apply", "--auto-approve", "--rate-limit", "0")
+        rerun = run(project, sandbox, "apply", "--auto-approve", *FAST)
         assert rerun.returncode == 0, rerun.stderr
         assert all(count == 1 for count in sandbox.purchases.values())
         assert sorted(sandbox.purchases) == sorted(NUMBERS)
@@ -115,7 +116,7 @@ def test_a_journal_left_by_sigkill_is_settled_by_the_next_writer(
         state = json.loads((project / "numbers.state.json").read_text())
         expected = bought - ({NUMBERS[0]} if between[0] == "state" else set())
         assert set(state["numbers"]) == expected
-        rerun = run(project, sandbox, "apply", "--auto-approve", "--rate-limit", "0")
+        rerun = run(project, sandbox, "apply", "--auto-approve", *FAST)
         assert rerun.returncode == 0, rerun.stderr
         assert all(count == 1 for count in sandbox.purchases.values())
 
@@ -143,7 +144,7 @@ def test_a_killed_lock_holder_frees_the_lock_at_once(project: Path) -> None:
             assert f"locked by pid {holder.pid}" in refused.stderr
             holder.kill()
             holder.wait()
-            freed = run(project, sandbox, "apply", "--auto-approve", "--rate-limit", "0")
+            freed = run(project, sandbox, "apply", "--auto-approve", *FAST)
             assert freed.returncode == 0, freed.stderr
     finally:
         holder.kill()
@@ -155,7 +156,7 @@ def test_an_authentication_failure_stops_the_run(project: Path) -> None:
         env = {**env_for(sandbox), "EXOTEL_API_TOKEN": "not-the-token"}
         command = [sys.executable, "-m", "reconciler", "apply", "--auto-approve"]
         result = subprocess.run(
-            [*command, "--parallelism", "1", "--rate-limit", "0", "-f", "numbers.yaml"],
+            [*command, "--parallelism", "1", *FAST, "-f", "numbers.yaml"],
             cwd=project,
             env=env,
             capture_output=True,
@@ -181,7 +182,7 @@ def test_a_second_signal_exits_at_once_and_the_next_command_settles(project: Pat
         assert process.returncode == 130, err
         assert "again: exiting at once" in err
         assert (project / "numbers.state.json.journal").exists()  # left for the next run
-        rerun = run(project, sandbox, "apply", "--auto-approve", "--rate-limit", "0")
+        rerun = run(project, sandbox, "apply", "--auto-approve", *FAST)
         assert rerun.returncode == 0, rerun.stderr
         assert "settling it first" in rerun.stderr
         assert all(count == 1 for count in sandbox.purchases.values())

@@ -470,6 +470,7 @@ def client_for(sandbox: Sandbox) -> ExotelClient:
         sandbox.url,
         Credentials(KEY, TOKEN),
         rate_limit=0,
+        read_rate_limit=0,
         timeout=(2.0, 5.0),
         max_retries=4,
         backoff_base=0.005,

@@ -53,7 +53,12 @@ class Http:
         self.sleeps = self.time.sleeps
 
     def client(self, base: str = BASE, **options: Any) -> ExotelClient:
-        settings = {"rate_limit": 0, "sleep": self.time.sleep, "clock": self.time.clock}
+        settings = {
+            "rate_limit": 0,
+            "read_rate_limit": 0,
+            "sleep": self.time.sleep,
+            "clock": self.time.clock,
+        }
         return ExotelClient("acme1", base, Credentials(KEY, TOKEN), **{**settings, **options})
 
     def count(self, method: str) -> int:
@@ -184,7 +189,7 @@ def test_context_manager_closes_the_session(http: Http, monkeypatch: pytest.Monk
 def test_purchase_sends_the_form_fields(http: Http) -> None:
     http.mock.post(ROOT, json=OWNED)
     params = {"VoiceUrl": "http://my.exotel.com/acme1/exoml/start_voice/1", "FriendlyName": "S"}
-    assert http.client().purchase(NUMBER, params) == Purchased(OWNED, adopted=False)
+    assert http.client().purchase(NUMBER, params) == Purchased(OWNED)
     request = http.mock.calls[0].request
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert form_of(http.mock.calls[0]) == {
@@ -255,13 +260,11 @@ def test_a_repeated_short_page_ends_the_listing(http: Http) -> None:
     assert len(http.mock.calls) == 2
 
 
-def test_owned_index_and_find_owned_normalise_numbers(http: Http) -> None:
+def test_owned_index_normalises_numbers(http: Http) -> None:
     national = {"sid": "PN2", "phone_number": "08030240002"}
     http.mock.get(ROOT, json=page([OWNED, national, {"sid": "PN3", "phone_number": "n/a"}]))
     client = http.client()
     assert client.owned_index() == {NUMBER: OWNED, "+918030240002": national}
-    assert client.find_owned("+918030240002") == national
-    assert client.find_owned("+918030240009") is None
 
 
 # -- errors, retries and pacing ---------------------------------------------------
@@ -364,12 +367,20 @@ def test_spent_quota_pauses_the_next_request(http: Http) -> None:
     assert len(http.sleeps) == 1 and 8.0 < http.sleeps[0] <= 10.0
 
 
-def test_requests_are_paced(http: Http) -> None:
-    http.mock.get(f"{ROOT}/PN1", json=OWNED)
+def test_writes_are_paced_by_the_rate_limit(http: Http) -> None:
+    http.mock.put(f"{ROOT}/PN1", json=OWNED)
     client = http.client(rate_limit=60)
     for _ in range(3):
-        client.get_number("PN1")
+        client.update("PN1", {"FriendlyName": "x"})
     assert http.sleeps == [1.0, 1.0]
+
+
+def test_reads_are_paced_by_the_read_rate_limit(http: Http) -> None:
+    http.mock.get(f"{ROOT}/PN1", json=OWNED)
+    client = http.client(rate_limit=600, read_rate_limit=30)
+    for _ in range(3):
+        client.get_number("PN1")
+    assert http.sleeps == [2.0, 2.0]
 
 
 @pytest.mark.parametrize(
@@ -484,66 +495,44 @@ UNKNOWN_OUTCOMES = [
 
 
 @pytest.mark.parametrize("failure", UNKNOWN_OUTCOMES)
-def test_unknown_purchase_outcome_adopts_a_number_now_owned(
+def test_an_unknown_purchase_outcome_is_raised_without_posting_again_or_listing(
     http: Http, failure: dict[str, Any]
 ) -> None:
+    # The apply settles every such purchase with one listing (state.executor).
     http.mock.post(ROOT, **failure)
-    http.mock.get(ROOT, json=page([{"sid": "PN1", "phone_number": "08030240001"}]))
-    bought = http.client().purchase(NUMBER, {"FriendlyName": "S"})
-    assert bought == Purchased({"sid": "PN1", "phone_number": "08030240001"}, adopted=True)
-    assert http.count("POST") == 1
+    with pytest.raises(ApiOutcomeUnknown):
+        http.client().purchase(NUMBER, {"FriendlyName": "S"})
+    assert [call.request.method for call in http.mock.calls] == ["POST"]
+    assert http.sleeps == []
 
 
-def test_unknown_purchase_outcome_not_owned_posts_again(http: Http) -> None:
-    http.mock.post(ROOT, status=503)
-    http.mock.post(ROOT, json=OWNED)
-    http.mock.get(ROOT, json=page([]))
-    assert http.client().purchase(NUMBER, {}) == Purchased(OWNED, adopted=False)
-    assert (http.count("POST"), http.count("GET")) == (2, 1)
-    assert [call.request.method for call in http.mock.calls] == ["POST", "GET", "POST"]
-
-
-def test_unknown_purchase_outcome_every_time_gives_up(http: Http) -> None:
-    http.mock.post(ROOT, status=500)
-    http.mock.get(ROOT, json=page([]))
-    with pytest.raises(ApiStatusError):
-        http.client(max_retries=2).purchase(NUMBER, {})
-    assert (http.count("POST"), http.count("GET")) == (3, 3)
-
-
-def test_purchase_whose_lookup_fails_says_it_may_have_been_bought(http: Http) -> None:
-    http.mock.post(ROOT, body=requests.exceptions.ReadTimeout("Read timed out."))
-    http.mock.get(ROOT, status=401, json={"message": "Unauthorized"})
-    with pytest.raises(ApiOutcomeUnknown, match="may have been bought"):
+def test_a_purchase_answered_about_another_number_is_unknown(http: Http) -> None:
+    http.mock.post(ROOT, json={"sid": "PN9", "phone_number": "+918030240009"})
+    with pytest.raises(ApiOutcomeUnknown, match="the record of another number") as caught:
         http.client().purchase(NUMBER, {})
-    assert http.count("POST") == 1
+    assert caught.value.status == 200 and http.count("GET") == 0
 
 
 @pytest.mark.parametrize(
     ("status", "message"),
     [(409, "Conflict"), (400, "This number is already assigned to your account")],
 )
-def test_conflict_with_the_number_owned_adopts_it(http: Http, status: int, message: str) -> None:
+def test_a_conflict_is_raised_as_exotel_said_without_listing(
+    http: Http, status: int, message: str
+) -> None:
     http.mock.post(
         ROOT, status=status, json={"RestException": {"Status": status, "Message": message}}
     )
-    http.mock.get(ROOT, json=page([OWNED]))
-    assert http.client().purchase(NUMBER, {}) == Purchased(OWNED, adopted=True)
-    assert http.count("POST") == 1
-
-
-def test_conflict_without_the_number_owned_is_an_error(http: Http) -> None:
-    http.mock.post(ROOT, status=409, json={"RestException": {"Message": "Number not available"}})
-    http.mock.get(ROOT, json=page([]))
-    with pytest.raises(ApiStatusError, match="Number not available") as caught:
+    with pytest.raises(ApiStatusError, match=message) as caught:
         http.client().purchase(NUMBER, {})
-    assert caught.value.status == 409 and http.count("POST") == 1
+    assert not isinstance(caught.value, ApiOutcomeUnknown)
+    assert caught.value.status == status and len(http.mock.calls) == 1
 
 
 def test_purchase_rate_limited_waits_and_posts_again_without_lookup(http: Http) -> None:
     http.mock.post(ROOT, status=429, headers={"Retry-After": "5"})
     http.mock.post(ROOT, json=OWNED)
-    assert http.client().purchase(NUMBER, {}) == Purchased(OWNED, adopted=False)
+    assert http.client().purchase(NUMBER, {}) == Purchased(OWNED)
     assert (http.count("POST"), http.count("GET"), http.sleeps) == (2, 0, [5.0])
 
 

@@ -1,13 +1,16 @@
-"""reconciler.exotel.pacing: evenly spaced send slots shared by threads, and pauses."""
+"""reconciler.exotel.pacing: evenly spaced send slots shared by threads, pauses, two
+budgets (reads and writes), and what the server advertises in X-RateLimit-*."""
 
 from __future__ import annotations
 
+import math
 import threading
 from itertools import pairwise
 
 import pytest
 
-from reconciler.exotel.pacing import RateLimiter
+from reconciler.exotel.pacing import Advertised, Pacer, RateLimiter, advertised
+from reconciler.model import DEFAULT_READ_RATE_LIMIT
 from tests.support.clock import FakeTime
 
 
@@ -122,3 +125,129 @@ def test_waiting_tells_the_pacing_of_queued_senders() -> None:
     limiter.acquire()  # at once
     limiter.acquire()  # reserves the slot 2 s ahead (this sleep does not move the clock)
     assert limiter.waiting() == (2.0, "pacing to the rate limit (30/min)")
+
+
+# -- what the server advertises --------------------------------------------------------
+
+NOW = 1_700_000_000.0
+
+
+def headers(limit: str | None, remaining: str | None, reset: str | None) -> dict[str, str]:
+    given = {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": remaining}
+    given["X-RateLimit-Reset"] = reset
+    return {name: value for name, value in given.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (("300", "299", str(int(NOW) + 60)), Advertised(300, 299, 60.0)),
+        (("50", "0", "30"), Advertised(50, 0, 30.0)),  # seconds left, not epoch seconds
+        ((" 300 ", None, None), Advertised(300, None, None)),
+        ((None, None, None), Advertised(None, None, None)),
+    ],
+)
+def test_advertised_reads_the_three_headers(
+    given: tuple[str | None, str | None, str | None], expected: Advertised
+) -> None:
+    assert advertised(headers(*given), NOW, max_reset=120.0) == expected
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        ("abc", "x", "soon"),
+        ("-5", "-1", "-30"),
+        ("nan", "inf", "nan"),
+        ("1e309", "1e309", "1e309"),
+        ("50, 50", "49, 49", "60, 60"),  # a header repeated by a proxy
+        ("0", "0", "0"),  # a limit of nothing: never a reason to stop for ever
+        ("", " ", ""),
+        ("٣٠٠", "²", "60"),  # digits of other scripts
+        ("9" * 40, "9" * 40, "9" * 40),
+        ("10", "20", "60"),  # more remaining than the limit
+        ("50", "10", str(int(NOW) + 10**9)),  # a reset decades away
+        ("\x1b[2J", "\u202e", "\x00"),
+    ],
+)
+def test_garbage_headers_never_crash_and_say_nothing_usable(
+    given: tuple[str, str, str],
+) -> None:
+    told = advertised(headers(*given), NOW, max_reset=120.0)
+    interval = told.interval()
+    assert interval is None or (0 <= interval <= 120.0 and told.limit)
+
+
+@pytest.mark.parametrize(
+    ("told", "interval"),
+    [
+        (Advertised(300, 299, 60.8), 0.2),  # the remaining spread until the reset
+        (Advertised(300, 2, 0.5), 0.0),  # a reset within its own rounding: go
+        (Advertised(300, None, None), 0.2),  # a bare limit is per minute
+        (Advertised(50, 0, 30.0), None),  # quota spent: a pause until the reset
+        (Advertised(None, 10, 6.0), 0.5),
+        (Advertised(None, None, 30.0), None),
+    ],
+)
+def test_advertised_interval(told: Advertised, interval: float | None) -> None:
+    assert told.interval() == (pytest.approx(interval) if interval is not None else None)
+
+
+def test_an_advertised_pace_replaces_the_pace_used_until_then() -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(0, clock=fake.clock, sleep=fake.sleep, until_advertised=50)
+    assert limiter.interval == pytest.approx(1.2)
+    limiter.advertise(0.2)
+    times = send_times(limiter, fake, 3)
+    assert [b - a for a, b in pairwise(times)] == pytest.approx([0.2, 0.2])
+
+
+def test_the_cap_holds_whatever_the_server_advertises() -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(30, clock=fake.clock, sleep=fake.sleep)
+    limiter.advertise(0.2)  # 300/min advertised, 30/min allowed
+    assert limiter.interval == pytest.approx(2.0)
+    limiter.advertise(6.0)  # 10/min advertised: slower than the cap
+    assert limiter.interval == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("nonsense", [None, -1.0, math.nan, math.inf])
+def test_an_unusable_advertisement_keeps_the_pace_known(nonsense: float | None) -> None:
+    limiter = RateLimiter(0, until_advertised=60)
+    limiter.advertise(nonsense)
+    assert limiter.interval == pytest.approx(1.0)
+
+
+def test_reads_and_writes_are_two_budgets() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(60, 30, 1.0, 120.0, fake.clock, fake.sleep)
+    for method in ("PUT", "GET", "POST", "GET", "DELETE"):
+        pacer.budget(method).acquire()
+    # writes 1 s apart, reads 2 s apart, each on its own slots
+    assert fake.sleeps == pytest.approx([1.0, 1.0])
+    pacer.pause("GET", 30.0, "429")
+    assert pacer.budget("PUT").acquire() == pytest.approx(1.0)  # writes are not paused
+    assert pacer.waiting() == (pytest.approx(29.0), "Exotel's rate limit (HTTP 429/quota)")
+
+
+def test_reads_go_at_the_default_until_the_server_advertises() -> None:
+    pacer = Pacer.configured(50, None, 1.0, 120.0)
+    assert pacer.reads.interval == pytest.approx(60 / DEFAULT_READ_RATE_LIMIT)
+    pacer.heard("GET", 200, headers("300", "299", "60"))
+    assert pacer.reads.interval == pytest.approx(59 / 299)
+    assert pacer.writes.interval == pytest.approx(1.2)  # a read's headers are the reads'
+
+
+def test_a_spent_quota_pauses_only_its_budget() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(0, 0, 1.0, 120.0, fake.clock, fake.sleep)
+    pacer.heard("POST", 200, headers("50", "0", "10"))
+    assert pacer.budget("GET").acquire() == 0.0
+    assert pacer.budget("PUT").acquire() == pytest.approx(10.0)
+
+
+def test_a_quota_reset_beyond_the_longest_wait_is_not_waited_for() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(0, 0, 1.0, 120.0, fake.clock, fake.sleep)
+    pacer.heard("GET", 200, headers("50", "0", "3600"))
+    assert pacer.budget("GET").acquire() == 0.0

@@ -33,7 +33,9 @@ def http() -> Iterator[responses.RequestsMock]:
 
 
 def client() -> ExotelClient:
-    return ExotelClient("acme1", BASE, Credentials("k", "t"), rate_limit=0, max_retries=0)
+    return ExotelClient(
+        "acme1", BASE, Credentials("k", "t"), rate_limit=0, read_rate_limit=0, max_retries=0
+    )
 
 
 def test_filters_go_as_query_parameters_and_a_bare_array_is_read(

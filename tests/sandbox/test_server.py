@@ -367,11 +367,12 @@ def test_bad_page_parameters_are_400(sb: Sandbox, query: str) -> None:
 
 def test_rate_limit_answers_429_with_headers_until_the_window_slides() -> None:
     with make(rate_limit=2, window_seconds=0.4) as sandbox:
-        first, second = call(sandbox, "GET"), call(sandbox, "GET")
-        limited = buy(sandbox)
-        assert sandbox.owned() == []  # a throttled request does no work
+        one, two, three, four = numbers(5)[1:]
+        first, second = buy(sandbox, one), buy(sandbox, two)
+        limited = buy(sandbox, three)
+        assert len(sandbox.owned()) == 2  # a throttled request does no work
         time.sleep(0.45)
-        again = call(sandbox, "GET")
+        again = buy(sandbox, four)
     assert first.headers["X-RateLimit-Limit"] == "2"
     assert [first.headers["X-RateLimit-Remaining"], second.headers["X-RateLimit-Remaining"]] == [
         "1",
@@ -383,6 +384,38 @@ def test_rate_limit_answers_429_with_headers_until_the_window_slides() -> None:
     assert limited.headers["X-RateLimit-Remaining"] == "0"
     assert time.time() - 1 <= int(limited.headers["X-RateLimit-Reset"]) <= time.time() + 2
     assert again.status_code == 200
+
+
+def test_reads_advertise_and_enforce_their_own_limit() -> None:
+    with make(read_rate_limit=3, rate_limit=100, window_seconds=0.5) as sandbox:
+        reads = [call(sandbox, "GET") for _ in range(3)]
+        limited = call(sandbox, "GET")
+        bought = buy(sandbox)  # writes have a budget of their own
+        searched = call(
+            sandbox, "GET", f"/v2_beta/Accounts/{ACCOUNT}/AvailablePhoneNumbers/IN/Landline"
+        )
+        time.sleep(0.55)
+        again = call(sandbox, "GET")
+    now = time.time()
+    for read, remaining in zip(reads, ["2", "1", "0"], strict=True):
+        assert read.status_code == 200
+        assert read.headers["X-RateLimit-Limit"] == "3"
+        assert read.headers["X-RateLimit-Remaining"] == remaining
+        assert now - 1 <= int(read.headers["X-RateLimit-Reset"]) <= now + 2
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert limited.headers["X-RateLimit-Limit"] == "3"
+    assert error_of(limited)["Code"] == "RATE_LIMIT_EXCEEDED"
+    assert bought.status_code == 200 and bought.headers["X-RateLimit-Limit"] == "100"
+    assert searched.status_code == 429  # a search is a read
+    assert again.status_code == 200
+
+
+def test_writes_beyond_their_limit_leave_reads_alone() -> None:
+    with make(rate_limit=1, window_seconds=5) as sandbox:
+        assert buy(sandbox).status_code == 200
+        assert buy(sandbox, numbers(2)[1]).status_code == 429
+        listed = call(sandbox, "GET")
+    assert listed.status_code == 200 and "X-RateLimit-Limit" not in listed.headers
 
 
 def test_unlimited_sandbox_sends_no_rate_headers(sb: Sandbox) -> None:
@@ -447,6 +480,20 @@ def test_dropped_purchase_is_committed_once_but_never_answered(sb: Sandbox) -> N
     assert ("POST", BASE, 0) in sb.request_log
 
 
+def test_drop_rate_commits_a_share_of_purchases_and_never_answers_them() -> None:
+    wanted = numbers(40)
+    with make(drop_rate=0.25, rng_seed=7) as sandbox:
+        answered = 0
+        for number in wanted:
+            try:
+                answered += buy(sandbox, number).status_code == 200
+            except requests.ConnectionError:
+                pass
+        assert sandbox.purchases == Counter(wanted)  # every one was made, once
+        dropped = sandbox.requests_by_status[0]
+    assert answered + dropped == 40 and 0 < dropped < 40
+
+
 def test_delay_next_does_the_work_but_answers_after_the_client_gave_up(sb: Sandbox) -> None:
     sb.delay_next(1, 0.5)
     with pytest.raises(requests.Timeout):
@@ -495,6 +542,14 @@ def test_request_log_and_status_counts(sb: Sandbox) -> None:
     assert sb.requests_by_status == Counter({200: 1, 404: 1})
 
 
+def test_pages_served_counts_each_listing_page() -> None:
+    with seeded(99) as sandbox:
+        for page in (0, 1, 2, 0):
+            call(sandbox, "GET", params={"Page": page, "PageSize": 50})
+        call(sandbox, "GET", f"{BASE}/nope")
+        assert sandbox.pages_served == Counter({0: 2, 1: 1, 2: 1})
+
+
 def test_owned_returns_copies(sb: Sandbox) -> None:
     buy(sb)
     sb.owned()[0]["capabilities"]["sms"] = False
@@ -517,7 +572,14 @@ def test_stopped_sandbox_refuses_connections() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"rate_limit": -1}, {"latency_ms": -1}, {"fail_rate": 1.5}, {"window_seconds": 0}],
+    [
+        {"rate_limit": -1},
+        {"read_rate_limit": -1},
+        {"latency_ms": -1},
+        {"fail_rate": 1.5},
+        {"drop_rate": -0.1},
+        {"window_seconds": 0},
+    ],
 )
 def test_bad_settings_are_rejected(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.errors import ApiConnectionError, ApiError, ApiStatusError
+from reconciler.errors import ApiConnectionError, ApiError, ApiOutcomeUnknown, ApiStatusError
 from reconciler.exotel.client import Purchased
 from reconciler.model import Action, Outcome
-from reconciler.state.executor import execute
-from reconciler.state.journal import Journal
+from reconciler.state.executor import PURCHASE_TRIES, Stop, execute
+from reconciler.state.journal import Journal, read_journal
 from tests.support.plans import action
 from tests.support.project import journal_lines
 
@@ -43,7 +43,8 @@ class FakeClient:
         field = "number" if kind == "purchase" else "sid"
         ops = [(r["op"], r.get("action"), r.get(field)) for r in journal_lines(self.journal)]
         assert ("intent", kind, key) in ops, f"{kind} {key} was sent before its intent"
-        assert ("done", kind, key) not in ops and ("failed", kind, key) not in ops
+        since = ops[len(ops) - ops[::-1].index(("intent", kind, key)) :]  # after the last
+        assert ("done", kind, key) not in since and ("failed", kind, key) not in since
         with self.lock:
             self.calls.append((kind, key, dict(params)))
         if self.hook is not None:
@@ -55,7 +56,7 @@ class FakeClient:
     def purchase(self, phone_number: str, params: dict[str, str]) -> Purchased:
         self._called("purchase", phone_number, params)
         if phone_number in self.owned:
-            return Purchased(dict(self.owned[phone_number]), adopted=True)
+            raise status_error(409, f"ExoPhone {phone_number} is already owned by this account")
         sid = "SID" + phone_number[-4:]
         return Purchased(
             {
@@ -63,9 +64,16 @@ class FakeClient:
                 "phone_number": phone_number,
                 "rental_price": "499.000000",
                 "currency": "INR",
-            },
-            adopted=False,
+            }
         )
+
+    def owned_index(self) -> dict[str, dict[str, Any]]:
+        with self.lock:
+            self.calls.append(("owned_index", "", {}))
+        error = self.errors.get(("owned_index", ""))
+        if error is not None:
+            raise error
+        return {number: dict(record) for number, record in self.owned.items()}
 
     def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]:
         self._called("update", sid, params)
@@ -209,7 +217,7 @@ def test_an_adopted_number_already_as_the_manifest_says_is_left_alone(journal: J
     params = {"FriendlyName": "Support", "VoiceUrl": VOICE_BACK}
     outcome = run([action("purchase", A, params=params)], client, journal)[A]
     assert outcome.ok and outcome.detail == "adopted: the account already owned it (sid S9)"
-    assert [call[0] for call in client.calls] == ["purchase", "get_number"]
+    assert [call[0] for call in client.calls] == ["purchase", "owned_index", "get_number"]
 
 
 def test_an_adopted_purchase_keeps_the_listing_when_details_fail(journal: Journal) -> None:
@@ -355,3 +363,143 @@ def test_an_api_error_message_reaches_the_outcome_unchanged(
         run([action("purchase", A)], client, journal)[A].error
         == "POST /p HTTP 400 [BAD]: Exotel said no"
     )
+
+
+# -- purchases only the account can settle: one listing for all of them ----------------
+
+
+class LosingClient(FakeClient):
+    """Loses answers: a number in ``lost`` is bought, then its answer never comes; one in
+    ``failing`` gets a 503 (not bought) that many times before it is bought."""
+
+    def __init__(self, journal: Path, **options: Any) -> None:
+        super().__init__(journal, **options)
+        self.lost: set[str] = set()
+        self.failing: dict[str, int] = {}
+
+    def purchase(self, phone_number: str, params: dict[str, str]) -> Purchased:
+        if phone_number in self.lost:
+            self._called("purchase", phone_number, params)
+            self.owned[phone_number] = {
+                "sid": "L" + phone_number[-4:],
+                "phone_number": phone_number,
+            }
+            raise ApiOutcomeUnknown("timed out", method="POST", path="/p")
+        if self.failing.get(phone_number, 0) > 0:
+            self._called("purchase", phone_number, params)
+            self.failing[phone_number] -= 1
+            raise ApiOutcomeUnknown("Service unavailable", method="POST", path="/p", status=503)
+        return super().purchase(phone_number, params)
+
+
+NUMBERS = [f"+9180302401{i:02d}" for i in range(40)]
+
+
+def listings(client: FakeClient) -> int:
+    return sum(1 for call in client.calls if call[0] == "owned_index")
+
+
+def test_many_lost_answers_are_settled_by_one_listing(journal: Journal) -> None:
+    client = LosingClient(Path(journal.path))
+    client.lost = set(NUMBERS[::4])  # 10 of 40 answers lost, the purchases made
+    result = execute(tuple(action("purchase", n) for n in NUMBERS), client, journal, 4)
+    journal.close()
+    assert listings(client) == 1
+    assert all(o.ok for o in result.outcomes) and len(result.outcomes) == 40
+    adopted = {o.action.number for o in result.outcomes if o.adopted}
+    assert adopted == client.lost
+    assert sum(1 for call in client.calls if call[0] == "purchase") == 40  # none sent twice
+    assert read_journal(journal.path).pending == []  # type: ignore[union-attr]
+
+
+def test_the_listing_waits_until_every_other_action_is_done(journal: Journal) -> None:
+    client = LosingClient(Path(journal.path))
+    client.lost = {NUMBERS[0], NUMBERS[5]}
+    execute(tuple(action("purchase", n) for n in NUMBERS[:10]), client, journal, 2)
+    kinds = [call[0] for call in client.calls]
+    assert kinds.index("owned_index") > max(i for i, k in enumerate(kinds) if k == "purchase")
+
+
+def test_a_purchase_not_bought_after_a_5xx_is_sent_again_after_the_listing(
+    journal: Journal,
+) -> None:
+    client = LosingClient(Path(journal.path))
+    client.failing = {A: 1, B: 2}
+    result = execute((action("purchase", A), action("purchase", B)), client, journal, 2)
+    journal.close()
+    assert {o.action.number: o.detail for o in result.outcomes} == {
+        A: "purchased (sid SID0001)",
+        B: "purchased (sid SID0002)",
+    }
+    assert [c[0] for c in client.calls].count("purchase") == 5
+    assert listings(client) == 2  # one per round, each for every purchase still open
+    ops = [(r["op"], r["number"]) for r in journal_lines(Path(journal.path))[1:]]
+    # each send has its intent; each listing that did not show B closed that one
+    b_ops = [op for op, number in ops if number == B]
+    assert b_ops == ["intent", "unknown", "failed"] * 2 + ["intent", "done"]
+    assert read_journal(journal.path).pending == []  # type: ignore[union-attr]
+
+
+def test_a_purchase_is_sent_at_most_as_often_as_the_client_retries(journal: Journal) -> None:
+    client = LosingClient(Path(journal.path))
+    client.failing = {A: 100}
+    outcome = run([action("purchase", A)], client, journal)[A]
+    assert not outcome.ok and not outcome.unknown
+    assert outcome.error.endswith("the account does not own it: not bought")
+    assert [c[0] for c in client.calls].count("purchase") == PURCHASE_TRIES
+
+
+def test_an_answer_about_another_number_not_listed_is_not_sent_again(journal: Journal) -> None:
+    client = FakeClient(Path(journal.path))
+    client.errors[("purchase", A)] = ApiOutcomeUnknown("another number", status=200)
+    outcome = run([action("purchase", A)], client, journal)[A]
+    assert not outcome.ok and "not bought" in outcome.error
+    assert [c[0] for c in client.calls] == ["purchase", "owned_index"]
+
+
+def test_an_answer_about_another_number_listed_is_confirmed(journal: Journal) -> None:
+    client = FakeClient(Path(journal.path))
+    client.errors[("purchase", A)] = ApiOutcomeUnknown("another number", status=200)
+    client.owned = {}
+    original = client.owned_index
+
+    def bought_meanwhile() -> dict[str, dict[str, Any]]:
+        client.owned[A] = {"sid": "S1", "phone_number": A}
+        return original()
+
+    client.owned_index = bought_meanwhile  # type: ignore[method-assign]
+    outcome = run([action("purchase", A)], client, journal)[A]
+    assert outcome.ok and not outcome.adopted
+    assert outcome.detail == "purchased (confirmed by listing the account, sid S1)"
+
+
+def test_a_conflict_for_a_number_the_account_does_not_own_fails_as_exotel_said(
+    journal: Journal,
+) -> None:
+    client = FakeClient(Path(journal.path))
+    client.errors[("purchase", A)] = status_error(409, "Number not available")
+    outcome = run([action("purchase", A)], client, journal)[A]
+    assert not outcome.ok and not outcome.unknown
+    assert outcome.error.endswith("HTTP 409: Number not available")
+    assert listings(client) == 1
+
+
+def test_when_the_listing_fails_the_purchases_stay_unknown(journal: Journal) -> None:
+    client = LosingClient(Path(journal.path))
+    client.lost = {A, B}
+    client.errors[("owned_index", "")] = status_error(503, "down", "GET")
+    result = execute((action("purchase", A), action("purchase", B)), client, journal, 2)
+    journal.close()
+    assert sorted(result.unsettled) == [A, B] and result.failed
+    assert all(o.unknown and "checking failed" in o.error for o in result.outcomes)
+    contents = read_journal(journal.path)
+    assert contents is not None and sorted(r["number"] for r in contents.pending) == [A, B]
+
+
+def test_a_stop_leaves_the_lost_purchases_unknown_without_listing(journal: Journal) -> None:
+    client = LosingClient(Path(journal.path))
+    client.lost = {A}
+    stop = Stop()
+    client.hook = lambda kind, key: stop.set("stopped by SIGINT")
+    result = execute((action("purchase", A),), client, journal, 1, stop=stop)
+    assert result.unsettled == (A,) and listings(client) == 0

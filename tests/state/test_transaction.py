@@ -56,7 +56,7 @@ class FakeClient:
                 self.owned[number] = record(number, "sid-" + number[-1])
             raise ApiOutcomeUnknown("timed out", status=None)
         self.owned[number] = record(number, "sid-" + number[-1])
-        return Purchased(self.owned[number], adopted=False)
+        return Purchased(self.owned[number])
 
     def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]:
         raise AssertionError("not used")

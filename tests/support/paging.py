@@ -73,7 +73,7 @@ def project(tmp_path: Path, numbers: dict[str, dict[str, Any]] | None = None) ->
 
 
 def parse(*argv: str) -> Any:
-    """``exoplan ARGV --rate-limit 0`` as the real parser reads it."""
+    """``exoplan ARGV --rate-limit 0 --read-rate-limit 0`` as the real parser reads it."""
     return build_parser().parse_args([*argv, *FAST])
 
 

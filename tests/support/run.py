@@ -26,8 +26,9 @@ import pytest
 from reconciler.sandbox.server import Sandbox
 from tests.support.project import REPO
 
-#: API options for every command that talks to the sandbox: no client-side pacing.
-FAST = ("--rate-limit", "0")
+#: API options for every command that talks to the sandbox: no client-side pacing of
+#: writes or reads (what a sandbox advertises is still paced to).
+FAST = ("--rate-limit", "0", "--read-rate-limit", "0")
 #: What apply asks on a terminal before it changes anything.
 PROMPT = "Only 'yes' will be accepted: "
 #: Variables that must never leak from the outer environment into a run.
@@ -136,7 +137,7 @@ def exoplan(
 
 
 def apply(sandbox: Sandbox, cwd: Path, *args: str, timeout: float = 60) -> Result:
-    """``exoplan apply --auto-approve --rate-limit 0 ARGS`` against ``sandbox``."""
+    """``exoplan apply --auto-approve --rate-limit 0 --read-rate-limit 0 ARGS`` against ``sandbox``."""
     return exoplan(sandbox, cwd, "apply", "--auto-approve", *FAST, *args, timeout=timeout)
 
 
