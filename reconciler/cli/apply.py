@@ -112,12 +112,12 @@ def _inputs(args: argparse.Namespace) -> tuple[Manifest | None, Plan | None, str
 def estimate(plan: Plan, rate_limit: float) -> str:
     calls = sum(1 for action in plan.actions if action.needs_api)
     if rate_limit <= 0:
-        return f"This plan needs {calls} API call(s); no client-side rate limit is set."
+        return f"This plan needs {calls} API call(s); no client-side write rate limit is set."
     seconds = calls * 60.0 / (rate_limit * PACING_HEADROOM)
     minutes, rest = divmod(int(round(seconds)), 60)
     duration = f"{minutes} min {rest} s" if minutes else f"{rest} s"
     return (
-        f"This plan needs {calls} API call(s); at {rate_limit:g} requests/minute that "
+        f"This plan needs {calls} API call(s); at {rate_limit:g} writes/minute that "
         f"takes about {duration}."
     )
 

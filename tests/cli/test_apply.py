@@ -103,7 +103,7 @@ def test_without_a_terminal_apply_refuses_to_ask_and_changes_nothing(
     )
     assert "Plan: 3 to purchase, 0 to update, 0 to release. 0 unchanged." in result.stdout
     assert result.stdout.endswith(
-        "This plan needs 3 API call(s); at 30 requests/minute that takes about 6 s.\n"
+        "This plan needs 3 API call(s); at 30 writes/minute that takes about 6 s.\n"
     )
     assert sandbox.request_log == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["numbers.yaml"]
@@ -116,7 +116,7 @@ def test_on_a_terminal_yes_applies_with_each_result_kept_on_screen(
     result = run_on_terminal(tmp_path, *APPLY, sandbox=sandbox, answer="yes\n")
     shown = plain(result.stdout)
     assert result.code == 0, shown
-    estimate = shown.index("This plan needs 3 API call(s); no client-side rate limit is set.")
+    estimate = shown.index("This plan needs 3 API call(s); no client-side write rate limit is set.")
     assert estimate < shown.index("Apply these changes? Only 'yes' will be accepted: ")
     kept = r"\[{}/3\] purchase \+9180302400\d\d: purchased \(sid "
     for done_count in (1, 2, 3):  # each result stays in the scrollback
