@@ -2,10 +2,12 @@
 
 ``phonenumbers.parse`` + ``is_valid_number`` cost 15-20 µs a number; a manifest of
 100,000 numbers spends more time there than in its YAML parse. Most numbers are
-written in one of three plain shapes: ``+<country code><number>``, the default
-country's ``<national prefix><number>``, or ``<country code><number>`` without the +.
+written in one of four plain shapes: ``+<country code><number>``, the default
+country's ``<national prefix><number>`` or its ``<number>`` alone (a toll-free
+1800...), or ``<country code><number>`` without the +.
 For those, this module reads phonenumbers' own metadata (the same patterns and
-lengths ``is_valid_number`` uses) and answers with a few regular expressions.
+lengths ``is_valid_number`` uses, through :mod:`~reconciler.manifest.phonemeta`,
+which spares the import of phonenumbers) and answers with a few regular expressions.
 
 It answers only when it can tell that phonenumbers would give the same E.164 form,
 and returns None otherwise (any other character, a prefix phonenumbers might strip
@@ -19,25 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
-from phonenumbers.phonemetadata import PhoneMetadata
+from reconciler.manifest import phonemeta
 
 _DIGITS = re.compile(r"\+?[0-9]{2,17}")
-#: The number types ``is_valid_number`` accepts (any one matching makes it valid).
-_TYPES = (
-    "premium_rate",
-    "toll_free",
-    "shared_cost",
-    "voip",
-    "personal_number",
-    "pager",
-    "uan",
-    "voicemail",
-    "fixed_line",
-    "mobile",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,40 +57,25 @@ class _Rules:
         return self.national_prefix is None or self.national_prefix.match(nsn) is None
 
 
-def _desc(desc: Any) -> tuple[frozenset[int], re.Pattern[str]] | None:
-    if desc is None or not desc.national_number_pattern:
-        return None
-    return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern)
-
-
 @lru_cache(maxsize=512)
 def _rules(region: str) -> _Rules | None:
     """The region's rules, or None when its numbers are not simple enough to go fast."""
-    metadata = PhoneMetadata.metadata_for_region(region)
-    if metadata is None or metadata.country_code is None:
+    raw = phonemeta.rules(region)
+    if raw is None:
         return None
-    if COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code) != (region,):
-        return None  # shared country codes (+1, +7, +44...) pick a region by leading digits
-    if metadata.national_prefix_transform_rule or metadata.general_desc is None:
-        return None
-    general = _desc(metadata.general_desc)
-    if general is None or not general[0]:
-        return None
-    types = tuple(d for d in (_desc(getattr(metadata, name)) for name in _TYPES) if d)
-    prefix = metadata.national_prefix_for_parsing
-    idd = metadata.international_prefix
+    code, prefix, idd, (lengths, pattern), local_only, types = raw
     return _Rules(
-        code=str(metadata.country_code),
+        code=code,
         national_prefix=re.compile(prefix) if prefix else None,
         international_prefix=re.compile(idd) if idd else None,
-        general=general,
-        local_only=frozenset(metadata.general_desc.possible_length_local_only or ()),
-        types=types,
+        general=(frozenset(lengths), re.compile(pattern)),
+        local_only=frozenset(local_only),
+        types=tuple((frozenset(sizes), re.compile(rule)) for sizes, rule in types),
     )
 
 
 def _region_of(code: str) -> str | None:
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(int(code))
+    regions = phonemeta.country_codes().get(int(code))
     return regions[0] if regions is not None and len(regions) == 1 else None
 
 
@@ -125,9 +97,11 @@ def fast_e164(text: str, default_country: str) -> str | None:
 
 def _international(digits: str) -> str | None:
     """``+<code><number>``: the first 1-3 digits that are a country code are it."""
+    if digits[:1] == "0":
+        return None  # no country code starts with 0 ("+057..." is not Colombia's 57)
     for size in (1, 2, 3):
         code = digits[:size]
-        if int(code) in COUNTRY_CODE_TO_REGION_CODE:
+        if int(code) in phonemeta.country_codes():
             region = _region_of(code)
             rules = _rules(region) if region is not None else None
             nsn = digits[size:]
@@ -138,11 +112,16 @@ def _international(digits: str) -> str | None:
 
 
 def _national(text: str, rules: _Rules) -> str | None:
-    """``<national prefix><number>`` in the default country, e.g. 08030240001 in IN."""
-    if rules.national_prefix is None or rules.matches_general(text):
+    """``<national prefix><number>`` in the default country (08030240001 in IN), or a
+    national number that no prefix starts (18002700323 in IN)."""
+    match = rules.national_prefix.match(text) if rules.national_prefix is not None else None
+    if match is None:  # phonenumbers strips nothing: the number is as written
+        if not rules.strips_nothing(text):
+            return None
+        return "+" + rules.code + text if rules.is_valid(text) else None
+    if rules.matches_general(text):
         return None  # phonenumbers might keep the prefix as part of the number
-    match = rules.national_prefix.match(text)
-    if match is None or match.groups() or match.end() == 0:
+    if match.groups() or match.end() == 0:
         return None
     nsn = text[match.end() :]
     if not nsn or not rules.strips_nothing(nsn):
