@@ -19,7 +19,7 @@ to the same answers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from reconciler.manifest import phonemeta
@@ -36,7 +36,10 @@ class _Rules:
     international_prefix: re.Pattern[str] | None
     general: tuple[frozenset[int], re.Pattern[str]]
     local_only: frozenset[int]
-    types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]
+    types: tuple[tuple[frozenset[int], str], ...]
+    #: The types' patterns, compiled when first needed: a country's fixed-line and
+    #: mobile patterns run to a kilobyte each, and most manifests need only one.
+    compiled: list[re.Pattern[str] | None] = field(compare=False, repr=False)
 
     def matches_general(self, digits: str) -> bool:
         return self.general[1].fullmatch(digits) is not None
@@ -45,10 +48,15 @@ class _Rules:
         lengths, pattern = self.general
         if len(nsn) not in lengths or pattern.fullmatch(nsn) is None:
             return False
-        return any(
-            (not sizes or len(nsn) in sizes) and rule.fullmatch(nsn) is not None
-            for sizes, rule in self.types
-        )
+        for index, (sizes, rule) in enumerate(self.types):
+            if sizes and len(nsn) not in sizes:
+                continue
+            compiled = self.compiled[index]
+            if compiled is None:
+                compiled = self.compiled[index] = re.compile(rule)
+            if compiled.fullmatch(nsn) is not None:
+                return True
+        return False
 
     def strips_nothing(self, nsn: str) -> bool:
         """True when phonenumbers keeps ``nsn`` as it is (no prefix, no leading zero)."""
@@ -70,7 +78,8 @@ def _rules(region: str) -> _Rules | None:
         international_prefix=re.compile(idd) if idd else None,
         general=(frozenset(lengths), re.compile(pattern)),
         local_only=frozenset(local_only),
-        types=tuple((frozenset(sizes), re.compile(rule)) for sizes, rule in types),
+        types=tuple((frozenset(sizes), rule) for sizes, rule in types),
+        compiled=[None] * len(types),
     )
 
 
