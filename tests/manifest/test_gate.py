@@ -162,7 +162,7 @@ def _has_float(value: Any) -> bool:
 
 
 @pytest.mark.parametrize("root", [MANIFEST, CHECKED], ids=["shipped", "as-checked"])
-@settings(max_examples=600, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(data=st.data())
 def test_what_the_gate_vouches_for_jsonschema_accepts(
     root: dict[str, Any], data: st.DataObject
