@@ -9,14 +9,27 @@ full in-process plan time (load + validate + read state + plan + render), their
 ratio, and the peak memory of a process that only plans. Floor and plan each run in a
 fresh process, alternately, best of ``--repeat``. Then `validate` of the largest
 manifest, valid and with one bad entry (an invalid number; a key the schema does not
-know), each in a fresh process. It ends with the CPU time of the whole
-``exoplan plan -f examples/numbers.yaml`` process against ``python -c pass``.
+know), each in a fresh process. Then the CPU time of the whole
+``exoplan plan -f examples/numbers.yaml`` process against ``python -c pass`` (the same
+interpreter and environment), median of seven runs of each, in turn.
+
+Last, whole process against whole process: ``exoplan plan`` of N numbers against
+octoDNS 1.22's ``octodns-sync`` (a dry run: plan and log it) of N records, from a
+YAML source and a YAML target holding a current state of the same shape (90% the
+same, 5% changed, 5% new; see ``versus_octodns.py``), CPU time, best of ``--repeat``,
+in turn. octoDNS is installed into an environment of its own (``--no-octodns`` skips
+it: at 100k one octoDNS run takes about a minute). Every whole-process run starts
+with its bytecode cached, as an installed program does, and no run is given other
+settings than its defaults (the cycle collector included: exoplan pauses its own
+while it parses, as it always does; octoDNS runs as shipped).
 
     python benchmarks/plan_bench.py [--sizes 1000,10000,100000] [--repeat 3]
+        [--no-octodns] [--octodns-sizes 10000,100000] [--octodns-venv DIR]
 
 Targets (issue 15): plan/floor <= 1.5 at 10k and 100k, <= 1.3 when every number is
 written in E.164; validate with one error <= 1.3x the valid manifest; whole process
-<= 4x ``python -c pass`` in CPU; peak memory of a 100k plan <= 400 MiB.
+<= 4x ``python -c pass`` in CPU; peak memory of a 100k plan <= 400 MiB; exoplan /
+octoDNS <= 0.25 at 10k and 100k.
 """
 
 from __future__ import annotations
@@ -35,6 +48,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import versus_octodns  # noqa: E402
 
 FLOWS = {"support": 123456, "sales": 234567, "night": 345678}
 
@@ -215,24 +231,75 @@ def bench_validate(size: int, folder: Path, repeat: int) -> dict[str, float]:
     return {bad or "valid": min(samples) for bad, samples in times.items()}
 
 
-def whole_process(runs: int = 7) -> tuple[float, float]:
+def process_env(folder: Path) -> dict[str, str]:
+    """The environment of every whole-process run: bytecode cached, as in an install.
+
+    pip compiles an installed package's bytecode; an editable checkout run with
+    PYTHONDONTWRITEBYTECODE would compile exoplan's modules on every start instead.
+    Each side writes its bytecode to one cache of the run's own (a warm-up run fills
+    it), and nothing else in the environment is changed for either side.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    return env
+
+
+def cpu_of(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak MiB of one whole process, its output dropped."""
+    child = subprocess.Popen(
+        command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise subprocess.CalledProcessError(child.returncode, command)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def alternated(commands: list[list[str]], env: dict[str, str], runs: int) -> list[list[float]]:
+    """CPU seconds of ``runs`` runs of each command, taken in turn so that all see the
+    same machine load; after one warm-up run of each."""
+    samples: list[list[float]] = [[] for _ in commands]
+    for command in commands:
+        cpu_of(command, env)
+    for _ in range(runs):
+        for taken, command in zip(samples, commands, strict=True):
+            taken.append(cpu_of(command, env)[0])
+    return samples
+
+
+def whole_process(folder: Path, runs: int = 7) -> tuple[float, float]:
     """Median CPU time (user + system) of `exoplan plan` on the example, and of a bare
     interpreter: CPU, not wall time, so that other processes on the machine count less."""
-    example = ["-m", "reconciler", "plan", "-f", str(REPO / "examples" / "numbers.yaml")]
+    example = [sys.executable, "-m", "reconciler", "plan", "-f", "examples/numbers.yaml"]
+    bare = [sys.executable, "-c", "pass"]
+    plan, idle = alternated([example, bare], process_env(folder), runs)
+    return statistics.median(plan), statistics.median(idle)
 
-    def cpu() -> float:
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
 
-    def timed(args: list[str]) -> float:
-        samples = []
-        for _ in range(runs):
-            started = cpu()
-            subprocess.run([sys.executable, *args], check=True, capture_output=True, cwd=REPO)
-            samples.append(cpu() - started)
-        return statistics.median(samples)
-
-    return timed(example), timed(["-c", "pass"])
+def octodns_table(sizes: list[int], folder: Path, repeat: int, venv: Path) -> None:
+    """Whole process against whole process: exoplan planning N numbers, octoDNS 1.22
+    planning N records, from inputs of the same shape; best of ``repeat``, in turn."""
+    sync = versus_octodns.octodns_sync(venv)
+    env = process_env(folder)
+    # A small run first: it fills the bytecode cache, and shows the inputs plan the
+    # same work as exoplan's (of 40: 2 new, 2 changed, 36 unchanged).
+    small = [str(sync), "--config-file", str(versus_octodns.write_inputs(40, folder))]
+    logged = subprocess.run(small, env=env, capture_output=True, text=True, check=True).stderr
+    assert "Summary: Creates=2, Updates=2, Deletes=0, Existing=38" in logged, logged[-500:]
+    print("\n| records | exoplan plan (s CPU) | octodns-sync 1.22 (s CPU) | exoplan / octoDNS |")
+    print("| ---: | ---: | ---: | ---: |")
+    for size in sizes:
+        manifest, state_path = write_inputs(size, folder)
+        config = versus_octodns.write_inputs(size, folder)
+        exoplan = [sys.executable, "-m", "reconciler", "plan", "-f", str(manifest)]
+        octodns = [str(sync), "--config-file", str(config)]
+        ours, theirs = alternated([[*exoplan, "--state", str(state_path)], octodns], env, repeat)
+        print(
+            f"| {size:,} | {min(ours):.2f} | {min(theirs):.2f} | "
+            f"{min(ours) / min(theirs):.3f} (target <= 0.25) |"
+        )
 
 
 def main() -> int:
@@ -240,46 +307,60 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", nargs=3, metavar=("MODE", "MANIFEST", "STATE"))
+    parser.add_argument(
+        "--octodns",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="compare with octoDNS 1.22 (installed into its own environment; slow at 100k)",
+    )
+    parser.add_argument("--octodns-sizes", default="10000,100000")
+    parser.add_argument("--octodns-venv", type=Path, default=None, metavar="DIR")
     args = parser.parse_args()
     if args.child:
         child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return 0
+    with tempfile.TemporaryDirectory() as folder:
+        run(args, Path(folder))
+    return 0
+
+
+def run(args: argparse.Namespace, folder: Path) -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     print(
         "| numbers | spellings | yaml.load floor (s) | plan (s) | plan / floor | target "
         "| peak memory (MiB) | plan |"
     )
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
-    with tempfile.TemporaryDirectory() as folder:
-        runs = [(size, True) for size in sizes] + [
-            (size, False) for size in sizes if size >= 10_000
-        ]
-        for size, mixed in runs:
-            r = bench_size(size, Path(folder), args.repeat, mixed)
-            c = r["counts"]
-            summary = f"{c['purchase']} new, {c['update']} changed, {c['unchanged']} unchanged"  # type: ignore[index]
-            print(
-                f"| {size:,} | {'three' if mixed else 'all E.164'} | {r['floor']:.3f} | "
-                f"{r['plan']:.3f} | {r['ratio']:.2f} | {'1.5' if mixed else '1.3'} | "
-                f"{r['peak']:.0f} | {summary} |"
-            )
+    runs = [(size, True) for size in sizes] + [(size, False) for size in sizes if size >= 10_000]
+    for size, mixed in runs:
+        r = bench_size(size, folder, args.repeat, mixed)
+        c = r["counts"]
+        summary = f"{c['purchase']} new, {c['update']} changed, {c['unchanged']} unchanged"  # type: ignore[index]
         print(
-            "\n| numbers | validate, valid (s) | one bad number (s) | ratio "
-            "| one unknown key (s) | ratio |"
+            f"| {size:,} | {'three' if mixed else 'all E.164'} | {r['floor']:.3f} | "
+            f"{r['plan']:.3f} | {r['ratio']:.2f} | {'1.5' if mixed else '1.3'} | "
+            f"{r['peak']:.0f} | {summary} |"
         )
-        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-        v = bench_validate(max(sizes), Path(folder), args.repeat)
-        print(
-            f"| {max(sizes):,} | {v['valid']:.3f} | {v['number']:.3f} | "
-            f"{v['number'] / v['valid']:.2f} | {v['key']:.3f} | {v['key'] / v['valid']:.2f} |"
-        )
-    example, bare = whole_process()
+    print(
+        "\n| numbers | validate, valid (s) | one bad number (s) | ratio "
+        "| one unknown key (s) | ratio |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    v = bench_validate(max(sizes), folder, args.repeat)
+    print(
+        f"| {max(sizes):,} | {v['valid']:.3f} | {v['number']:.3f} | "
+        f"{v['number'] / v['valid']:.2f} | {v['key']:.3f} | {v['key'] / v['valid']:.2f} |"
+    )
+    example, bare = whole_process(folder)
     print(
         f"\nwhole process `exoplan plan -f examples/numbers.yaml`: {example:.3f} s CPU, "
         f"bare `python -c pass`: {bare:.3f} s CPU, ratio {example / bare:.1f} (target <= 4) "
         f"on {os.cpu_count()} cores"
     )
-    return 0
+    if args.octodns:
+        sizes = [int(s) for s in args.octodns_sizes.split(",")]
+        venv = args.octodns_venv or versus_octodns.default_venv()
+        octodns_table(sizes, folder, args.repeat, venv)
 
 
 if __name__ == "__main__":

@@ -7,18 +7,25 @@ once with jsonschema and remembered. A test pins that the entry schema stays tha
 The shipped schema also carries value rules for editors (the pattern of a phone number,
 of an app id); the caller names the properties whose values it judges itself, with a
 better message, and only their type is checked here.
+
+A valid document never imports jsonschema: :mod:`~reconciler.manifest.gate` vouches
+for it first, and jsonschema is asked (and imported) only where the gate cannot, so
+every finding, message and path is still jsonschema's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import shorten
+from reconciler.manifest.gate import conforms
 from reconciler.manifest.yaml import PathItem
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
 
 _JSON_TYPES = {
     dict: "a mapping",
@@ -61,29 +68,48 @@ class SchemaChecker:
     def __init__(
         self, schema: dict[str, Any], repeated: str, judged_elsewhere: frozenset[str] = frozenset()
     ) -> None:
-        schema = _shapes_only(schema, judged_elsewhere)
-        self.validator = Draft202012Validator(schema)
+        self.schema = _shapes_only(schema, judged_elsewhere)
         self.repeated = repeated
-        item_schema = schema["properties"][repeated]["items"]
-        self.item_validator = self.validator.evolve(schema=_resolve(schema, item_schema))
+        item_schema = self.schema["properties"][repeated]["items"]
+        self.item_schema = _resolve(self.schema, item_schema)
         self._valid_shapes: set[tuple[tuple[str, type], ...]] = set()
+
+    @cached_property
+    def validator(self) -> Validator:
+        """jsonschema's validator of whole documents, built when first asked for."""
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self.schema)
+
+    @cached_property
+    def item_validator(self) -> Validator:
+        """jsonschema's validator of one entry of the repeated list."""
+        return self.validator.evolve(schema=self.item_schema)
 
     def check(self, document: dict[str, Any]) -> list[SchemaFinding]:
         entries = document.get(self.repeated)
         if not isinstance(entries, list):
-            return _translate(self.validator.iter_errors(document), ())
+            return self._findings(document)
         top = dict(document)
         top[self.repeated] = []
-        findings = _translate(self.validator.iter_errors(top), ())
+        findings = self._findings(top)
         for index, entry in enumerate(entries):
             findings.extend(self._check_entry(entry, (self.repeated, index)))
         return findings
+
+    def _findings(self, document: Any) -> list[SchemaFinding]:
+        if conforms(document, self.schema):
+            return []
+        return _translate(self.validator.iter_errors(document), ())
 
     def _check_entry(self, entry: Any, prefix: tuple[PathItem, ...]) -> list[SchemaFinding]:
         shape = _shape(entry)
         if shape is not None and shape in self._valid_shapes:
             return []
-        findings = _translate(self.item_validator.iter_errors(entry), prefix)
+        if conforms(entry, self.item_schema):
+            findings = []
+        else:
+            findings = _translate(self.item_validator.iter_errors(entry), prefix)
         if not findings and shape is not None:
             self._valid_shapes.add(shape)
         return findings

@@ -1,23 +1,21 @@
-"""Phone-number identity: every spelling of a number becomes its E.164 form."""
+"""Phone-number identity: every spelling of a number becomes its E.164 form.
+
+phonenumbers is imported only when a number needs it: the spellings the fast path
+(:mod:`~reconciler.manifest.e164`) settles, and the list of regions, do without it.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
+from typing import TYPE_CHECKING
 
 from reconciler.errors import shorten
+from reconciler.manifest import phonemeta
 from reconciler.manifest.e164 import fast_e164
 from reconciler.model import DEFAULT_COUNTRY
 
-_PARSE_REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-    NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
-    NumberParseException.TOO_SHORT_NSN: "too short",
-    NumberParseException.TOO_LONG: "too long",
-}
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber
 
 
 class InvalidNumber(ValueError):
@@ -26,11 +24,14 @@ class InvalidNumber(ValueError):
 
 def is_region(code: str) -> bool:
     """True when ``code`` is a region phonenumbers knows (ISO 3166-1 alpha-2)."""
-    return code.upper() in phonenumbers.SUPPORTED_REGIONS
+    return code.upper() in phonemeta.supported_regions()
 
 
 def country_of(e164: str) -> str | None:
     """The ISO country of an E.164 number (IN for +91...), or None when unknown."""
+    import phonenumbers
+    from phonenumbers import NumberParseException
+
     try:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or None
     except NumberParseException:
@@ -48,11 +49,9 @@ def normalise(text: str, default_country: str = DEFAULT_COUNTRY) -> str:
     fast = fast_e164(text, default_country)
     if fast is not None:
         return fast
-    try:
-        parsed = phonenumbers.parse(text, default_country.upper())
-    except NumberParseException as exc:
-        reason = _PARSE_REASONS.get(exc.error_type, str(exc))
-        raise InvalidNumber(f"'{shorten(text)}' is not a phone number ({reason})") from exc
+    import phonenumbers
+
+    parsed = _parse(text, default_country)
     if not phonenumbers.is_valid_number(parsed):
         retried = _as_international(text, default_country)
         if retried is not None:
@@ -61,12 +60,31 @@ def normalise(text: str, default_country: str = DEFAULT_COUNTRY) -> str:
             except InvalidNumber:
                 pass
         raise InvalidNumber(f"'{shorten(text)}' is not a valid phone number")
-    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse(text: str, default_country: str) -> PhoneNumber:
+    from phonenumbers import NumberParseException, parse
+
+    reasons = {
+        NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+        NumberParseException.NOT_A_NUMBER: "not a phone number",
+        NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+        NumberParseException.TOO_SHORT_NSN: "too short",
+        NumberParseException.TOO_LONG: "too long",
+    }
+    try:
+        return parse(text, default_country.upper())
+    except NumberParseException as exc:
+        reason = reasons.get(exc.error_type, str(exc))
+        raise InvalidNumber(f"'{shorten(text)}' is not a phone number ({reason})") from exc
 
 
 def _as_international(text: str, default_country: str) -> str | None:
     """'918030240001' fails as a national number; it is read as +91... only when it
     starts with the default country's calling code (never as another country)."""
+    import phonenumbers
+
     stripped = text.strip()
     code = str(phonenumbers.country_code_for_region(default_country.upper()))
     if stripped.startswith(code):
@@ -85,9 +103,11 @@ def try_normalise(text: str, default_country: str = DEFAULT_COUNTRY) -> str | No
 
 def national(e164: str) -> str:
     """The national spelling Exotel shows by default (e.g. 08030240001)."""
+    import phonenumbers
+
     parsed = phonenumbers.parse(e164, None)
     return (
-        phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL)
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
         .replace(" ", "")
         .replace("-", "")
     )

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +170,8 @@ def _entry_problems(numbers: dict[str, Any]) -> list[str]:
 
 def new_state(path: str, account_sid: str) -> State:
     """A state that has never been written: a fresh lineage, serial 0."""
+    import uuid  # imported by the writers only (it costs plan's start-up)
+
     return State(path=path, lineage=str(uuid.uuid4()), serial=0, account_sid=account_sid)
 
 
@@ -198,6 +198,8 @@ def _core_data(state: State) -> dict[str, Any]:
 def save_state(state: State) -> None:
     """Write ``state`` with serial + 1: temp file, fsync, backup of the old, os.replace."""
     if state.lineage is None:
+        import uuid
+
         state.lineage = str(uuid.uuid4())
     state.serial += 1
     try:
@@ -250,6 +252,8 @@ def atomic_write(path: str, data: bytes) -> None:
     A symbolic link is written through: the link stays, its target is replaced."""
     path = os.path.realpath(path) if os.path.islink(path) else path
     folder = os.path.dirname(os.path.abspath(path))
+    import tempfile  # only writes need it
+
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
         os.chmod(temp, _mode_for(path))

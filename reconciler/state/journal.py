@@ -24,7 +24,6 @@ import json
 import os
 import re
 import threading
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +62,8 @@ class Journal:
 
     def open(self, lineage: str | None, serial: int) -> None:
         """Start a new journal with a fresh id."""
+        import uuid  # a journal is opened by apply only: plan need not import it
+
         self.id = uuid.uuid4().hex
         self._handle = self._append()
         self.write({"op": "begin", "id": self.id, "lineage": lineage, "serial": serial})

@@ -11,7 +11,6 @@ import errno
 import fcntl
 import json
 import os
-import socket
 import time
 from typing import Any
 
@@ -110,6 +109,8 @@ class StateLock:
         return same
 
     def _write_holder(self, fd: int) -> None:
+        import socket  # only a writer takes the lock: plan need not import it
+
         holder = {
             "pid": os.getpid(),
             "host": socket.gethostname(),

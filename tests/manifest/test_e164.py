@@ -28,9 +28,13 @@ def slow(text: str, region: str) -> str | None:
 
 def spellings() -> st.SearchStrategy[str]:
     digits = st.text(alphabet="0123456789", min_size=1, max_size=16)
-    prefix = st.sampled_from(["", "+", "+91", "91", "0", "00", "+65", "65", "+44", "+39", "0091"])
+    prefix = st.sampled_from(
+        ["", "+", "+91", "91", "0", "00", "+65", "65", "+44", "+39", "0091", "+0"]
+    )
     indian = st.integers(min_value=6_000_000_000, max_value=9_999_999_999).map(str)
-    body = st.one_of(digits, indian)
+    toll_free = st.integers(min_value=0, max_value=10**9).map(lambda n: f"1800{n}")
+    landline = st.integers(min_value=0, max_value=10**8).map(lambda n: f"{n % 9 + 1}0{n}")
+    body = st.one_of(digits, indian, toll_free, landline)
     return st.tuples(prefix, body).map("".join)
 
 
@@ -44,7 +48,7 @@ def test_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:
 
 
 def test_fast_path_answers_the_common_spellings() -> None:
-    for text in ("+918030240001", "08030240001", "918030240001", "+6561234567"):
+    for text in ("+918030240001", "08030240001", "918030240001", "+6561234567", "18002700323"):
         assert fast_e164(text, "IN") is not None, text
     assert {fast_e164(t, "IN") for t in ("+918030240001", "08030240001", "918030240001")} == {
         "+918030240001"
@@ -62,6 +66,11 @@ def test_every_region_s_rules_compile() -> None:
 
     answered = [region for region in sorted(phonenumbers.SUPPORTED_REGIONS) if _rules(region)]
     assert "IN" in answered and "SG" in answered
+    for region in answered:
+        rules = _rules(region)
+        assert rules is not None
+        for size in rules.general[0]:
+            rules._typed(size)  # compiles, or raises
 
 
 def test_example_numbers_of_every_region_agree_with_phonenumbers() -> None:
@@ -76,3 +85,9 @@ def test_example_numbers_of_every_region_agree_with_phonenumbers() -> None:
                 fast = fast_e164(text, region)
                 if fast is not None:
                     assert fast == slow(text, region), (text, region)
+
+
+def test_a_plus_and_a_zero_is_no_country_code() -> None:
+    # "057" reads as the integer 57 (Colombia); phonenumbers reads no country code.
+    assert fast_e164("+0573231756800", "IN") is None
+    assert phone.try_normalise("+0573231756800", "IN") is None
