@@ -14,8 +14,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from reconciler.errors import StateError, shorten
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.manifest.yaml import collector_paused
@@ -228,8 +226,11 @@ def state_json(data: dict[str, Any]) -> bytes:
     same text for what a state holds (strings, booleans, null, integers, nested
     mappings). What orjson refuses (an integer beyond 64 bits, a key that is not a
     string) goes through ``json``, as before. A state holds no float that is not finite
-    (answers are checked before they reach it; JSON has no spelling for one).
+    (answers are checked before they reach it; JSON has no spelling for one). orjson is
+    imported here, by writers only: reading commands such as plan never load it.
     """
+    import orjson
+
     try:
         return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     except orjson.JSONEncodeError:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.project import REPO
 
-HEAVY = ("jsonschema", "phonenumbers", "requests", "rich", "deepdiff", "psycopg", "shtab")
+HEAVY = ("jsonschema", "phonenumbers", "requests", "rich", "deepdiff", "psycopg", "shtab", "orjson")
 PROBE = """
 import contextlib, io, sys
 from reconciler.cli.main import main
