@@ -192,16 +192,24 @@ def test_corner_cases_agree_with_yaml_load(text: str) -> None:
     _agrees(text)
 
 
-MANIFESTS = sorted(FIXTURES.glob("*.yaml")) + [REPO / "examples" / "numbers.yaml"]
+def _texts() -> list[Path]:
+    """Every fixture manifest and the example; not the one that is not UTF-8, which is
+    refused before it is parsed (its own test says so)."""
+    paths = sorted(FIXTURES.glob("*.yaml")) + [REPO / "examples" / "numbers.yaml"]
+    return [path for path in paths if _is_utf8(path)]
 
 
-@pytest.mark.parametrize("path", MANIFESTS, ids=lambda path: path.name)
-def test_every_fixture_manifest_agrees_with_yaml_load(path: Path) -> None:
+def _is_utf8(path: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
+        path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        pytest.skip("not UTF-8: refused before it is parsed")
-    _agrees(text)
+        return False
+    return True
+
+
+@pytest.mark.parametrize("path", _texts(), ids=lambda path: path.name)
+def test_every_fixture_manifest_agrees_with_yaml_load(path: Path) -> None:
+    _agrees(path.read_text(encoding="utf-8"))
 
 
 class _ComposedAgain:
