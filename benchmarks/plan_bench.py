@@ -84,10 +84,10 @@ def write_inputs(
     for i in range(size):
         e164, written = spelling(i, mixed)
         flow = names[i % 3]
-        if bad is not None and i == size // 2:
-            written = "+9180" if bad == "number" else written
-            lines.append("  - colour: blue" if bad == "key" else f'  - number: "{written}"')
-            lines += [f'    number: "{written}"'] if bad == "key" else []
+        if bad == "key" and i == size // 2:
+            lines += ["  - colour: blue", f'    number: "{written}"']
+        elif bad == "number" and i == size // 2:
+            lines.append('  - number: "+9180"')
         else:
             lines.append(f'  - number: "{written}"')
         lines += [f"    friendly_name: Line {i}", f"    voice_flow: {flow}"]

@@ -158,9 +158,9 @@ def _entry_problems(numbers: dict[str, Any]) -> list[str]:
         if entry.__class__ is not dict:
             return [f"the entry of {key} must be an object"]
         get = entry.get
-        if not all(get(field).__class__ in text for field in _TEXT_FIELDS):
-            field = next(f for f in _TEXT_FIELDS if get(f).__class__ not in text)
-            return [f"{key}: {field} must be a string or null"]
+        wrong = next((f for f in _TEXT_FIELDS if get(f).__class__ not in text), None)
+        if wrong is not None:
+            return [f"{key}: {wrong} must be a string or null"]
         if get("protect", False).__class__ is not bool:
             return [f"{key}: protect must be true or false"]
     return []
