@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from reconciler import __version__
@@ -48,7 +49,10 @@ if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[_Parser]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the arguments it will parse, only the command they name
+    gets its flags (the other commands are listed, for --help, but not built): building
+    every command's flags was most of the parser's share of start-up."""
     parser = _Parser(
         prog="exoplan",
         description="Declarative management of Exotel ExoPhones: validate, plan, apply.",
@@ -57,17 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"exoplan {__version__}")
     _add_global_options(parser, None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = _common_options(state=True)
-    _add_validate(sub, _common_options(state=False))
-    _add_plan(sub, common)
-    _add_apply(sub, common)
-    _add_drift(sub, common)
-    _add_state(sub, common)
-    _add_search(sub, _common_options(state=False))
-    _add_sandbox(sub)
-    _add_schema(sub)
-    _add_completion(sub)
+    wanted = _named_command(argv)
+    for name, add in _COMMANDS.items():
+        if wanted in (None, name):
+            add(sub)
+        else:
+            sub.add_parser(name, **help_kwargs(name))
     return parser
+
+
+def _named_command(argv: Sequence[str] | None) -> str | None:
+    """The command ``argv`` runs, or None when it names none (or argv is not known).
+
+    The options before a command take no values, so the first word that is not an
+    option is the command."""
+    for word in argv or ():
+        if not word.startswith("-"):
+            return word if word in _COMMANDS else None
+    return None
 
 
 def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -117,8 +128,10 @@ def _common_options(*, state: bool) -> _Parser:
     return common
 
 
-def _add_validate(sub: Subparsers, common: _Parser) -> None:
-    cmd = sub.add_parser("validate", parents=[common], **help_kwargs("validate"))
+def _add_validate(sub: Subparsers) -> None:
+    cmd = sub.add_parser(
+        "validate", parents=[_common_options(state=False)], **help_kwargs("validate")
+    )
     cmd.add_argument(
         "files",
         nargs="*",
@@ -128,8 +141,8 @@ def _add_validate(sub: Subparsers, common: _Parser) -> None:
     cmd.set_defaults(handler="validate:run_validate")
 
 
-def _add_plan(sub: Subparsers, common: _Parser) -> None:
-    cmd = sub.add_parser("plan", parents=[common], **help_kwargs("plan"))
+def _add_plan(sub: Subparsers) -> None:
+    cmd = sub.add_parser("plan", parents=[_common_options(state=True)], **help_kwargs("plan"))
     add_format_options(cmd)
     cmd.add_argument(
         "--out", metavar="PLANFILE", help="also save the plan for `exoplan apply PLANFILE`"
@@ -150,8 +163,8 @@ def _add_plan(sub: Subparsers, common: _Parser) -> None:
     cmd.set_defaults(handler="plan:run_plan")
 
 
-def _add_apply(sub: Subparsers, common: _Parser) -> None:
-    cmd = sub.add_parser("apply", parents=[common], **help_kwargs("apply"))
+def _add_apply(sub: Subparsers) -> None:
+    cmd = sub.add_parser("apply", parents=[_common_options(state=True)], **help_kwargs("apply"))
     cmd.add_argument(
         "planfile", nargs="?", metavar="PLANFILE", help="a plan saved by `exoplan plan --out`"
     )
@@ -180,8 +193,8 @@ def _add_apply(sub: Subparsers, common: _Parser) -> None:
     cmd.set_defaults(handler="apply:run_apply")
 
 
-def _add_search(sub: Subparsers, common: _Parser) -> None:
-    cmd = sub.add_parser("search", parents=[common], **help_kwargs("search"))
+def _add_search(sub: Subparsers) -> None:
+    cmd = sub.add_parser("search", parents=[_common_options(state=False)], **help_kwargs("search"))
     cmd.add_argument("--country", required=True, type=country_code, help="e.g. IN")
     cmd.add_argument(
         "--type",
@@ -294,13 +307,17 @@ def _add_schema(sub: Subparsers) -> None:
     cmd.set_defaults(handler="schema:run_schema")
 
 
-def _add_drift(sub: Subparsers, common: _Parser) -> None:
-    refresh = sub.add_parser("refresh", parents=[common], **help_kwargs("refresh"))
+def _add_refresh(sub: Subparsers) -> None:
+    refresh = sub.add_parser(
+        "refresh", parents=[_common_options(state=True)], **help_kwargs("refresh")
+    )
     add_api_options(refresh)
     add_lock_option(refresh)
     refresh.set_defaults(handler="account:run_refresh")
 
-    imp = sub.add_parser("import", parents=[common], **help_kwargs("import"))
+
+def _add_import(sub: Subparsers) -> None:
+    imp = sub.add_parser("import", parents=[_common_options(state=True)], **help_kwargs("import"))
     imp.add_argument("numbers", nargs="*", metavar="NUMBER", help="numbers to adopt, any spelling")
     imp.add_argument(
         "--all", action="store_true", help="adopt every owned number the manifest lists"
@@ -309,6 +326,8 @@ def _add_drift(sub: Subparsers, common: _Parser) -> None:
     add_lock_option(imp)
     imp.set_defaults(handler="account:run_import")
 
+
+def _add_export(sub: Subparsers) -> None:
     export = sub.add_parser(
         "export", parents=[_common_options(state=False)], **help_kwargs("export")
     )
@@ -326,7 +345,8 @@ def _add_drift(sub: Subparsers, common: _Parser) -> None:
     export.set_defaults(handler="account:run_export")
 
 
-def _add_state(sub: Subparsers, common: _Parser) -> None:
+def _add_state(sub: Subparsers) -> None:
+    common = _common_options(state=True)
     state = sub.add_parser("state", **help_kwargs("state"))
     verbs = state.add_subparsers(dest="verb", required=True, metavar="VERB")
     verbs.add_parser("list", parents=[common], **help_kwargs("state list")).set_defaults(
@@ -351,7 +371,11 @@ def _add_state(sub: Subparsers, common: _Parser) -> None:
     add_lock_option(move)
     move.set_defaults(handler="state:run_migrate")
 
-    unlock = sub.add_parser("force-unlock", parents=[common], **help_kwargs("force-unlock"))
+
+def _add_force_unlock(sub: Subparsers) -> None:
+    unlock = sub.add_parser(
+        "force-unlock", parents=[_common_options(state=True)], **help_kwargs("force-unlock")
+    )
     unlock.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     unlock.set_defaults(handler="state:run_force_unlock")
 
@@ -360,3 +384,20 @@ def _add_completion(sub: Subparsers) -> None:
     cmd = sub.add_parser("completion", **help_kwargs("completion"))
     cmd.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
     cmd.set_defaults(handler="completion:run_completion")
+
+
+#: Every command, in the order --help lists them, and what adds it to the parser.
+_COMMANDS: dict[str, Callable[[Subparsers], None]] = {
+    "validate": _add_validate,
+    "plan": _add_plan,
+    "apply": _add_apply,
+    "refresh": _add_refresh,
+    "import": _add_import,
+    "export": _add_export,
+    "state": _add_state,
+    "force-unlock": _add_force_unlock,
+    "search": _add_search,
+    "sandbox": _add_sandbox,
+    "schema": _add_schema,
+    "completion": _add_completion,
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,6 +64,42 @@ def test_bare_exoplan_prints_help_and_exits_0(capsys: pytest.CaptureFixture[str]
 def test_global_options_work_before_or_after_the_command(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
     assert (args.no_color, args.verbose, args.manifest) == (True, 1, "x.yaml")
+
+
+def _example_argvs() -> list[list[str]]:
+    """Every example --help shows, as the arguments after `exoplan`, plus global flags
+    around commands and arguments that name no command."""
+    argvs = [
+        shlex.split(line)[1:]
+        for _, example in COMMANDS.values()
+        for line in example.splitlines()
+        if line.startswith("exoplan ")
+    ]
+    return [*argvs, ["-v", "--no-color", "plan", "-v"], ["--", "plan"], ["-v"], ["-f", "plan"]]
+
+
+@pytest.mark.parametrize("argv", _example_argvs(), ids=" ".join)
+def test_the_parser_built_for_a_command_parses_as_the_whole_parser(argv: list[str]) -> None:
+    """main builds only the named command's flags; what it parses must not change."""
+
+    def outcome(parser: argparse.ArgumentParser) -> object:
+        try:
+            return vars(parser.parse_args(argv))
+        except SystemExit as exc:
+            return ("exit", exc.code)
+
+    assert outcome(build_parser(argv)) == outcome(build_parser())
+
+
+@pytest.mark.parametrize("command", [None, *sorted(c for c in COMMANDS if " " not in c)])
+def test_the_parser_built_for_a_command_helps_as_the_whole_parser(command: str | None) -> None:
+    whole = build_parser()
+    built = build_parser([command] if command else ["--help"])
+    assert built.format_help() == whole.format_help()
+    if command:
+        assert _subcommands(built)[command].format_help() == (
+            _subcommands(whole)[command].format_help()
+        )
 
 
 def test_global_options_default_when_not_given() -> None:
