@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 
+from reconciler.cli import logs
 from reconciler.cli.io import (
     EXIT_BUG,
     EXIT_ERROR,
@@ -30,23 +29,23 @@ from reconciler.cli.signals import (
     restore_terminate_handler,
 )
 from reconciler.errors import ExoplanError
-from reconciler.render.escape import terminal_lines
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.command is None:  # bare `exoplan`: say what it can do
         parser.print_help()
         return EXIT_OK
-    _configure_logging(args.verbose)
+    logs.configure(args.verbose)
     previous = install_terminate_handler()
     try:
         return _run(args)
     finally:
         restore_terminate_handler(previous)
+        logs.forget()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -65,6 +64,8 @@ def _run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception:
+        import traceback
+
         traceback.print_exc()
         print(
             "exoplan hit a bug (the traceback is above). Please report it with the "
@@ -80,18 +81,3 @@ def _resolve(name: str) -> Handler:
     module = importlib.import_module(f"{__package__}.{module_name}")
     handler: Handler = getattr(module, function)
     return handler
-
-
-class _EscapingFormatter(logging.Formatter):
-    """Log lines carry Exotel's words and paths: escaped like every other line printed."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return terminal_lines(super().format(record))
-
-
-def _configure_logging(verbose: int) -> None:
-    """-v: exoplan's own log (each request to Exotel); -vv: the libraries' too (urllib3)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_EscapingFormatter("%(message)s"))
-    logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.WARNING, handlers=[handler])
-    logging.getLogger("exoplan").setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -19,8 +19,6 @@ from reconciler.model import DEFAULT_COUNTRY, Manifest
 from reconciler.state.backends import open_store
 from reconciler.state.location import is_url, public_form
 from reconciler.state.lock import describe_holder, is_locked, lock_path, read_lock, remove_lock
-from reconciler.state.migrate import Migrated, migrate
-from reconciler.state.transaction import StateTransaction
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -58,6 +56,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
+    # Imported here: a transaction brings the executor and its threads, which `state list`
+    # and `state show` do without.
+    from reconciler.state.transaction import StateTransaction
+
     manifest = _manifest(args)
     store = open_store(state_path_for(args, manifest))
     path, country = store.where, _country(manifest)
@@ -96,6 +98,8 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
+    from reconciler.state.migrate import Migrated, migrate
+
     source, dest = open_store(state_path_for(args)), open_store(args.to)
     where, there = source.where, dest.where
     state, done = migrate(source, dest, "exoplan state migrate", args.lock_timeout)

@@ -1,5 +1,6 @@
 """What a plain ``exoplan plan`` and ``validate`` import: none of the heavy libraries,
-which only the commands (or the manifests) that need them load."""
+which only the commands (or the manifests) that need them load, and not ``logging``,
+which only what logs imports (the log is set up when it is: tests/cli/test_logs.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ import pytest
 
 from tests.support.project import REPO
 
-HEAVY = ("jsonschema", "phonenumbers", "requests", "rich", "deepdiff", "psycopg", "shtab", "orjson")
+HEAVY = (
+    "jsonschema",
+    "phonenumbers",
+    "requests",
+    "rich",
+    "deepdiff",
+    "psycopg",
+    "shtab",
+    "orjson",
+    "logging",
+)
 PROBE = """
 import contextlib, io, sys
 from reconciler.cli.main import main
