@@ -1,5 +1,5 @@
 """``python -m reconciler``: the same as the ``exoplan`` command."""
 
-from reconciler.cli.main import main
+from reconciler.cli import run
 
-raise SystemExit(main())
+run()

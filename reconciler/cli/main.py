@@ -28,6 +28,7 @@ from reconciler.cli.signals import (
     install_terminate_handler,
     restore_terminate_handler,
 )
+from reconciler.collector import collector_paused
 from reconciler.errors import ExoplanError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -78,6 +79,7 @@ def _run(args: argparse.Namespace) -> int:
 def _resolve(name: str) -> Handler:
     """Import a command's module only when that command runs (keeps start-up light)."""
     module_name, function = name.split(":")
-    module = importlib.import_module(f"{__package__}.{module_name}")
+    with collector_paused():  # see reconciler.collector
+        module = importlib.import_module(f"{__package__}.{module_name}")
     handler: Handler = getattr(module, function)
     return handler

@@ -13,10 +13,10 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
+from reconciler.collector import collector_paused
 from reconciler.errors import Location, ManifestError, Problem, shorten
 from reconciler.manifest import numbers as phone
 from reconciler.manifest.aliases import AliasBomb
@@ -25,7 +25,7 @@ from reconciler.manifest.checker import SchemaChecker
 from reconciler.manifest.flows import DEFAULT_FLOW_HOST
 from reconciler.manifest.pools import build_pools, check_pools
 from reconciler.manifest.schema import schema
-from reconciler.manifest.yaml import Locator, PathItem, collector_paused, parse, syntax_problem
+from reconciler.manifest.yaml import Locator, PathItem, parse, syntax_problem
 from reconciler.model import (
     DEFAULT_COUNTRY,
     Account,
@@ -200,6 +200,8 @@ def _check_state_url(state: Any, findings: list[Finding]) -> None:
     url = state.get("url") if isinstance(state, dict) else None
     if not isinstance(url, str) or "://" not in url:
         return
+    from urllib.parse import urlsplit  # only for a URL: its import is felt at start-up
+
     try:
         password = urlsplit(url).password
     except ValueError:

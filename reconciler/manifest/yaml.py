@@ -7,17 +7,14 @@ PyYAML's own constructor takes (it handles the common case, strings, lists and
 mappings, itself, and hands every other tag to PyYAML). The nodes stay with the data
 as a :class:`Document`, so a problem found later is located without parsing again.
 
-Building runs with the cycle collector paused (``collector_paused``, also used for
-the state's JSON): parsed data holds no reference cycles, and a 100k-number manifest
-allocates millions of containers the collector would walk again and again for
-nothing.
+Callers build with the cycle collector paused (:mod:`reconciler.collector`): parsed
+data holds no reference cycles, and a 100k-number manifest allocates millions of
+containers the collector would walk again and again for nothing.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -33,25 +30,6 @@ PathItem = Union[str, int]  # noqa: UP007 (a runtime alias; 3.10 cannot | a str)
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cycle collector for the block; plain reference counting still frees.
-
-    Then every object alive, above all the millions the block made, is moved out of
-    the collector's sight (``gc.freeze``): its next collections would walk them all and
-    find them alive. Reference counting still frees them; only a reference cycle among
-    them would outlive its use, which for a command that ends in seconds is nothing.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 class _Loader(yaml.CSafeLoader):

@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from reconciler.collector import collector_paused
 from reconciler.errors import StateError, shorten
 from reconciler.manifest.bounded import RefusedFile, read_bounded
-from reconciler.manifest.yaml import collector_paused
 from reconciler.model import State
 
 FORMAT = "exoplan-state"
