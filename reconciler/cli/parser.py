@@ -71,10 +71,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _named_command(argv: Sequence[str] | None) -> str | None:
-    """The command ``argv`` runs, or None when it names none (or argv is not known).
-
-    The options before a command take no values, so the first word that is not an
-    option is the command."""
+    """The command ``argv`` runs, or None: no option before a command takes a value, so
+    the first word that is not an option names it."""
     for word in argv or ():
         if not word.startswith("-"):
             return word if word in _COMMANDS else None
@@ -128,10 +126,13 @@ def _common_options(*, state: bool) -> _Parser:
     return common
 
 
+def _command(sub: Subparsers, name: str, *, state: bool) -> _Parser:
+    """A command that reads -f's manifest (and, with ``state``, the state), and its help."""
+    return sub.add_parser(name, parents=[_common_options(state=state)], **help_kwargs(name))
+
+
 def _add_validate(sub: Subparsers) -> None:
-    cmd = sub.add_parser(
-        "validate", parents=[_common_options(state=False)], **help_kwargs("validate")
-    )
+    cmd = _command(sub, "validate", state=False)
     cmd.add_argument(
         "files",
         nargs="*",
@@ -142,7 +143,7 @@ def _add_validate(sub: Subparsers) -> None:
 
 
 def _add_plan(sub: Subparsers) -> None:
-    cmd = sub.add_parser("plan", parents=[_common_options(state=True)], **help_kwargs("plan"))
+    cmd = _command(sub, "plan", state=True)
     add_format_options(cmd)
     cmd.add_argument(
         "--out", metavar="PLANFILE", help="also save the plan for `exoplan apply PLANFILE`"
@@ -164,7 +165,7 @@ def _add_plan(sub: Subparsers) -> None:
 
 
 def _add_apply(sub: Subparsers) -> None:
-    cmd = sub.add_parser("apply", parents=[_common_options(state=True)], **help_kwargs("apply"))
+    cmd = _command(sub, "apply", state=True)
     cmd.add_argument(
         "planfile", nargs="?", metavar="PLANFILE", help="a plan saved by `exoplan plan --out`"
     )
@@ -194,7 +195,7 @@ def _add_apply(sub: Subparsers) -> None:
 
 
 def _add_search(sub: Subparsers) -> None:
-    cmd = sub.add_parser("search", parents=[_common_options(state=False)], **help_kwargs("search"))
+    cmd = _command(sub, "search", state=False)
     cmd.add_argument("--country", required=True, type=country_code, help="e.g. IN")
     cmd.add_argument(
         "--type",
@@ -308,16 +309,14 @@ def _add_schema(sub: Subparsers) -> None:
 
 
 def _add_refresh(sub: Subparsers) -> None:
-    refresh = sub.add_parser(
-        "refresh", parents=[_common_options(state=True)], **help_kwargs("refresh")
-    )
+    refresh = _command(sub, "refresh", state=True)
     add_api_options(refresh)
     add_lock_option(refresh)
     refresh.set_defaults(handler="account:run_refresh")
 
 
 def _add_import(sub: Subparsers) -> None:
-    imp = sub.add_parser("import", parents=[_common_options(state=True)], **help_kwargs("import"))
+    imp = _command(sub, "import", state=True)
     imp.add_argument("numbers", nargs="*", metavar="NUMBER", help="numbers to adopt, any spelling")
     imp.add_argument(
         "--all", action="store_true", help="adopt every owned number the manifest lists"
@@ -328,9 +327,7 @@ def _add_import(sub: Subparsers) -> None:
 
 
 def _add_export(sub: Subparsers) -> None:
-    export = sub.add_parser(
-        "export", parents=[_common_options(state=False)], **help_kwargs("export")
-    )
+    export = _command(sub, "export", state=False)
     export.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
     export.add_argument(
         "--account-sid", metavar="SID", help="the account (default: the one in -f's manifest)"
@@ -373,9 +370,7 @@ def _add_state(sub: Subparsers) -> None:
 
 
 def _add_force_unlock(sub: Subparsers) -> None:
-    unlock = sub.add_parser(
-        "force-unlock", parents=[_common_options(state=True)], **help_kwargs("force-unlock")
-    )
+    unlock = _command(sub, "force-unlock", state=True)
     unlock.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     unlock.set_defaults(handler="state:run_force_unlock")
 
