@@ -9,8 +9,9 @@ what a manifest names; none of it may steer the terminal or the pull-request pag
 ``terminal_lines`` the same for a message of several lines, keeping its own newlines
 ``markdown``       a value as inert Markdown text for a table cell: escaped for the
                    terminal first, then HTML metacharacters as entities and Markdown's
-                   emphasis, code, link and table punctuation with backslashes, so no value can open a comment, close
-                   a ``<details>``, start a line or break a table row
+                   emphasis, code, link and table punctuation with backslashes, so no
+                   value can open a comment, close a ``<details>``, start a line, break
+                   a table row or mention (and notify) a GitHub user or team
 ``markdown_code``  a value shown in code style: a plain code span when the value is
                    harmless, ``<code>`` with escaped text otherwise
 """
@@ -30,6 +31,8 @@ _MARKDOWN = {
     "[": "\\[",
     "]": "\\]",
     "~": "\\~",
+    # A zero-width space after @: the page shows the name, but GitHub notifies nobody.
+    "@": "@&#8203;",
 }
 _MARKDOWN_TABLE = str.maketrans(_MARKDOWN)
 #: What a value shown as a plain code span must not hold (the rest is literal there).

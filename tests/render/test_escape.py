@@ -53,6 +53,7 @@ def test_terminal_lines_keeps_the_messages_own_line_breaks() -> None:
             "`code` *em* _em_ [link](x) ~~s~~ &amp;",
             "\\`code\\` \\*em\\* \\_em\\_ \\[link\\](x) \\~\\~s\\~\\~ &amp;amp;",
         ),
+        ("ping @octocat and @acme/oncall", "ping @&#8203;octocat and @&#8203;acme/oncall"),
     ],
 )
 def test_markdown_makes_every_value_text(value: str, shown: str) -> None:
