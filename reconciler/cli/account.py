@@ -48,17 +48,20 @@ def run_refresh(args: argparse.Namespace) -> int:
         state = tx.state
         found = drifts.detect(state, owned, manifest)
         updated = drifts.refreshed(state, owned)
+        finished = _forget_finished_releases(state, owned)
         for item in found:
             if item.gone:
                 warn(f"{item.number} is no longer owned by the account: dropped from the state")
             else:
                 sys.stdout.write(drift_block(item, use_color(args, sys.stdout)))
-        if updated.numbers != state.numbers:
+        if updated.numbers != state.numbers or finished:
             state.numbers = updated.numbers
             tx.save()
             say(
                 f"Refreshed {state.path}: {len(found)} number(s) changed outside exoplan (serial {state.serial})."
             )
+            if finished:
+                say(f"{finished} release(s) by earlier applies have finished at Exotel.")
         else:
             say(f"No changes outside exoplan; {state.path} left as it was.")
         say(unmanaged_note(len(drifts.unmanaged(state, owned))))
@@ -129,10 +132,13 @@ def _import_targets(
     return targets
 
 
-def _forget_finished_releases(state: State, owned: dict[str, dict[str, object]]) -> None:
-    """Releases the account no longer lists (under the sid released) are finished."""
-    for number in [n for n in state.releasing if not _releasing(state, n, owned)]:
+def _forget_finished_releases(state: State, owned: dict[str, dict[str, object]]) -> int:
+    """Forget the releases the account no longer lists (under the sid released): they are
+    finished. Returns how many."""
+    finished = [n for n in state.releasing if not _releasing(state, n, owned)]
+    for number in finished:
         del state.releasing[number]
+    return len(finished)
 
 
 def _releasing(state: State, number: str, owned: dict[str, dict[str, object]]) -> bool:

@@ -373,3 +373,24 @@ def test_import_all_does_not_adopt_a_number_whose_release_is_pending(
     assert (TWO in state["numbers"]) is adopts
     pending = "not imported: its release by an earlier apply is still pending at Exotel"
     assert (pending in imported.stderr) is not adopts
+
+
+@pytest.mark.parametrize(("released_sid", "finished"), [("sid0002", False), ("sid9999", True)])
+def test_refresh_forgets_releases_that_have_finished(
+    tmp_path: Path, released_sid: str, finished: bool
+) -> None:
+    """A release is finished once the account no longer lists the number under the sid
+    released; one still listed under it is pending, and stays recorded."""
+    make_project(tmp_path, adopted([described()[ONE]]))
+    data = json.loads((tmp_path / STATE).read_text())
+    data["releasing"] = {TWO: {"sid": released_sid}}
+    (tmp_path / STATE).write_text(json.dumps(data))
+    before = snapshot(tmp_path)
+    with new_sandbox(seed()) as sb:
+        refreshed = exoplan(sb, tmp_path, "refresh", *FAST)
+    assert refreshed.code == 0, refreshed.stderr
+    assert ("1 release(s) by earlier applies have finished" in refreshed.stdout) is finished
+    if finished:
+        assert "releasing" not in read_state(tmp_path)
+    else:
+        assert snapshot(tmp_path) == before
