@@ -1,12 +1,12 @@
 """Where the log goes: stderr, each line escaped like every other line exoplan prints.
 
-Importing ``logging`` costs about a tenth of ``exoplan plan``'s start-up, and most runs
-never log a line: only the Exotel client, the sandbox and the libraries they and the
-PostgreSQL store use (requests, urllib3, psycopg, deepdiff...) do, and all of them import
-``logging`` first. So :func:`configure` does not import it. It configures ``logging``
-at once when something has already imported it, and otherwise the moment anything first
-imports it, before that importer can log a line: every line, exoplan's or a library's,
-still goes through the escaping handler.
+Importing ``logging`` (with the modules it imports) costs milliseconds of every start,
+and most runs never log a line: only the Exotel client, the sandbox and the libraries
+they and the PostgreSQL store use (requests, urllib3, psycopg, deepdiff...) do, and all
+of them import ``logging`` first. So :func:`configure` does not import it. It
+configures ``logging`` at once when something has already imported it, and otherwise
+the moment anything first imports it, before that importer can log a line: every line,
+exoplan's or a library's, still goes through the escaping handler.
 """
 
 from __future__ import annotations
