@@ -108,10 +108,20 @@ def check_matches_state(plan: Plan, state: State, planfile: str | None) -> None:
     if misfits:
         shown = ", ".join(shorten(m, 60) for m in misfits[:5])
         more = f" and {len(misfits) - 5} more" if len(misfits) > 5 else ""
+        mismatch = f"{planfile}: the plan does not match {state.path} ({shown}{more} "
+        resold = [d.number for d in plan.drift if _sid_changed(d, state)]
+        if resold:
+            raise UnsafePlanError(
+                f"{mismatch}differ from what the state records): Exotel listed "
+                f"{shorten(', '.join(resold), 60)} under another sid than the state records "
+                "(released and bought again outside exoplan?). Nothing was sent. Record the "
+                "account as it is with `exoplan refresh`, then make a new plan with "
+                f"`exoplan plan --refresh --out {planfile}` and review it"
+            )
         raise UnsafePlanError(
-            f"{planfile}: the plan does not match {state.path} ({shown}{more} "
-            "differ from what the state records); it was changed after it was made. Nothing "
-            f"was sent. Make a new plan with `exoplan plan --out {planfile}` and review it"
+            f"{mismatch}differ from what the state records); it was changed after it was "
+            f"made. Nothing was sent. Make a new plan with `exoplan plan --out {planfile}` "
+            "and review it"
         )
 
 
@@ -128,6 +138,13 @@ def _drift_fits(drift: Drift, state: State) -> bool:
         return False
     live_sid = (drift.live or {}).get("sid")
     return drift.live is None or live_sid is None or live_sid == entry.get("sid")
+
+
+def _sid_changed(drift: Drift, state: State) -> bool:
+    """True when the plan saw a managed number listed under another sid than the state's."""
+    entry = state.numbers.get(drift.number)
+    live_sid = (drift.live or {}).get("sid")
+    return entry is not None and live_sid is not None and live_sid != entry.get("sid")
 
 
 def check_pinned(plan: Plan, planfile: str | None) -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import UnsafePlanError
-from reconciler.model import Drift, State
+from reconciler.model import Change, Drift, State
 from reconciler.plan.safety import check_matches_state
 from tests.support.plans import action, plan_of
-from tests.support.project import STATE, number, snapshot, write_manifest, write_state
+from tests.support.project import STATE, number, read_state, snapshot, write_manifest, write_state
+from tests.support.records import make_project, seed
 from tests.support.run import FAST, exoplan
 from tests.support.sandbox import new_sandbox
 
@@ -72,3 +73,39 @@ def test_apply_refuses_a_plan_file_edited_to_release_another_number(tmp_path: Pa
     assert result.code == 1
     assert "error: p.json: the plan does not match numbers.state.json (release +91" in result.stderr
     assert snapshot(tmp_path) == before
+
+
+def test_a_number_bought_again_outside_is_refused_with_refresh_as_the_way_out() -> None:
+    """plan --refresh saw the number under a new sid: the plan was not edited, the account
+    changed under the state, and the advice says so."""
+    live = {"sid": "SID9", "friendly_name": "x"}
+    drift = Drift(ONE, (Change("friendly_name", None, "x"),), live)
+    plan = dataclasses.replace(
+        plan_of(action("update", ONE, sid="SID9", params={"FriendlyName": "y"})), drift=(drift,)
+    )
+    with pytest.raises(UnsafePlanError) as refused:
+        check_matches_state(plan, state(), "p.json")
+    message = str(refused.value)
+    assert f"Exotel listed {ONE} under another sid than the state records" in message
+    assert "`exoplan refresh`" in message and "changed after it was made" not in message
+
+
+def test_apply_of_a_refreshed_plan_after_a_number_was_bought_again_outside(
+    tmp_path: Path,
+) -> None:
+    make_project(tmp_path)
+    bought_back = seed({ONE: {"sid": "sidAGAIN", "friendly_name": "bought back"}})
+    with new_sandbox(bought_back) as sandbox:
+        planned = exoplan(sandbox, tmp_path, "plan", "--refresh", "--out", "p.json", *FAST)
+        assert planned.code == 0, planned.output
+        before = snapshot(tmp_path)
+        refused = exoplan(sandbox, tmp_path, "apply", "p.json", "--auto-approve", *FAST)
+        assert (refused.code, snapshot(tmp_path)) == (1, before)
+        assert "Record the account as it is with `exoplan refresh`" in refused.stderr
+        assert exoplan(sandbox, tmp_path, "refresh", *FAST).code == 0
+        assert read_state(tmp_path)["numbers"][ONE]["sid"] == "sidAGAIN"
+        replanned = exoplan(sandbox, tmp_path, "plan", "--refresh", "--out", "p.json", *FAST)
+        applied = exoplan(sandbox, tmp_path, "apply", "p.json", "--auto-approve", *FAST)
+        assert (replanned.code, applied.code) == (0, 0), applied.output
+        owned = {r["phone_number"]: r for r in sandbox.owned()}
+    assert owned[ONE]["friendly_name"] == "Support line"
