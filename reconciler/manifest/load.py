@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -200,8 +201,6 @@ def _check_state_url(state: Any, findings: list[Finding]) -> None:
     url = state.get("url") if isinstance(state, dict) else None
     if not isinstance(url, str) or "://" not in url:
         return
-    from urllib.parse import urlsplit  # only for a URL: its import is felt at start-up
-
     try:
         password = urlsplit(url).password
     except ValueError:

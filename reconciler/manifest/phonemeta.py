@@ -18,6 +18,7 @@ import importlib.util
 import re
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from reconciler.manifest import phonetable
@@ -81,11 +82,7 @@ def installed_version() -> str | None:
     try:
         spec = importlib.util.find_spec("phonenumbers")
         origin = spec.origin if spec is not None else None
-        if origin:  # open(), not pathlib: its import is a tenth of start-up
-            with open(origin, encoding="utf-8") as file:
-                text = file.read()
-        else:
-            text = ""
+        text = Path(origin).read_text(encoding="utf-8") if origin else ""
     except (ImportError, ValueError, OSError, UnicodeDecodeError):
         return None
     match = _VERSION.search(text)
@@ -157,6 +154,4 @@ def table_source() -> str:
 
 
 if __name__ == "__main__":
-    from pathlib import Path
-
     (Path(__file__).parent / "phonetable.py").write_text(table_source(), encoding="utf-8")
