@@ -12,7 +12,7 @@ exoplan's or a library's, still goes through the escaping handler.
 from __future__ import annotations
 
 import sys
-from importlib.machinery import ModuleSpec, PathFinder
+from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -54,8 +54,9 @@ def _set_up(verbose: int) -> None:
 
 
 class _WhenImported:
-    """An import finder that finds only ``logging``, as the standard one would, and sets
-    it up as soon as the module has run; then it steps aside."""
+    """An import finder that finds only ``logging``, through the finders that would have
+    found it (the standard one, or a frozen build's), and sets it up as soon as the
+    module has run; then it steps aside."""
 
     def __init__(self, verbose: int) -> None:
         self.verbose = verbose
@@ -66,10 +67,14 @@ class _WhenImported:
         if name != "logging":
             return None
         forget()
-        spec = PathFinder.find_spec(name, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _ThenSetUp(spec.loader, self.verbose)
-        return spec
+        for finder in sys.meta_path:  # the finders that would have found it, in their order
+            find = getattr(finder, "find_spec", None)
+            spec: ModuleSpec | None = find(name, path, target) if find is not None else None
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _ThenSetUp(spec.loader, self.verbose)
+                return spec
+        return None
 
 
 class _ThenSetUp(Loader):

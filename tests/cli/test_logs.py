@@ -62,3 +62,27 @@ def test_a_configuration_taken_back_configures_nothing() -> None:
         f"exoplan.http warning {HOSTILE}",
         f"urllib3 warning {HOSTILE}",
     ]
+
+
+def test_logging_found_by_another_finder_is_set_up_too() -> None:
+    """A build that freezes logging, or any finder ahead of the standard one, finds it
+    instead: the set-up follows the spec it gives."""
+    code = f"""
+import sys
+from importlib.machinery import PathFinder
+asked = []
+class Elsewhere:
+    def find_spec(self, name, path, target=None):
+        if name != "logging":
+            return None
+        asked.append(name)
+        return PathFinder.find_spec(name, path)
+sys.meta_path.insert(0, Elsewhere())
+from reconciler.cli import logs
+logs.configure(0)
+import logging
+assert asked == ["logging"], asked
+logging.getLogger("urllib3").warning("%s", {HOSTILE!r})
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stderr == f"{SHOWN}\n"
