@@ -100,6 +100,9 @@ def installed(venv: Path) -> Path:
 
 
 class Row(NamedTuple):
+    """One line of the table: a command, the bare interpreter it is compared with, and
+    its target (none for a floor)."""
+
     label: str
     measured: list[str]
     bare: list[str]
