@@ -109,7 +109,10 @@ def check_matches_state(plan: Plan, state: State, planfile: str | None) -> None:
         shown = ", ".join(shorten(m, 60) for m in misfits[:5])
         more = f" and {len(misfits) - 5} more" if len(misfits) > 5 else ""
         mismatch = f"{planfile}: the plan does not match {state.path} ({shown}{more} "
-        resold = [d.number for d in plan.drift if _sid_changed(d, state)]
+        # A managed number whose drift does not fit: Exotel lists it under another sid.
+        resold = [
+            d.number for d in plan.drift if d.number in state.numbers and not _drift_fits(d, state)
+        ]
         if resold:
             raise UnsafePlanError(
                 f"{mismatch}differ from what the state records): Exotel listed "
@@ -138,13 +141,6 @@ def _drift_fits(drift: Drift, state: State) -> bool:
         return False
     live_sid = (drift.live or {}).get("sid")
     return drift.live is None or live_sid is None or live_sid == entry.get("sid")
-
-
-def _sid_changed(drift: Drift, state: State) -> bool:
-    """True when the plan saw a managed number listed under another sid than the state's."""
-    entry = state.numbers.get(drift.number)
-    live_sid = (drift.live or {}).get("sid")
-    return entry is not None and live_sid is not None and live_sid != entry.get("sid")
 
 
 def check_pinned(plan: Plan, planfile: str | None) -> None:
