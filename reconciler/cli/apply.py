@@ -35,7 +35,7 @@ def run_apply(args: argparse.Namespace) -> int:
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
         plan = budgeted(args, saved or _plan(args, _need(manifest), tx.state, factory))
-        safety.check_fresh(plan, tx.state, args.planfile, _replan(args, tx.state.path))
+        safety.check_fresh(plan, tx.state, args.planfile, _replan(plan, args.planfile))
         if saved is not None:
             safety.check_matches_state(plan, tx.state, args.planfile)
             safety.check_pinned(plan, args.planfile)
@@ -122,12 +122,13 @@ def estimate(plan: Plan, rate_limit: float) -> str:
     )
 
 
-def _replan(args: argparse.Namespace, state_path: str) -> str:
-    """The command that makes a new plan for this manifest and state."""
+def _replan(plan: Plan, planfile: str | None) -> str:
+    """The command that makes a new plan from the manifest and state ``plan`` was made
+    from (a saved plan records both; the defaults may name others)."""
     import shlex
 
-    words = ["exoplan", "plan", "-f", args.manifest, "--state", state_path]
-    return shlex.join([*words, "--out", str(args.planfile)])
+    words = ["exoplan", "plan", "-f", plan.manifest_path, "--state", plan.state_path]
+    return shlex.join([*words, "--out", str(planfile)])
 
 
 def confirm(args: argparse.Namespace) -> None:

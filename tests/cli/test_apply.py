@@ -398,6 +398,21 @@ def test_a_stale_saved_plan_is_refused(tmp_path: Path, sandbox: Sandbox, exo: Ex
     assert sandbox.purchases == Counter(FOUR[:2])
 
 
+def test_the_stale_plan_hint_names_the_manifest_and_state_the_plan_was_made_from(
+    tmp_path: Path, sandbox: Sandbox, exo: Exo
+) -> None:
+    write_manifest(tmp_path, FOUR[:2], "team a.yaml")
+    made_from = ("-f", "team a.yaml", "--state", "a.state.json")
+    assert exo("plan", *made_from, "--out", "p.json").code == 0
+    assert exo(*APPLY, *made_from, "--auto-approve").code == 0  # the state moves on
+    result = exo(*APPLY, "p.json", "--auto-approve")
+    assert result.code == 1
+    assert result.stderr.endswith(
+        "Make a new plan with `exoplan plan -f 'team a.yaml' --state a.state.json "
+        "--out p.json` and review it again\n"
+    )
+
+
 # -- environment and lock --------------------------------------------------------------
 
 
