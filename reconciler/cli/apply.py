@@ -55,8 +55,9 @@ def run_apply(args: argparse.Namespace) -> int:
     say(f"\nApply finished: {summary(result)}.")
     if result.failed:
         note(_failure_advice(result))
-        return code or 1
-    return 0
+    # A signal that came once every request had ended still stopped the run: the state
+    # was saved whole first, and the exit code says it was signalled.
+    return code or (1 if result.failed else 0)
 
 
 def _execute(

@@ -3,6 +3,8 @@ starts, what is in flight finishes and is saved); a second one exits at once.
 
 Outside apply, SIGTERM is turned into :class:`Terminated`, which the entry point turns
 into exit 143 after the usual clean-up (locks released, temporary files removed).
+:func:`quietly` does so from the entry point's first line, so that a signal however
+early (while modules load, while the arguments are parsed) ends the run with one line.
 """
 
 from __future__ import annotations
@@ -35,6 +37,27 @@ def install_terminate_handler() -> Any:
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGTERM, raise_terminated)
+
+
+def quietly(main: Callable[[], int]) -> int:
+    """Run ``main`` with SIGTERM unwinding like Ctrl-C; a signal that reaches here ends
+    the run with its exit code and one line on stderr, never a traceback."""
+    install_terminate_handler()
+    try:
+        return main()
+    except KeyboardInterrupt:
+        return _ended(signal.SIGINT, "error: interrupted")
+    except Terminated:
+        return _ended(signal.SIGTERM, "error: terminated (SIGTERM)")
+
+
+def _ended(signum: signal.Signals, message: str) -> int:
+    """Say why the run ended; a second signal now could only cut that line short."""
+    if threading.current_thread() is threading.main_thread():
+        for each in EXIT_CODES:
+            signal.signal(each, signal.SIG_IGN)
+    os.write(2, (message + "\n").encode())
+    return EXIT_CODES[signum]
 
 
 def restore_terminate_handler(previous: Any) -> None:
