@@ -101,6 +101,10 @@ class ExotelClient:
         """The wait before the next request can go, and its reason (see RateLimiter)."""
         return self._pacer.waiting()
 
+    def eta(self, calls: int) -> float | None:
+        """Seconds the pacing of writes needs for ``calls`` more (see Pacer.eta)."""
+        return self._pacer.eta(calls)
+
     def close(self) -> None:
         self._session.close()
 

@@ -157,8 +157,18 @@ class RateLimiter:
             queued, interval = self._last_slot - now, self._interval()
         if queued > 0 and interval > 0:
             what = f" {self._name}" if self._name else ""
-            return queued, f"pacing{what} to the rate limit ({60 / interval:g}/min)"
+            return queued, f"pacing{what} to the rate limit ({pace(60 / interval)}/min)"
         return None
+
+    def eta(self, calls: int) -> float | None:
+        """Seconds until ``calls`` more sends are done at this budget's pace: what is
+        left of a pause, then one slot each (None when the budget is not paced)."""
+        with self._lock:
+            interval = self._interval()
+            pause = max(0.0, self._paused_until - self._clock())
+        if calls <= 0:
+            return 0.0
+        return pause + calls * interval if interval > 0 else None
 
     def _interval(self) -> float:
         told = self._fallback if self._told is None else self._told
@@ -241,3 +251,12 @@ class Pacer:
         """The longer of the two budgets' waits (see RateLimiter.waiting)."""
         waits = [w for w in (self.writes.waiting(), self.reads.waiting()) if w is not None]
         return max(waits, default=None)
+
+    def eta(self, calls: int) -> float | None:
+        """Seconds until ``calls`` more writes are done (see RateLimiter.eta)."""
+        return self.writes.eta(calls)
+
+
+def pace(per_minute: float) -> str:
+    """A pace as a person reads it: whole numbers from 10 up, two figures below."""
+    return f"{per_minute:.0f}" if per_minute >= 10 else f"{per_minute:.2g}"

@@ -127,6 +127,41 @@ def test_waiting_tells_the_pacing_of_queued_senders() -> None:
     assert limiter.waiting() == (2.0, "pacing to the rate limit (30/min)")
 
 
+@pytest.mark.parametrize(
+    ("per_minute", "shown"),
+    [(1.50014, "1.5"), (2583.44, "2583"), (47.5, "48"), (30, "30"), (0.3333, "0.33")],
+)
+def test_the_pace_is_shown_sensibly_rounded(per_minute: float, shown: str) -> None:
+    fake = FakeTime()
+    limiter = RateLimiter(0, clock=fake.clock, sleep=lambda seconds: None)
+    limiter.advertise(60.0 / per_minute)
+    limiter.acquire()
+    limiter.acquire()
+    assert limiter.waiting() == (
+        pytest.approx(60.0 / per_minute),
+        f"pacing to the rate limit ({shown}/min)",
+    )
+
+
+def test_the_eta_of_writes_is_a_pause_then_one_slot_each() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(60, 30, 1.0, 120.0, fake.clock, fake.sleep)
+    assert pacer.eta(5) == pytest.approx(5.0)  # one write a second
+    pacer.pause("GET", 30.0, "429")
+    assert pacer.eta(5) == pytest.approx(5.0)  # a pause of reads holds no write back
+    pacer.pause("POST", 30.0, "429")
+    assert pacer.eta(5) == pytest.approx(35.0)
+    assert pacer.eta(0) == 0.0
+
+
+def test_unpaced_writes_have_no_eta_of_their_own() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(0, None, 1.0, 120.0, fake.clock, fake.sleep)
+    assert pacer.eta(5) is None
+    pacer.heard("POST", 200, headers("60", "59", None))  # Exotel advertises 60 a minute
+    assert pacer.eta(5) == pytest.approx(5.0)
+
+
 # -- what the server advertises --------------------------------------------------------
 
 NOW = 1_700_000_000.0
