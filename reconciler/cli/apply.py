@@ -70,7 +70,7 @@ def _execute(
         sys.stdout.isatty() and os.environ.get("TERM") != "dumb",
         use_color(args, sys.stdout),
         waiting=getattr(client, "waiting", None),
-        rate_limit=args.rate_limit,
+        eta=getattr(client, "eta", None),
         calls=sum(1 for action in plan.actions if action.needs_api),
     )
     stop = Stop()

@@ -2,10 +2,13 @@
 
 On a terminal, each action's result line is printed as it finishes and stays in the
 scrollback; below them one status line (drawn with rich, redrawn a few times a second
-even while nothing finishes) shows done/total, the elapsed time, an ETA from the rate
-limit, and the wait the client is in and why ("waiting 25s: Exotel's rate limit"). The
-status line always fits the terminal's width: the least useful parts are dropped first.
-rich is imported only when that display starts, so other commands never load it.
+even while nothing finishes) shows done/total, the elapsed time, an ETA from the pacing
+of the calls left, and the wait the client is in and why ("waiting 25s: Exotel's rate
+limit"). The status line always fits the terminal's width: the least useful parts are
+dropped first. rich is imported only when that display starts, so other commands never
+load it. Without a terminal, a run that has printed nothing for 30 s says what it is
+waiting for and for how long (``Still waiting: ... [30s elapsed]``), so a CI log never
+goes quiet for minutes.
 
 What Exotel answered (sids, error messages) is shown through
 :func:`reconciler.render.escape.terminal`.
@@ -14,6 +17,7 @@ What Exotel answered (sids, error messages) is shown through
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
@@ -28,15 +32,20 @@ if TYPE_CHECKING:
 
 #: How the client says what it waits for: (seconds left, why), or None.
 Waiting = Callable[[], "tuple[float, str] | None"]
+#: Seconds the client's pacing needs for a number of calls more (None: not paced).
+Eta = Callable[[int], "float | None"]
 #: Redraws a second: often enough to count a wait down, cheap on two cores.
 REFRESH_PER_SECOND = 4
+#: Without a terminal: the longest silence, and how often it is looked for (seconds).
+STILL_EVERY = 30.0
+LOOK_EVERY = 1.0
 
 
 class Progress:
     """Called with each Outcome as it completes; ``finish`` when the run ends.
 
-    ``waiting`` tells what the client waits for now; ``rate_limit`` (requests a minute,
-    0 = none) and ``calls`` (API calls the plan needs) give the ETA."""
+    ``waiting`` tells what the client waits for now; ``eta`` (the client's pacing) and
+    ``calls`` (API calls the plan needs) give the ETA, else the pace so far does."""
 
     def __init__(
         self,
@@ -47,7 +56,7 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
         *,
         waiting: Waiting | None = None,
-        rate_limit: float = 0.0,
+        eta: Eta | None = None,
         calls: int | None = None,
     ) -> None:
         self.total = total
@@ -58,14 +67,25 @@ class Progress:
         self.started = clock()
         self.done = 0
         self.waiting = waiting
-        self.rate_limit = rate_limit
+        self.eta = eta
         self.calls = total if calls is None else calls
         self._console: Console | None = None
         self._display: Live | None = None
+        self._lock = threading.Lock()
+        self._last_result = self._last_line = self.started
+        self._finished = threading.Event()
+        self._looking: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start the live status line (on a terminal; nothing otherwise)."""
-        if not self.live or self._display is not None:
+        """Start the live status line on a terminal; otherwise, the look for silences."""
+        if not self.live:
+            if self._looking is None:
+                self._looking = threading.Thread(
+                    target=self._look, name="exoplan progress", daemon=True
+                )
+                self._looking.start()
+            return
+        if self._display is not None:
             return
         from rich.console import Console
         from rich.live import Live
@@ -84,7 +104,9 @@ class Progress:
         self._display.start()
 
     def __call__(self, outcome: Outcome) -> None:
-        self.done += 1
+        with self._lock:
+            self.done += 1
+            self._last_result = self.clock()
         if self._display is not None:
             self._display.refresh()  # the count under the new result line is current
         self.show(self._result_line(outcome))
@@ -95,9 +117,31 @@ class Progress:
             from rich.text import Text
 
             self._console.print(Text.from_ansi(line))  # wrapped to the width
-        else:
+            return
+        with self._lock:
             self.out.write(line + "\n")
             self.out.flush()
+            self._last_line = self.clock()
+
+    def tick(self) -> None:
+        """Without a terminal, after STILL_EVERY seconds with no line printed: say what
+        the run waits for and how long since the last result."""
+        with self._lock:
+            now = self.clock()
+            if self.live or now - self._last_line < STILL_EVERY:
+                return
+            self._last_line = now
+            done, since = self.done, now - self._last_result
+        wait = self.waiting() if self.waiting is not None else None
+        if wait is not None and wait[0] >= 0.5:
+            what = f": {terminal(wait[1])}, next request in {_span(wait[0])}"
+        else:
+            what = " for Exotel's answers"
+        self.show(f"[{done}/{self.total}] Still waiting{what} [{_span(since)} elapsed]")
+
+    def _look(self) -> None:
+        while not self._finished.wait(LOOK_EVERY):
+            self.tick()
 
     def notice(self, message: str) -> None:
         """A line said at once, on its own (a first Ctrl-C): above the status line on a
@@ -108,7 +152,11 @@ class Progress:
             os.write(2, ("\n" + terminal(message) + "\n").encode("utf-8", "replace"))
 
     def finish(self) -> None:
-        """Take the status line away; the result lines stay."""
+        """Take the status line away (or stop looking for silences); the result lines stay."""
+        self._finished.set()
+        if self._looking is not None:
+            self._looking.join()
+            self._looking = None
         if self._display is not None:
             self._display.stop()
             self._display = None
@@ -124,7 +172,7 @@ class Progress:
         wait = self.waiting() if self.waiting is not None else None
         if wait is not None and (wait[0] < 0.5 or self.done >= self.total):
             wait = None
-        eta = self._eta(elapsed, wait)
+        eta = self._eta(elapsed)
         seconds = f"{wait[0]:.0f}" if wait is not None else ""
         waits = [f"waiting {seconds}s{why}" for why in _reasons(wait)]
         etas = [f"ETA {_clock(eta)}"] if eta is not None else []
@@ -134,13 +182,14 @@ class Progress:
             candidates += [" · ".join([short, *shown, *etas]), " · ".join([short, *shown])]
         return next((line for line in candidates if len(line) <= width), _crop(count, width))
 
-    def _eta(self, elapsed: float, wait: tuple[float, str] | None) -> float | None:
+    def _eta(self, elapsed: float) -> float | None:
         left = max(0, self.total - self.done)
         if not left:
             return 0.0
         calls_left = min(left, max(0, self.calls - self.done))
-        if self.rate_limit > 0:
-            return calls_left * 60.0 / self.rate_limit + (wait[0] if wait else 0.0)
+        paced = self.eta(calls_left) if self.eta is not None else None
+        if paced is not None:
+            return paced
         if self.done:
             return elapsed / self.done * left
         return None
@@ -164,6 +213,15 @@ def _clock(seconds: float) -> str:
     minutes, rest = divmod(int(max(0.0, seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
+
+
+def _span(seconds: float) -> str:
+    """A duration as Terraform's progress says it: 45s, 1m5s, 1h2m5s."""
+    minutes, rest = divmod(int(max(0.0, seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h{minutes}m{rest}s"
+    return f"{minutes}m{rest}s" if minutes else f"{rest}s"
 
 
 def _reasons(wait: tuple[float, str] | None) -> list[str]:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+import re
+import threading
+import time
 
 import pytest
 
+from reconciler.exotel.pacing import Pacer
 from reconciler.model import ActionKind, ApplyResult, Outcome
 from reconciler.render.progress import Progress, summary
+from tests.support.clock import FakeTime
 from tests.support.plans import action
 
 A, B = "+918030240001", "+918030240002"
@@ -58,7 +63,7 @@ def status(progress: Progress, width: int = 200) -> str:
 
 def test_the_status_line_counts_the_elapsed_time_and_the_eta_from_the_rate_limit() -> None:
     clock = Clock()
-    progress = Progress(4, io.StringIO(), live=True, clock=clock, rate_limit=30.0)
+    progress = Progress(4, io.StringIO(), live=True, clock=clock, eta=lambda calls: 2.0 * calls)
     clock.now += 75.0
     progress(ok())
     assert status(progress) == "[1/4] · 1:15 elapsed · ETA 0:06"
@@ -67,7 +72,12 @@ def test_the_status_line_counts_the_elapsed_time_and_the_eta_from_the_rate_limit
 def test_the_status_line_shows_the_wait_and_its_reason() -> None:
     waiting = (25.4, "Exotel's rate limit (HTTP 429/quota)")
     progress = Progress(
-        3, io.StringIO(), live=True, clock=Clock(), rate_limit=60.0, waiting=lambda: waiting
+        3,
+        io.StringIO(),
+        live=True,
+        clock=Clock(),
+        waiting=lambda: waiting,
+        eta=lambda calls: waiting[0] + calls,
     )
     assert status(progress) == (
         "[0/3] · 0:00 elapsed · waiting 25s: Exotel's rate limit (HTTP 429/quota) · ETA 0:28"
@@ -78,7 +88,7 @@ def test_the_status_line_shows_the_wait_and_its_reason() -> None:
 def test_the_status_line_fits_any_width_keeping_the_most_useful_parts(width: int) -> None:
     waiting = (25.0, "Exotel's rate limit (HTTP 429/quota)")
     progress = Progress(
-        120, io.StringIO(), live=True, clock=Clock(), rate_limit=50.0, waiting=lambda: waiting
+        120, io.StringIO(), live=True, clock=Clock(), waiting=lambda: waiting, eta=lambda n: n * 1.2
     )
     line = status(progress, width)
     if width >= 50:
@@ -89,6 +99,35 @@ def test_the_status_line_fits_any_width_keeping_the_most_useful_parts(width: int
         assert line.startswith("[0/120]")
 
 
+def eta_seconds(line: str) -> int:
+    found = re.search(r"ETA (\d+):(\d\d)$", line)
+    assert found, line
+    return int(found[1]) * 60 + int(found[2])
+
+
+def test_the_eta_counts_down_with_the_pacing_budget_and_the_work_left() -> None:
+    """Two workers each reserve the next write slot (30 a minute) as they start; the ETA
+    never grows as the run goes on, and ends at the last slot."""
+    fake = FakeTime()
+    pacer = Pacer.configured(30, 0, 1.0, 120.0, fake.clock, lambda seconds: None)
+    progress = Progress(
+        6, io.StringIO(), True, clock=fake.clock, waiting=pacer.waiting, eta=pacer.eta
+    )
+    writes, started, etas = pacer.budget("POST"), 2, []
+    in_flight = [fake.now + writes.acquire() for _ in range(started)]
+    while progress.done < 6:
+        fake.now += 0.5
+        for slot in sorted(in_flight):
+            if slot <= fake.now:  # sent at its slot, answered at once
+                in_flight.remove(slot)
+                progress(ok())
+                if started < 6:
+                    in_flight.append(fake.now + writes.acquire())
+                    started += 1
+        etas.append(eta_seconds(status(progress)))
+    assert etas == sorted(etas, reverse=True) and etas[0] == 10 and etas[-1] == 0
+
+
 def test_without_a_rate_limit_the_eta_follows_the_pace_so_far() -> None:
     clock = Clock()
     progress = Progress(3, io.StringIO(), live=True, clock=clock)
@@ -96,6 +135,53 @@ def test_without_a_rate_limit_the_eta_follows_the_pace_so_far() -> None:
     clock.now += 10.0
     progress(ok())
     assert status(progress).endswith("ETA 0:20")
+
+
+REASON = "Exotel's rate limit (HTTP 429/quota)"
+
+
+def test_without_a_terminal_a_wait_prints_a_line_every_30_seconds() -> None:
+    clock, out, waits = Clock(), io.StringIO(), [(95.0, REASON)]
+    progress = Progress(10, out, live=False, clock=clock, waiting=lambda: waits[-1])
+    progress(ok())
+    for seconds, left in [(29.0, 66.0), (1.0, 65.0), (15.0, 50.0), (15.0, 35.0)]:
+        clock.now += seconds
+        waits.append((left, REASON))
+        progress.tick()
+    assert out.getvalue().splitlines()[1:] == [
+        f"[1/10] Still waiting: {REASON}, next request in 1m5s [30s elapsed]",
+        f"[1/10] Still waiting: {REASON}, next request in 35s [1m0s elapsed]",
+    ]
+
+
+def test_without_a_terminal_a_slow_answer_is_waited_for_aloud() -> None:
+    clock, out = Clock(), io.StringIO()
+    progress = Progress(3, out, live=False, clock=clock, waiting=lambda: None)
+    clock.now += 3725.0
+    progress.tick()
+    assert out.getvalue() == "[0/3] Still waiting for Exotel's answers [1h2m5s elapsed]\n"
+
+
+def test_on_a_terminal_the_status_line_says_it_and_tick_prints_nothing() -> None:
+    clock, out = Clock(), io.StringIO()
+    progress = Progress(3, out, live=True, clock=clock, waiting=lambda: (90.0, REASON))
+    clock.now += 60.0
+    progress.tick()
+    assert out.getvalue() == ""
+
+
+def test_without_a_terminal_the_lines_come_while_nothing_else_happens() -> None:
+    clock, out = Clock(), io.StringIO()
+    progress = Progress(2, out, live=False, clock=clock)
+    progress.start()
+    clock.now += 30.0
+    for _ in range(200):  # bounded: the display looks every second
+        if "Still" in out.getvalue():
+            break
+        time.sleep(0.05)
+    progress.finish()
+    assert out.getvalue() == "[0/2] Still waiting for Exotel's answers [30s elapsed]\n"
+    assert "exoplan progress" not in [thread.name for thread in threading.enumerate()]
 
 
 def test_on_a_terminal_every_result_line_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
