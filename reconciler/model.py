@@ -29,6 +29,8 @@ CURRENCIES = {"IN": "INR", "SG": "SGD", "MY": "MYR", "AE": "AED", "ID": "IDR", "
 
 #: The attributes of a number that a manifest can manage, in display order.
 MANAGED_FIELDS = ("friendly_name", "voice_flow", "sms_flow", "protect")
+#: The attributes ``ignore_changes`` may name: those edited in Exotel's dashboard.
+IGNORABLE_FIELDS = ("friendly_name", "voice_flow", "sms_flow")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,8 @@ class NumberSpec:
     voice_flow: str | None = None
     sms_flow: str | None = None
     protect: bool = False
+    #: Fields plan never changes once the number is bought, and drift never reports.
+    ignore_changes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +131,7 @@ class PoolSpec:
     sms_flow: str | None = None
     protect: bool = False
     release: tuple[str, ...] = ()
+    ignore_changes: frozenset[str] = frozenset()  # for every member, as a number's
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +156,8 @@ class Manifest:
     #: Where the state lives (``state.url``): a path or a PostgreSQL URL, never a password.
     state_url: str | None = None
     pools: dict[str, PoolSpec] = field(default_factory=dict)
+    #: ``unmanaged.ignore``: glob patterns of E.164 numbers drift does not report.
+    unmanaged_ignore: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "adopt numbers the account owns, without buying",
         "exoplan import +918030240001\nexoplan import --all",
     ),
+    "drift": (
+        "report changes made outside exoplan and numbers it does not manage (read-only)",
+        "exoplan drift -f numbers.yaml\nexoplan drift --format markdown",
+    ),
     "export": (
         "write a manifest of the live account",
         "exoplan export --account-sid acme1 --region mumbai -o numbers.yaml",
@@ -51,6 +55,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "state migrate": (
         "copy the state to another store (file or PostgreSQL)",
         "exoplan state migrate --to 'postgresql://exoplan@db/exoplan?name=acme1'",
+    ),
+    "state diff": (
+        "what changed between two states, field by field",
+        "exoplan state diff numbers.state.json numbers.state.json.backup\n"
+        "exoplan state diff --from-version 6 --to-version 7",
     ),
     "force-unlock": ("remove a stale state lock", "exoplan force-unlock --yes"),
     "sandbox": (

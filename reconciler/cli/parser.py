@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from reconciler import __version__
+from reconciler.cli.driftflags import add_drift_flags, add_state_diff_flags
 from reconciler.cli.helptext import help_kwargs
 from reconciler.cli.options import (
     add_api_options,
@@ -145,9 +146,7 @@ def _add_validate(sub: Subparsers) -> None:
 def _add_plan(sub: Subparsers) -> None:
     cmd = _command(sub, "plan", state=True)
     add_format_options(cmd)
-    cmd.add_argument(
-        "--out", metavar="PLANFILE", help="also save the plan for `exoplan apply PLANFILE`"
-    )
+    cmd.add_argument("--out", metavar="PLANFILE", help="save it for `exoplan apply PLANFILE`")
     cmd.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -318,9 +317,7 @@ def _add_refresh(sub: Subparsers) -> None:
 def _add_import(sub: Subparsers) -> None:
     imp = _command(sub, "import", state=True)
     imp.add_argument("numbers", nargs="*", metavar="NUMBER", help="numbers to adopt, any spelling")
-    imp.add_argument(
-        "--all", action="store_true", help="adopt every owned number the manifest lists"
-    )
+    imp.add_argument("--all", action="store_true", help="adopt every owned number it lists")
     add_api_options(imp)
     add_lock_option(imp)
     imp.set_defaults(handler="account:run_import")
@@ -367,6 +364,7 @@ def _add_state(sub: Subparsers) -> None:
     )
     add_lock_option(move)
     move.set_defaults(handler="state:run_migrate")
+    add_state_diff_flags(verbs.add_parser("diff", parents=[common], **help_kwargs("state diff")))
 
 
 def _add_force_unlock(sub: Subparsers) -> None:
@@ -388,6 +386,7 @@ _COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "apply": _add_apply,
     "refresh": _add_refresh,
     "import": _add_import,
+    "drift": lambda sub: add_drift_flags(_command(sub, "drift", state=True)),
     "export": _add_export,
     "state": _add_state,
     "force-unlock": _add_force_unlock,

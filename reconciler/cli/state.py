@@ -1,24 +1,26 @@
 """State housekeeping: ``state list``, ``state show``, ``state rm``, ``state history``,
-``state migrate`` and ``force-unlock``."""
+``state migrate``, ``state diff`` and ``force-unlock``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
 from collections.abc import Mapping
 
-from reconciler.cli.io import ask_yes, note, say
+from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, ask_yes, note, say
 from reconciler.cli.options import state_path_for
 from reconciler.errors import ExoplanError, StateError, UsageError
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.flows import STATE_KEYS, app_id_of
 from reconciler.manifest.load import load_manifest
 from reconciler.manifest.numbers import InvalidNumber, normalise
-from reconciler.model import DEFAULT_COUNTRY, Manifest
+from reconciler.model import DEFAULT_COUNTRY, Manifest, State
 from reconciler.state.backends import open_store
 from reconciler.state.location import is_url, public_form
 from reconciler.state.lock import describe_holder, is_locked, lock_path, read_lock, remove_lock
+from reconciler.state.store import Store
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -182,3 +184,49 @@ def _confirm_unlock() -> None:
         refusal="force-unlock needs a 'yes', but standard input is not a terminal: re-run with --yes",
         cancelled="force-unlock cancelled; the lock is still there",
     )
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from reconciler.render.statediff import render_state_diff
+    from reconciler.state.diff import diff_states
+
+    before, after = _diff_sides(args)
+    found = diff_states(before, after)
+    render_state_diff(found, args.format, sys.stdout)
+    return EXIT_CHANGES if args.detailed_exitcode and found.deltas else EXIT_OK
+
+
+def _diff_sides(args: argparse.Namespace) -> tuple[State, State]:
+    """The two states to compare: two locations, or two kept versions of one state."""
+    versions = (args.from_version, args.to_version)
+    if args.states:
+        if len(args.states) != 2 or versions != (None, None):
+            raise UsageError(
+                "state diff compares two states (exoplan state diff A B) or two versions of "
+                "one (--from-version N --to-version M), not both"
+            )
+        return _existing(open_store(args.states[0])), _existing(open_store(args.states[1]))
+    if None in versions:
+        raise UsageError(
+            "state diff needs two states (exoplan state diff A B), or --from-version N and "
+            "--to-version M of -f's or --state's state"
+        )
+    store = open_store(state_path_for(args))
+    return _kept(store, args.from_version), _kept(store, args.to_version)
+
+
+def _existing(store: Store) -> State:
+    state = store.read().state
+    if not state.exists:
+        raise StateError(f"{store.where}: no state there to compare (check the path or URL)")
+    return state
+
+
+def _kept(store: Store, serial: int) -> State:
+    state = store.version(serial)
+    if state is None:
+        raise StateError(
+            f"{store.where}: no kept version has serial {serial} (`exoplan state history` "
+            "lists them; a state file keeps only itself and its .backup)"
+        )
+    return state

@@ -198,6 +198,11 @@ def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> s
             f"{name} must be a host name such as my.in.exotel.com (no scheme, port or path), "
             f"not {_shown(error.instance)}"
         )
+    if kind == "pattern" and path[-2:-1] == ("ignore",):
+        return (
+            f'{name} must be a pattern of an E.164 number such as "+9122*" (digits, +, '
+            f"and the wildcards * ? [ ]), not {_shown(error.instance)}"
+        )
     if kind == "minLength":
         return f"{name} must not be empty"
     return f"{name}: {shorten(error.message, 200)}"

@@ -29,6 +29,7 @@ from reconciler.manifest.schema import schema
 from reconciler.manifest.yaml import Locator, PathItem, parse, syntax_problem
 from reconciler.model import (
     DEFAULT_COUNTRY,
+    IGNORABLE_FIELDS,
     Account,
     Flow,
     Manifest,
@@ -121,10 +122,34 @@ def _check(data: Any) -> tuple[list[Finding], list[str | None]]:
     _check_state_url(data.get("state"), findings)
     e164s = _check_numbers(data.get("numbers"), country, flows, findings)
     _check_releases(data.get("releases"), flows, findings)
+    findings += [Finding(where, message) for where, message in ignore_problems(data)]
     listed = {e for e in e164s if e is not None}
     for where, message in check_pools(data.get("pools"), flows, listed, country):
         findings.append(Finding(where, message))
     return findings, e164s
+
+
+def ignore_problems(data: dict[str, Any]) -> list[tuple[tuple[PathItem, ...], str]]:
+    """Every ``ignore_changes`` entry of a number or a pool that names no ignorable field
+    (the schema checks only that it is a list; the message here says what it takes)."""
+    places: list[tuple[tuple[PathItem, ...], Any]] = []
+    entries, pools = data.get("numbers"), data.get("pools")
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict):
+            places.append((("numbers", index, "ignore_changes"), entry.get("ignore_changes")))
+    for name, pool in pools.items() if isinstance(pools, dict) else ():
+        if isinstance(pool, dict):
+            places.append((("pools", name, "ignore_changes"), pool.get("ignore_changes")))
+    problems = []
+    for where, fields in places:
+        for position, field in enumerate(fields if isinstance(fields, list) else []):
+            if field not in IGNORABLE_FIELDS:
+                message = (
+                    f"ignore_changes cannot name {shorten(repr(field))}: it takes "
+                    f"{', '.join(IGNORABLE_FIELDS)}"
+                )
+                problems.append(((*where, position), message))
+    return problems
 
 
 def _check_releases(releases: Any, flows: set[str], findings: list[Finding]) -> None:
@@ -149,7 +174,7 @@ def _checker() -> SchemaChecker:
 
 #: Properties whose values this module judges (the schema's patterns are for editors;
 #: the messages here say more). A number must also match the schema's pattern.
-JUDGED_HERE = frozenset({"number", "app_id"})
+JUDGED_HERE = frozenset({"number", "app_id", "ignore_changes"})
 _NUMBER_SHAPE: re.Pattern[str] | None = None
 
 
@@ -300,6 +325,7 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
             voice_flow=entry.get("voice_flow"),
             sms_flow=entry.get("sms_flow"),
             protect=entry.get("protect", False),
+            ignore_changes=frozenset(entry.get("ignore_changes") or ()),
         )
     return Manifest(
         path,
@@ -311,6 +337,7 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
         _safety(data),
         _state_url(data.get("state"), path),
         build_pools(data.get("pools"), country),
+        tuple((data.get("unmanaged") or {}).get("ignore") or ()),
     )
 
 

@@ -74,5 +74,6 @@ def build_pools(pools: Any, country: str) -> dict[str, PoolSpec]:
             sms_flow=pool.get("sms_flow"),
             protect=bool(pool.get("protect", False)),
             release=tuple(phone.normalise(n, country) for n in pool.get("release") or []),
+            ignore_changes=frozenset(pool.get("ignore_changes") or ()),
         )
     return built

@@ -1,15 +1,27 @@
 """What changed outside exoplan: the state's view of managed numbers vs the live account.
 
 Pure: takes the owned numbers (E.164 -> Exotel record) that the API client listed.
-Flow URLs are compared by app id, so Exotel's other spellings are no drift.
+Flow URLs are compared by app id, so Exotel's other spellings are no drift. Fields a
+number's (or its pool's) ``ignore_changes`` names are never drift. :func:`report` is
+``exoplan drift``: several manifests, each with its state, and per account one listing,
+so that a number one manifest of an account manages is never another's "unmanaged".
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.manifest.flows import STATE_KEYS, app_id_of, flow_key
 from reconciler.model import Change, Drift, Manifest, State
+from reconciler.plan.pools import POOL
+from reconciler.reports import DriftReport, ManifestDrift, Unmanaged
+
+#: E.164 -> the record Exotel lists for it.
+Owned = dict[str, dict[str, Any]]
+#: An account as the API client reaches it: (sid, region).
+AccountKey = tuple[str, str]
 
 
 def detect(
@@ -23,10 +35,23 @@ def detect(
         if live is None:
             drifts.append(Drift(number, (), None))
             continue
-        changes = _changes(state.numbers[number], live, by_app)
+        entry = state.numbers[number]
+        ignored = ignored_fields(manifest, number, entry)
+        changes = [c for c in _changes(entry, live, by_app) if c.field not in ignored]
         if changes:
             drifts.append(Drift(number, tuple(changes), live))
     return drifts
+
+
+def ignored_fields(manifest: Manifest | None, number: str, entry: dict[str, Any]) -> frozenset[str]:
+    """The fields ``ignore_changes`` names for ``number``: its own, or its pool's."""
+    if manifest is None:
+        return frozenset()
+    spec = manifest.numbers.get(number)
+    if spec is not None:
+        return spec.ignore_changes
+    pool = manifest.pools.get(str(entry.get(POOL) or ""))
+    return pool.ignore_changes if pool is not None else frozenset()
 
 
 def _changes(entry: dict[str, Any], live: dict[str, Any], by_app: dict[str, str]) -> list[Change]:
@@ -79,3 +104,62 @@ def fold_drift(state: State, drifts: tuple[Drift, ...]) -> None:
         elif drift.number in state.numbers:
             entry = state.numbers[drift.number]
             state.numbers[drift.number] = _as_reported(drift.number, entry, drift.live)
+
+
+def account_key(manifest: Manifest) -> AccountKey:
+    return manifest.account.sid, manifest.account.region
+
+
+def report(
+    pairs: Sequence[tuple[Manifest, State]], owned: Mapping[AccountKey, Owned | str]
+) -> DriftReport:
+    """``exoplan drift`` over (manifest, state) ``pairs``; ``owned`` holds, per account
+    of the pairs, what it owns, or why it could not be listed (then no unmanaged
+    number of that account is reported, and the report has failed)."""
+    manifests = []
+    for manifest, state in pairs:
+        listing = owned[account_key(manifest)]
+        sid = manifest.account.sid
+        if isinstance(listing, str):
+            manifests.append(ManifestDrift(manifest.path, sid, state.path, error=listing))
+        else:
+            found = tuple(detect(state, listing, manifest))
+            manifests.append(ManifestDrift(manifest.path, sid, state.path, found))
+    unmanaged: list[Unmanaged] = []
+    ignored = 0
+    for key, listing in owned.items():
+        if not isinstance(listing, str):
+            mine = [(m, s) for m, s in pairs if account_key(m) == key]
+            found_here, ignored_here = _unmanaged_in(key[0], mine, listing)
+            unmanaged += found_here
+            ignored += ignored_here
+    return DriftReport(tuple(manifests), tuple(unmanaged), ignored)
+
+
+def _unmanaged_in(
+    sid: str, pairs: Sequence[tuple[Manifest, State]], owned: Owned
+) -> tuple[list[Unmanaged], int]:
+    """The owned numbers no state of ``pairs`` (one account's) manages, and how many
+    more an ``unmanaged.ignore`` pattern of any of its manifests leaves out."""
+    managed = {n for _, state in pairs for n in state.numbers}
+    managed |= {n for _, state in pairs for n in _still_releasing(state, owned)}
+    patterns = [pattern for manifest, _ in pairs for pattern in manifest.unmanaged_ignore]
+    listed = {n: manifest.path for manifest, _ in reversed(pairs) for n in manifest.numbers}
+    found, ignored = [], 0
+    for number in sorted(set(owned) - managed):
+        if any(fnmatchcase(number, pattern) for pattern in patterns):
+            ignored += 1
+            continue
+        record = owned[number]
+        name, exophone = record.get("friendly_name"), record.get("sid")
+        found.append(Unmanaged(number, sid, exophone, name, listed.get(number)))
+    return found, ignored
+
+
+def _still_releasing(state: State, owned: Owned) -> list[str]:
+    """Numbers exoplan released that Exotel still lists under the released sid."""
+    return [
+        number
+        for number, released in state.releasing.items()
+        if number in owned and owned[number].get("sid") == released.get("sid")
+    ]

@@ -110,13 +110,14 @@ def _count(actions: list[Action], kind: ActionKind) -> int:
 
 
 def _wanted(spec: NumberSpec, manifest: Manifest) -> dict[str, Any]:
-    """The managed fields of ``spec`` as comparable values (flows by app id)."""
+    """The managed fields of ``spec`` as comparable values (flows by app id); a field
+    under ``ignore_changes`` is not managed once the number is bought."""
     want: dict[str, Any] = {"protect": spec.protect}
-    if spec.friendly_name is not None:
+    if spec.friendly_name is not None and "friendly_name" not in spec.ignore_changes:
         want["friendly_name"] = spec.friendly_name
     for field in _FLOW_FIELDS:
         name = getattr(spec, field)
-        if name is not None:
+        if name is not None and field not in spec.ignore_changes:
             want[field] = manifest.flows[name].app_id
     return want
 
@@ -213,13 +214,19 @@ def _update(
     return Action(
         ActionKind.UPDATE,
         spec.number,
-        name=spec.friendly_name or current.get("friendly_name"),
+        name=_shown_name(spec, current),
         changes=tuple(changes),
         params=params,
         sid=current.get("sid"),
         protect=spec.protect,
         marks=marks,
     )
+
+
+def _shown_name(spec: NumberSpec, current: dict[str, Any]) -> str | None:
+    if "friendly_name" in spec.ignore_changes:
+        return current.get("friendly_name")
+    return spec.friendly_name or current.get("friendly_name")
 
 
 def _restore(
@@ -229,7 +236,7 @@ def _restore(
     every managed flow re-sent, and the quarantine marks cleared. Else nothing."""
     if not quarantine.is_quarantined(current):
         return {}, [], {}, fields
-    managed = {f for f in _FLOW_FIELDS if getattr(spec, f) is not None}
+    managed = {f for f in _FLOW_FIELDS if getattr(spec, f) is not None} - spec.ignore_changes
     params = quarantine.restore_params(current, managed)
     fields = sorted(set(fields) | managed, key=_FIELD_ORDER.index)
     return params, [quarantine.restore_change(current)], dict(quarantine.CLEARED), fields

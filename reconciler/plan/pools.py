@@ -75,6 +75,7 @@ def member_spec(pool: PoolSpec, number: str, index: int) -> NumberSpec:
         voice_flow=pool.voice_flow,
         sms_flow=pool.sms_flow,
         protect=pool.protect,
+        ignore_changes=pool.ignore_changes,
     )
 
 

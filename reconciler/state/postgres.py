@@ -261,18 +261,30 @@ class PostgresStore:
         return TableJournal(self)
 
     def history(self) -> list[Version]:
+        rows = self._versions("serial, written_at, written_by", "", [])
+        return [_version(serial, at, by) for serial, at, by in rows]
+
+    def version(self, serial: int) -> State | None:
+        """The kept version with ``serial`` (the last written, should two share it)."""
+        rows = self._versions("data", " AND serial = %s", [serial])
+        return self._state(rows[-1][0]) if rows else None
+
+    def _versions(self, columns: str, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
         query = sql.SQL(
-            "SELECT serial, written_at, written_by FROM {} WHERE name = %s ORDER BY serial, written_at"
+            "SELECT "
+            + columns
+            + " FROM {} WHERE name = %s"
+            + where
+            + " ORDER BY serial, written_at"
         ).format(self._table("state_versions"))
         try:
             with self.errors("cannot read the state's history"):
                 try:
-                    rows = self.execute(query, [self.location.name])
+                    return self.execute(query, [self.location.name, *params])
                 except _MISSING:
                     return []
         finally:
             self.close()
-        return [_version(serial, at, by) for serial, at, by in rows]
 
 
 def _version(serial: int, at: Any, by: Any) -> Version:

@@ -78,6 +78,7 @@ class Store(Protocol):
     def read_journal(self) -> JournalContents | None: ...
     def journal(self) -> JournalWriter: ...
     def history(self) -> list[Version]: ...
+    def version(self, serial: int) -> State | None: ...
     def close(self) -> None: ...
 
 
@@ -123,6 +124,15 @@ class FileStore:
                 when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(written))
                 versions.append(Version(state.serial, when, "-", "-"))
         return versions
+
+    def version(self, serial: int) -> State | None:
+        """The current state or its ``.backup``, whichever has ``serial``; else None."""
+        for path in (self.path, self.path + ".backup"):
+            if os.path.lexists(path):
+                state = load_state(path)
+                if state.exists and state.serial == serial:
+                    return state
+        return None
 
     def close(self) -> None:
         """Nothing is held between commands."""

@@ -65,7 +65,7 @@ def test_what_the_gate_cannot_vouch_for_jsonschema_still_settles(doc: dict[str, 
             SchemaFinding(
                 ("extra",),
                 "unknown key 'extra' in the manifest: allowed keys are account, flows, "
-                "numbers, pools, releases, safety, state, version",
+                "numbers, pools, releases, safety, state, unmanaged, version",
                 at_key=True,
             ),
         ),
@@ -74,7 +74,7 @@ def test_what_the_gate_cannot_vouch_for_jsonschema_still_settles(doc: dict[str, 
             SchemaFinding(
                 ("numbers", 0, "frendly_name"),
                 "unknown key 'frendly_name' in numbers[0]: allowed keys are friendly_name, "
-                "number, protect, sms_flow, voice_flow",
+                "ignore_changes, number, protect, sms_flow, voice_flow",
                 at_key=True,
             ),
         ),

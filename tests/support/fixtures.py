@@ -28,7 +28,7 @@ BAD_MANIFESTS: dict[str, list[tuple[int, int, str]]] = {
             6,
             5,
             "unknown key 'frendly_name' in numbers[0]: allowed keys are friendly_name, "
-            "number, protect, sms_flow, voice_flow",
+            "ignore_changes, number, protect, sms_flow, voice_flow",
         ),
     ],
     "bad-wrong-type.yaml": [(6, 14, "numbers[0].protect must be true or false, not a string")],
@@ -73,6 +73,12 @@ BAD_MANIFESTS: dict[str, list[tuple[int, int, str]]] = {
         (4, 11, "account.region must be one of: singapore, mumbai (not 'delhi')"),
     ],
     "bad-version.yaml": [(1, 10, "version must be 1, not 2")],
+    "bad-ignore-changes.yaml": [
+        (7, 37, "ignore_changes cannot name 'protect': it takes friendly_name, voice_flow, sms_flow"),
+    ],
+    "bad-unmanaged-pattern.yaml": [
+        (7, 7, 'unmanaged.ignore[1] must be a pattern of an E.164 number such as "+9122*"'),
+    ],
     "bad-empty.yaml": [(1, 1, "the manifest is empty: it needs version, account and numbers")],
     "bad-not-a-mapping.yaml": [
         (1, 1, "the manifest must be a mapping with version, account and numbers"),

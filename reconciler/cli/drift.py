@@ -1,0 +1,76 @@
+"""``exoplan drift``: what changed outside exoplan, read-only.
+
+Reads each manifest and its state (no lock: nothing is written), lists each account
+once, and reports managed numbers changed or gone and owned numbers that none of the
+manifests of that account manages. Exit 0 no drift, 2 drift, 1 when a manifest or an
+account could not be checked (the others are still reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from reconciler.cli.io import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, error_lines, use_color
+from reconciler.cli.options import state_path_for
+from reconciler.cli.plan import warn_about_journal
+from reconciler.errors import ExoplanError
+from reconciler.exotel.factory import ClientFactory
+from reconciler.manifest.load import load_manifest
+from reconciler.model import Manifest, State
+from reconciler.plan import drift, safety
+from reconciler.render.drift import render_drift
+from reconciler.reports import DriftReport
+
+Pair = tuple[Manifest, State]
+
+
+def run_drift(args: argparse.Namespace) -> int:
+    pairs = [_read(args, path) for path in manifest_paths(args)]
+    report = drift.report(pairs, _listings(args, pairs))
+    render_drift(report, args.format, sys.stdout, use_color(args, sys.stdout))
+    return drift_exit_code(report)
+
+
+def drift_exit_code(report: DriftReport) -> int:
+    if report.failed:
+        return EXIT_ERROR
+    return EXIT_CHANGES if report.has_drift else EXIT_OK
+
+
+def manifest_paths(args: argparse.Namespace) -> list[str]:
+    """The manifests -f names: one today, a list once -f may be repeated."""
+    given = args.manifest
+    return list(given) if isinstance(given, (list, tuple)) else [given]
+
+
+def _read(args: argparse.Namespace, path: str) -> Pair:
+    """A manifest and its state, read without a lock; an error in either stops the
+    run (a missing state would turn its numbers into "unmanaged" ones)."""
+    manifest = load_manifest(path)
+    from reconciler.state.backends import open_store
+
+    reading = open_store(state_path_for(args, manifest)).read()
+    if reading.journal_left:
+        warn_about_journal(reading.journal_where)
+    safety.check_account(manifest, reading.state)
+    return manifest, reading.state
+
+
+def _listings(
+    args: argparse.Namespace, pairs: Sequence[Pair]
+) -> dict[drift.AccountKey, drift.Owned | str]:
+    """What each account owns (one listing per account), or why it could not be read."""
+    listings: dict[drift.AccountKey, drift.Owned | str] = {}
+    for manifest, _ in pairs:
+        key = drift.account_key(manifest)
+        if key in listings:
+            continue
+        try:
+            with ClientFactory.from_args(args, manifest) as factory:
+                listings[key] = factory.client().owned_index()
+        except ExoplanError as exc:  # the other accounts are still checked
+            error_lines(exc, use_color(args, sys.stderr))
+            listings[key] = str(exc)
+    return listings
