@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from reconciler.cli.io import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, error_lines, use_color
 from reconciler.cli.options import state_path_for
 from reconciler.cli.plan import warn_about_journal
-from reconciler.errors import ExoplanError
+from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.model import Manifest, State
@@ -27,10 +27,18 @@ Pair = tuple[Manifest, State]
 
 
 def run_drift(args: argparse.Namespace) -> int:
-    pairs = [_read(args, path) for path in manifest_paths(args)]
-    report = drift.report(pairs, _listings(args, pairs))
+    report = check_drift(args, manifest_paths(args))
     render_drift(report, args.format, sys.stdout, use_color(args, sys.stdout))
     return drift_exit_code(report)
+
+
+def check_drift(args: argparse.Namespace, paths: Sequence[str]) -> DriftReport:
+    """The drift of the manifests at ``paths`` (each with its own state), each account
+    listed once; ``args`` gives --state and the API options."""
+    if len(paths) > 1 and args.state:
+        raise UsageError("--state names one state: with several manifests, leave it out")
+    pairs = [_read(args, path) for path in paths]
+    return drift.report(pairs, _listings(args, pairs))
 
 
 def drift_exit_code(report: DriftReport) -> int:
@@ -51,7 +59,8 @@ def _read(args: argparse.Namespace, path: str) -> Pair:
     manifest = load_manifest(path)
     from reconciler.state.backends import open_store
 
-    reading = open_store(state_path_for(args, manifest)).read()
+    own = argparse.Namespace(**{**vars(args), "manifest": path})  # -f as this one manifest
+    reading = open_store(state_path_for(own, manifest)).read()
     if reading.journal_left:
         warn_about_journal(reading.journal_where)
     safety.check_account(manifest, reading.state)

@@ -20,7 +20,7 @@ from reconciler.reports import DriftReport, ManifestDrift, Unmanaged
 
 MARKER = "<!-- exoplan-drift -->"
 FORMAT_VERSION = 1
-_IMPORT_HINT = "`exoplan import NUMBER` adopts one, or list it under unmanaged.ignore"
+_IMPORT_HINT = "`exoplan import NUMBER` adopts one; a pattern under `unmanaged.ignore` hides it"
 
 
 def render_drift(report: DriftReport, fmt: str, out: TextIO, color: bool = False) -> None:
@@ -57,7 +57,7 @@ def _manifest_text(found: ManifestDrift, color: bool) -> str:
 
 
 def _unmanaged_text(report: DriftReport, color: bool) -> str:
-    lines = [f"Owned by the account but managed by none of these manifests ({_IMPORT_HINT}):"]
+    lines = [f"Owned, but managed by none of these manifests ({_IMPORT_HINT}):"]
     for item in report.unmanaged:
         line = f"  {paint('?', '36', color)} {terminal(item.number)}"
         line += f"  account {terminal(item.account_sid)}"
@@ -109,7 +109,7 @@ def _compose(report: DriftReport, max_rows: int) -> str:
         rows = [_unmanaged_row(item) for item in report.unmanaged]
         header = "| Number | Account | Name | Note |\n| --- | --- | --- | --- |"
         title = f"#### Owned but not managed ({len(rows)})"
-        parts += [title, "", _table(header, rows, max_rows), "", markdown(_IMPORT_HINT), ""]
+        parts += [title, "", _table(header, rows, max_rows), "", _IMPORT_HINT + ".", ""]
     return "\n".join(parts)
 
 

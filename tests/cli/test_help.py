@@ -188,7 +188,16 @@ def test_every_command_with_a_rate_limit_has_a_read_rate_limit() -> None:
         for name, sub in _subcommands(build_parser()).items()
         if "--rate-limit" in sub._option_string_actions
     }
-    assert set(offering) == {"plan", "apply", "refresh", "import", "export", "search", "sandbox"}
+    assert set(offering) == {
+        "plan",
+        "apply",
+        "refresh",
+        "import",
+        "drift",
+        "export",
+        "search",
+        "sandbox",
+    }
     assert all("--read-rate-limit" in sub._option_string_actions for sub in offering.values())
 
 

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
 
-from reconciler.model import Account, Change, Drift, Flow, Manifest, State
-from reconciler.plan.drift import detect, flow_value, fold_drift, refreshed, unmanaged
+from reconciler.model import (
+    Account,
+    Change,
+    Criteria,
+    Drift,
+    Flow,
+    Manifest,
+    NumberSpec,
+    PoolSpec,
+    State,
+)
+from reconciler.plan.drift import (
+    account_key,
+    detect,
+    flow_value,
+    fold_drift,
+    refreshed,
+    report,
+    unmanaged,
+)
 from tests.support.records import ONE, SPARE, TWO, adopted, described, live_url, record
 
 LINEAGE = "0b7a3f1e-5c2d-4e8f-9a6b-1c2d3e4f5a6b"
@@ -290,3 +309,61 @@ def test_fold_drift_of_nothing_changes_nothing() -> None:
     before = copy.deepcopy(state.numbers)
     fold_drift(state, ())
     assert state.numbers == before
+
+
+# --- ignore_changes and the drift report ---------------------------------------------
+
+
+def ignoring(number: str, fields: frozenset[str]) -> Manifest:
+    spec = NumberSpec(number, number, 0, ignore_changes=fields)
+    return dataclasses.replace(MANIFEST, numbers={number: spec})
+
+
+def test_fields_under_ignore_changes_are_no_drift() -> None:
+    owned = owned_with(TWO, friendly_name="Renamed", voice_url=live_url(234567))
+    found = detect(described_state(), owned, ignoring(TWO, frozenset({"friendly_name"})))
+    assert [(d.number, [c.field for c in d.changes]) for d in found] == [(TWO, ["voice_flow"])]
+    both = frozenset({"friendly_name", "voice_flow"})
+    assert detect(described_state(), owned, ignoring(TWO, both)) == []
+
+
+def test_a_pool_members_drift_follows_its_pools_ignore_changes() -> None:
+    pool = PoolSpec(
+        "blr", 1, Criteria("IN", "Landline"), ignore_changes=frozenset({"friendly_name"})
+    )
+    state = described_state()
+    state.numbers[TWO]["pool"] = "blr"
+    manifest = dataclasses.replace(MANIFEST, pools={"blr": pool})
+    assert detect(state, owned_with(TWO, friendly_name="Renamed"), manifest) == []
+
+
+def test_report_lists_unmanaged_per_account_across_manifests() -> None:
+    state = described_state()
+    first = state_of({ONE: state.numbers[ONE]})
+    second = state_of({TWO: state.numbers[TWO]})
+    other = dataclasses.replace(
+        MANIFEST, path="other.yaml", unmanaged_ignore=("+91803024000[0-8]",)
+    )
+    owned = {**described(), SPARE: record(SPARE), "+918030240005": record("+918030240005")}
+    key = account_key(MANIFEST)
+    found = report([(MANIFEST, first), (other, second)], {key: owned})
+    assert [u.number for u in found.unmanaged] == [SPARE]
+    assert found.ignored == 1
+    assert found.has_drift and not found.failed
+
+
+def test_a_release_exotel_still_lists_is_not_unmanaged() -> None:
+    state = state_of({})
+    state.releasing[SPARE] = {"sid": record(SPARE)["sid"]}
+    owned = {SPARE: record(SPARE)}
+    found = report([(MANIFEST, state)], {account_key(MANIFEST): owned})
+    assert found.unmanaged == () and not found.has_drift
+    owned = {SPARE: record(SPARE, sid="bought-again")}  # another sid: someone bought it again
+    found = report([(MANIFEST, state)], {account_key(MANIFEST): owned})
+    assert [u.number for u in found.unmanaged] == [SPARE]
+
+
+def test_an_account_that_could_not_be_listed_fails_the_report() -> None:
+    found = report([(MANIFEST, described_state())], {account_key(MANIFEST): "HTTP 401"})
+    assert found.failed and not found.has_drift
+    assert found.manifests[0].error == "HTTP 401"

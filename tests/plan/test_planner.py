@@ -398,3 +398,43 @@ def test_flows_read_back_on_another_host_are_compared_by_app_id() -> None:
     )
     entry = state_entry("+918030240001", voice_url="https://my.exotel.in/acme1/exoml/start/123456")
     assert make_plan(on_mumbai, state({"+918030240001": entry})).actions == ()
+
+
+# --- ignore_changes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ignored", "changed"),
+    [
+        (frozenset(), ["friendly_name", "voice_flow"]),
+        (frozenset({"friendly_name"}), ["voice_flow"]),
+        (frozenset({"voice_flow"}), ["friendly_name"]),
+        (frozenset({"friendly_name", "voice_flow"}), []),
+    ],
+)
+def test_ignore_changes_keeps_the_plan_off_those_fields(
+    ignored: frozenset[str], changed: list[str]
+) -> None:
+    number = "+918030240001"
+    wanted = spec(number, friendly_name="New", voice_flow="ivr", ignore_changes=ignored)
+    held = state_entry(number, friendly_name="By hand", voice_url=voice_url(7))
+    plan = make_plan(manifest(wanted), state({number: held}))
+    fields = [c.field for a in plan.actions for c in a.changes]
+    assert fields == changed
+    for action in plan.actions:  # only the fields not ignored are sent
+        sent = {"friendly_name": "FriendlyName", "voice_flow": "VoiceUrl"}
+        assert set(action.params) == {sent[f] for f in changed}
+        assert action.name == ("By hand" if "friendly_name" in ignored else "New")
+
+
+def test_ignore_changes_still_sets_the_fields_on_purchase() -> None:
+    number = "+918030240001"
+    wanted = spec(
+        number,
+        friendly_name="New",
+        voice_flow="ivr",
+        ignore_changes=frozenset({"friendly_name", "voice_flow"}),
+    )
+    (action,) = make_plan(manifest(wanted), state()).actions
+    assert action.kind is ActionKind.PURCHASE
+    assert set(action.params) == {"FriendlyName", "VoiceUrl"}

@@ -151,3 +151,15 @@ def test_search_results_take_the_currency_the_accounts_answers_use() -> None:
     assert priced.currency == "USD"  # the account's answers say USD for its Indian numbers
     (default,) = cost.in_account_currency([offer(6)], state())
     assert default.currency == "INR"  # nothing to go by: the market's currency
+
+
+def test_a_pools_ignore_changes_applies_to_every_member() -> None:
+    from reconciler.plan.pools import INDEX, POOL
+
+    members = {
+        number(i): state_entry(number(i), friendly_name="Renamed", **{POOL: "blr", INDEX: i})
+        for i in (1, 2)
+    }
+    held = State("numbers.state.json", LINEAGE, 3, "acme1", members)
+    plan = make_plan(manifest(pool(2, ignore_changes=frozenset({"friendly_name"}))), held)
+    assert [c.field for a in plan.actions for c in a.changes] == ["voice_flow", "voice_flow"]

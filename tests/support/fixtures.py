@@ -74,7 +74,11 @@ BAD_MANIFESTS: dict[str, list[tuple[int, int, str]]] = {
     ],
     "bad-version.yaml": [(1, 10, "version must be 1, not 2")],
     "bad-ignore-changes.yaml": [
-        (7, 37, "ignore_changes cannot name 'protect': it takes friendly_name, voice_flow, sms_flow"),
+        (
+            7,
+            37,
+            "ignore_changes cannot name 'protect': it takes friendly_name, voice_flow, sms_flow",
+        ),
     ],
     "bad-unmanaged-pattern.yaml": [
         (7, 7, 'unmanaged.ignore[1] must be a pattern of an E.164 number such as "+9122*"'),
