@@ -44,6 +44,9 @@ def add_state_diff_flags(cmd: argparse.ArgumentParser) -> None:
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
     )
     cmd.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+    cmd.add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="exit 2 when the states differ, 0 when they do not, 1 on error",
