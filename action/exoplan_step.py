@@ -1,11 +1,12 @@
 """The exoplan GitHub Action's main step: run one exoplan command and report it.
 
 action.yml hands the inputs over as ``INPUT_*`` variables. This script runs ``exoplan
-validate``, ``plan`` or ``apply``, turns ``FILE:LINE:COLUMN: message`` lines into
-annotations, writes the step outputs (exitcode, has-changes, plan-markdown, plan-json)
-and the job summary, and for ``plan`` writes the comment body: exoplan's Markdown plan,
-its warnings appended within the room exoplan leaves for them, or the error when the
-plan failed. It exits 0 whatever exoplan did; the action's last step decides.
+validate``, ``plan``, ``apply`` or ``drift``, turns ``FILE:LINE:COLUMN: message`` lines into
+annotations, writes the step outputs (exitcode, has-changes, plan-markdown, plan-json,
+has-drift, drift-markdown) and the job summary, and for ``plan`` writes the comment body:
+exoplan's Markdown plan, its warnings appended within the room exoplan leaves for them,
+or the error when the plan failed (``drift`` likewise writes the drift issue's body).
+It exits 0 whatever exoplan did; the action's last step decides.
 
 Standard library only: it runs on whatever Python the job has.
 """
@@ -25,9 +26,10 @@ from pathlib import Path
 from types import FrameType
 
 MARKER = "<!-- exoplan-plan -->"
+DRIFT_MARKER = "<!-- exoplan-drift -->"
 GITHUB_LIMIT = 65_536  # characters in one pull-request comment
 SUMMARY_LOG = 60_000  # characters of a log shown in the job summary
-COMMANDS = ("validate", "plan", "apply")
+COMMANDS = ("validate", "plan", "apply", "drift")
 _LOCATED = re.compile(r"^(?P<file>[^:\n]+):(?P<line>[0-9]+):(?P<col>[0-9]+): (?P<message>.+)$")
 
 
@@ -49,7 +51,7 @@ class Inputs:
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     command = env.get("INPUT_COMMAND", "plan").strip() or "plan"
     if command not in COMMANDS:
-        raise InputError(f"input command must be validate, plan or apply, not {command!r}")
+        raise InputError(f"input command must be validate, plan, apply or drift, not {command!r}")
     return Inputs(
         command=command,
         manifest=env.get("INPUT_MANIFEST", "").strip() or "numbers.yaml",
@@ -76,6 +78,8 @@ def exoplan_argv(inputs: Inputs, out: Path) -> list[str]:
         argv += ["--state", inputs.state]
     if inputs.command == "plan":
         argv += ["--detailed-exitcode", "--format", "markdown", "--out", str(out / "plan.json")]
+    elif inputs.command == "drift":
+        return argv + ["--format", "markdown"]  # exit 0 no drift, 2 drift
     else:
         argv += ["--auto-approve"] + (["--allow-release"] if inputs.allow_release else [])
     if inputs.max_monthly_increase:  # only exoplan versions with the budget gate know it
@@ -256,6 +260,26 @@ def do_apply(inputs: Inputs, out: Path, env: Mapping[str, str]) -> int:
     return code
 
 
+def do_drift(inputs: Inputs, out: Path, env: Mapping[str, str]) -> int:
+    code, stdout, stderr = run_exoplan(exoplan_argv(inputs, out))
+    annotate(stderr)
+    if code in (0, 2):
+        body = stdout if stdout.startswith(DRIFT_MARKER) else f"{DRIFT_MARKER}\n{stdout}"
+    else:
+        details = f"\n\nExit code {code}." + (
+            f" Full log: {_run_url(env)}" if _run_url(env) else ""
+        )
+        log = stderr if len(stderr) <= SUMMARY_LOG else stderr[: SUMMARY_LOG - 1] + "…"
+        body = f"{DRIFT_MARKER}\n### exoplan drift failed\n\n{fenced(log)}{details}\n"
+    markdown = out / "drift.md"
+    markdown.write_text(body, encoding="utf-8")
+    print(body)
+    write_summary(body, env)
+    write_output("has-drift", {0: "false", 2: "true"}.get(code, ""), env)
+    write_output("drift-markdown", str(markdown), env)
+    return code
+
+
 def output_dir(env: Mapping[str, str]) -> Path:
     """A new folder for this run's files, outside the checkout (a job may run several)."""
     runner_temp = env.get("RUNNER_TEMP") or tempfile.gettempdir()
@@ -275,7 +299,7 @@ def main(env: Mapping[str, str] = os.environ) -> int:
         write_output("exitcode", "1", env)
         return 0
     out = output_dir(env)
-    steps = {"validate": do_validate, "plan": do_plan, "apply": do_apply}
+    steps = {"validate": do_validate, "plan": do_plan, "apply": do_apply, "drift": do_drift}
     try:
         code = steps[inputs.command](inputs, out, env)
     except FileNotFoundError as exc:  # no exoplan on PATH: the install step did not run
@@ -284,6 +308,8 @@ def main(env: Mapping[str, str] = os.environ) -> int:
     write_output("exitcode", str(code), env)
     if inputs.command != "plan":
         write_output("has-changes", "", env)
+    if inputs.command != "drift":
+        write_output("has-drift", "", env)
     return 0
 
 

@@ -31,7 +31,7 @@ from tests.support.action import ACTION_DIR, exoplan_step
 from tests.support.fixtures import FIXTURES, copy_fixture
 from tests.support.project import REPO, numbers, read_state, write_manifest
 from tests.support.run import exoplan_env
-from tests.support.sandbox import new_sandbox
+from tests.support.sandbox import new_sandbox, outside
 
 ACTION = REPO / "action.yml"
 WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
@@ -67,6 +67,9 @@ def test_the_action_has_the_documented_inputs_and_outputs() -> None:
         "allow-release",
         "max-monthly-increase",
         "comment",
+        "issue",
+        "issue-title",
+        "issue-author",
         "python-version",
         "version",
         "github-token",
@@ -267,6 +270,9 @@ def test_the_install_step_installs_the_pinned_exoplan(
         ("apply", "130", False),
         ("apply", "143", False),
         ("apply", "", False),
+        ("drift", "0", True),
+        ("drift", "2", True),
+        ("drift", "1", False),
     ],
 )
 def test_the_last_step_fails_unless_exoplan_succeeded(
@@ -280,6 +286,14 @@ def test_the_last_step_fails_unless_exoplan_succeeded(
 
 def test_the_main_step_execs_so_a_cancelled_job_reaches_it() -> None:
     assert step_named("Run exoplan")["run"].startswith("exec python3 ")
+
+
+def test_the_drift_issue_is_kept_only_for_drift_and_only_when_asked() -> None:
+    step = step_named("Keep the drift issue")
+    assert "inputs.command == 'drift'" in step["if"] and "inputs.issue == 'true'" in step["if"]
+    assert step["env"]["GITHUB_TOKEN"] == "${{ inputs.github-token }}"
+    assert step["env"]["EXOPLAN_EXITCODE"] == "${{ steps.run.outputs.exitcode }}"
+    assert action()["inputs"]["issue-author"]["default"] == "github-actions[bot]"
 
 
 def test_comments_only_for_plans_and_only_when_asked() -> None:
@@ -304,6 +318,7 @@ def inputs(**values: str) -> exoplan_step.Inputs:
         {"command": "plan", "state": "s.json", "manifest": "phones/prod.yaml"},
         {"command": "apply"},
         {"command": "apply", "allow_release": "true", "state": "s.json"},
+        {"command": "drift", "state": "s.json"},
         {},
     ],
 )
@@ -346,7 +361,10 @@ def subcommand(name: str) -> Any:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"command": "destroy"}, "input command must be validate, plan or apply, not 'destroy'"),
+        (
+            {"command": "destroy"},
+            "input command must be validate, plan, apply or drift, not 'destroy'",
+        ),
         ({"allow_release": "yes"}, "input allow-release must be true or false, not 'yes'"),
     ],
 )
@@ -514,7 +532,7 @@ def test_a_bad_input_is_an_error_annotation_and_exit_code_1(tmp_path: Path) -> N
     done = run_main_step(tmp_path, env)
     assert done.returncode == 0
     assert done.stdout.strip() == (
-        "::error::input command must be validate, plan or apply, not 'destroy'"
+        "::error::input command must be validate, plan, apply or drift, not 'destroy'"
     )
     assert outputs(env)["exitcode"] == "1"
 
@@ -532,6 +550,39 @@ def test_apply_against_the_sandbox(tmp_path: Path) -> None:
     log = Path(found["apply-log"]).read_text(encoding="utf-8")
     assert "2 purchased" in log and log in done.stdout
     assert summary(env).startswith("### exoplan apply: applied\n\n```\n")
+
+
+DRIFT_MARKER = "<!-- exoplan-drift -->"
+
+
+def test_drift_against_the_sandbox(tmp_path: Path) -> None:
+    wanted = numbers(2)
+    write_manifest(tmp_path, wanted)
+    with new_sandbox(release_lingers=0) as sandbox:
+        api = sandbox_env(sandbox)
+        applied = run_main_step(tmp_path, step_env(tmp_path, "1", command="apply") | api)
+        assert applied.returncode == 0, applied.stderr
+        calm = step_env(tmp_path, "2", command="drift") | api
+        assert run_main_step(tmp_path, calm).returncode == 0
+        outside(sandbox, "DELETE", wanted[0])  # someone releases one in the dashboard
+        drifted = step_env(tmp_path, "3", command="drift") | api
+        assert run_main_step(tmp_path, drifted).returncode == 0
+    assert (outputs(calm)["exitcode"], outputs(calm)["has-drift"]) == ("0", "false")
+    found = outputs(drifted)
+    assert (found["exitcode"], found["has-drift"], found["has-changes"]) == ("2", "true", "")
+    report = Path(found["drift-markdown"]).read_text(encoding="utf-8")
+    assert report.startswith(DRIFT_MARKER + "\n### exoplan drift") and "no longer owned" in report
+    assert summary(drifted).startswith(report.rstrip("\n"))
+
+
+def test_a_failed_drift_reports_why_in_the_issue_body(tmp_path: Path) -> None:
+    write_manifest(tmp_path, numbers(1))
+    env = step_env(tmp_path, command="drift") | {"EXOTEL_API_KEY": "", "EXOTEL_API_TOKEN": ""}
+    assert run_main_step(tmp_path, env).returncode == 0
+    found = outputs(env)
+    assert (found["exitcode"], found["has-drift"]) == ("1", "")
+    body = Path(found["drift-markdown"]).read_text(encoding="utf-8")
+    assert body.startswith(DRIFT_MARKER + "\n### exoplan drift failed\n\n```\nerror: ")
 
 
 def test_apply_refuses_releases_unless_allowed(tmp_path: Path) -> None:

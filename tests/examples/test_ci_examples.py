@@ -647,7 +647,9 @@ def test_readme_link_resolves(link: str) -> None:
         assert fragment in headings_slugs(path.read_text(encoding="utf-8")), link
 
 
-@pytest.mark.parametrize("path", [GITHUB, GITLAB, HOOKS, GITOPS, ACTION, README])
+@pytest.mark.parametrize(
+    "path", [GITHUB, GITLAB, HOOKS, GITOPS, ACTION, README, GITHUB.parent / "github-drift.yml"]
+)
 def test_no_machine_paths(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"(?<![\w.])/(?:work|home|Users|root)/", text)
