@@ -22,6 +22,7 @@ from reconciler.model import Manifest, State
 from reconciler.plan import drift, safety
 from reconciler.render.drift import render_drift
 from reconciler.reports import DriftReport
+from reconciler.state.backends import open_store
 
 Pair = tuple[Manifest, State]
 
@@ -57,8 +58,6 @@ def _read(args: argparse.Namespace, path: str) -> Pair:
     """A manifest and its state, read without a lock; an error in either stops the
     run (a missing state would turn its numbers into "unmanaged" ones)."""
     manifest = load_manifest(path)
-    from reconciler.state.backends import open_store
-
     own = argparse.Namespace(**{**vars(args), "manifest": path})  # -f as this one manifest
     reading = open_store(state_path_for(own, manifest)).read()
     if reading.journal_left:
