@@ -189,7 +189,8 @@ def state_write_seconds(state_path: Path) -> tuple[float, float]:
     fsync, backup of the old file, rename), and the serialising alone."""
     from itertools import islice
 
-    from reconciler.state.file import load_state, state_json, to_data, write_state
+    from reconciler.state.file import load_state, write_state
+    from reconciler.state.serialise import state_json, to_data
 
     state = load_state(str(state_path))
     state.numbers = dict(islice(state.numbers.items(), STATE_WRITE_SIZE))

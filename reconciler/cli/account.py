@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from reconciler.apply.fold import adopt
+from reconciler.apply.recovery import ListedOnce
+from reconciler.apply.transaction import StateTransaction
 from reconciler.cli.io import note, say, use_color, warn, write_file
 from reconciler.cli.options import state_path_for
 from reconciler.errors import ExoplanError, UsageError
@@ -22,9 +25,6 @@ from reconciler.render.export import manifest_text
 from reconciler.render.text import drift_block, unmanaged_note
 from reconciler.state.backends import open_store
 from reconciler.state.file import new_state
-from reconciler.state.fold import adopt
-from reconciler.state.recovery import ListedOnce
-from reconciler.state.transaction import StateTransaction
 
 
 @contextmanager

@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 
+from reconciler.apply.executor import Client, Stop
+from reconciler.apply.transaction import StateTransaction
 from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
 from reconciler.cli.options import STATE_ENV, state_path_for
 from reconciler.cli.plan import budgeted, pool_candidates, scoped
@@ -24,8 +26,6 @@ from reconciler.plan.planfile import load_plan
 from reconciler.plan.planner import make_plan
 from reconciler.render.progress import Progress, summary
 from reconciler.state.backends import open_store
-from reconciler.state.executor import Client, Stop
-from reconciler.state.transaction import StateTransaction
 
 
 def run_apply(args: argparse.Namespace) -> int:

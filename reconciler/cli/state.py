@@ -60,7 +60,7 @@ def run_show(args: argparse.Namespace) -> int:
 def run_rm(args: argparse.Namespace) -> int:
     # Imported here: a transaction brings the executor and its threads, which `state list`
     # and `state show` do without.
-    from reconciler.state.transaction import StateTransaction
+    from reconciler.apply.transaction import StateTransaction
 
     manifest = _manifest(args)
     store = open_store(state_path_for(args, manifest))
@@ -100,7 +100,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
-    from reconciler.state.migrate import Migrated, migrate
+    from reconciler.apply.migrate import Migrated, migrate
 
     source, dest = open_store(state_path_for(args)), open_store(args.to)
     where, there = source.where, dest.where

@@ -191,7 +191,7 @@ class ExotelClient:
         5xx, an answer about another number) raises ApiOutcomeUnknown, and a 409 or
         "already owned" answer its ApiStatusError. Whether the account owns the number
         then is for the caller to look up: one listing settles every such purchase of
-        an apply (see ``reconciler.state.executor``).
+        an apply (see ``reconciler.apply.executor``).
         """
         wanted = numbers.try_normalise(phone_number, self._country) or phone_number
         try:

@@ -1,2 +1,2 @@
-"""The state: the file store and its lock, the apply journal, folding outcomes into the
-state, recovery of interrupted applies, and the one transaction every writer takes."""
+"""Storage only: where a state lives (the file, PostgreSQL), its lock, its serialisation
+and the apply journal's records; applying and the one write path are ``reconciler.apply``'s."""

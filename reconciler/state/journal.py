@@ -29,7 +29,7 @@ from typing import Any
 
 from reconciler.errors import StateError
 from reconciler.manifest.bounded import RefusedFile, read_bounded
-from reconciler.state.file import MAX_SERIAL, MAX_STATE_BYTES
+from reconciler.state.serialise import MAX_SERIAL, MAX_STATE_BYTES
 
 _OUTCOMES = ("done", "failed", "unknown")
 

@@ -32,10 +32,10 @@ from psycopg.types.json import Jsonb
 
 from reconciler.errors import StateError
 from reconciler.model import State
-from reconciler.state.file import state_from_data, to_data
 from reconciler.state.journal import JournalContents, group_records, well_formed
 from reconciler.state.location import PgLocation
 from reconciler.state.lock import describe_holder
+from reconciler.state.serialise import state_from_data, to_data
 from reconciler.state.store import JournalWriter, Lock, Reading, Version
 
 TABLES = ("states", "state_versions", "locks", "journal")

@@ -4,7 +4,7 @@ Two stores implement it: :class:`FileStore` (the JSON file with its flock, journ
 ``.backup`` beside it; the default) and ``postgres.PostgresStore`` (tables in a
 PostgreSQL schema; imported only when a ``postgresql://`` location is used).
 :func:`open_store` picks one by the location. Writers reach a store only through
-``transaction.StateTransaction``; readers (plan, ``state list``) call :meth:`Store.read`.
+``reconciler.apply.transaction.StateTransaction``; readers (plan, ``state list``) call :meth:`Store.read`.
 """
 
 from __future__ import annotations

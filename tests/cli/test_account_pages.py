@@ -21,7 +21,8 @@ from reconciler.cli.main import main
 from reconciler.errors import ApiStatusError, StateError
 from reconciler.exotel.answers import HINTS
 from reconciler.manifest.schema import schema
-from reconciler.state.file import load_state, to_data
+from reconciler.state.file import load_state
+from reconciler.state.serialise import to_data
 from tests.support.paging import (
     HOST,
     KEY,

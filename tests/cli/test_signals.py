@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import signal
 
+from reconciler.apply.executor import Stop
 from reconciler.cli.signals import GracefulStop
-from reconciler.state.executor import Stop
 
 
 def test_a_first_ctrl_c_says_what_it_waits_for_and_how_to_abandon_it() -> None:

@@ -31,6 +31,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from reconciler.apply.executor import execute
+from reconciler.apply.fold import fold
 from reconciler.cli import main as cli
 from reconciler.errors import UnsafePlanError
 from reconciler.exotel.client import Credentials, ExotelClient
@@ -49,8 +51,6 @@ from reconciler.plan import drift
 from reconciler.plan.planner import make_plan
 from reconciler.sandbox.server import Sandbox
 from reconciler.sandbox.store import NumberStore
-from reconciler.state.executor import execute
-from reconciler.state.fold import fold
 from reconciler.state.journal import Journal
 from tests.support.project import ACCOUNT, REPO
 from tests.support.run import exoplan

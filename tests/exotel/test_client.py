@@ -498,7 +498,7 @@ UNKNOWN_OUTCOMES = [
 def test_an_unknown_purchase_outcome_is_raised_without_posting_again_or_listing(
     http: Http, failure: dict[str, Any]
 ) -> None:
-    # The apply settles every such purchase with one listing (state.executor).
+    # The apply settles every such purchase with one listing (apply.executor).
     http.mock.post(ROOT, **failure)
     with pytest.raises(ApiOutcomeUnknown):
         http.client().purchase(NUMBER, {"FriendlyName": "S"})

@@ -1,2 +1,2 @@
-"""Tests of ``reconciler.state``: the state file, its lock, the journal, folding, recovery,
-and executing a plan."""
+"""Tests of ``reconciler.state``: the state file, its serialisation, its lock, the journal,
+the stores."""

@@ -16,12 +16,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from reconciler.apply.transaction import StateTransaction
 from reconciler.errors import StateError
 from reconciler.model import State
 from reconciler.state.backends import open_store
 from reconciler.state.location import parse_pg_url
 from reconciler.state.postgres import PostgresStore
-from reconciler.state.transaction import StateTransaction
 from tests.support.postgres import PASSWORD, PgServer, unique_name
 from tests.support.run import exoplan_env
 

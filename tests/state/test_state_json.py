@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.state.file import state_json
+from reconciler.state.serialise import state_json
 
 _LEAF = st.one_of(
     st.none(),

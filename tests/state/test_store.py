@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.apply.transaction import StateTransaction
 from reconciler.manifest.load import load_manifest
 from reconciler.state.backends import open_store
 from reconciler.state.store import FileStore
-from reconciler.state.transaction import StateTransaction
 from tests.support.project import numbers, write_manifest, write_state
 
 

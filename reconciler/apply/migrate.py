@@ -1,5 +1,6 @@
 """``state migrate``: copy the current state to another store (file <-> PostgreSQL),
-lineage and serial kept, under both stores' locks.
+lineage and serial kept: a transaction on each store, so both locks are held and
+the destination is written through the one write path (:meth:`StateTransaction.put`).
 
 Refused when the source has no state, when either side has an unsettled journal (its
 outcomes are not in the state yet), when the destination holds a state of another
@@ -10,11 +11,11 @@ from __future__ import annotations
 
 from enum import Enum
 
+from reconciler.apply import recovery
+from reconciler.apply.transaction import StateTransaction
 from reconciler.errors import StateError
 from reconciler.model import State
-from reconciler.state import recovery
 from reconciler.state.store import Store
-from reconciler.state.transaction import StateTransaction
 
 
 class Migrated(Enum):
@@ -42,18 +43,15 @@ def migrate(
 
 
 def _write(dest: Store, state: State, command: str, timeout: float) -> Migrated:
-    lock = dest.lock(command, timeout)
-    lock.acquire()
-    try:
-        there = dest.load()
+    """Write ``state`` into ``dest`` through its own transaction (its lock held)."""
+    with StateTransaction(dest, command, timeout) as tx:
+        there = tx.state
         refuse_unsettled(dest, there)
         _check_destination(dest, there, state)
         if there.exists and there.serial == state.serial:
             return Migrated.ALREADY_THERE
-        dest.put(state, there)
+        tx.put(state)
         return Migrated.COPIED
-    finally:
-        lock.release()
 
 
 def refuse_unsettled(store: Store, state: State) -> None:

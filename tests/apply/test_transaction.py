@@ -1,4 +1,4 @@
-"""reconciler.state.transaction: every writer settles first; a journal is folded once;
+"""reconciler.apply.transaction: every writer settles first; a journal is folded once;
 unknown purchases are settled by one listing; 401/403 and a stop start nothing new."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from reconciler.apply.executor import Stop
+from reconciler.apply.transaction import StateTransaction
 from reconciler.errors import ApiNotSent, ApiOutcomeUnknown, ApiStatusError, StateError
 from reconciler.exotel.client import Purchased
 from reconciler.model import Action, ActionKind, Plan
-from reconciler.state.executor import Stop
 from reconciler.state.file import load_state
 from reconciler.state.journal import Journal, journal_path, read_journal
-from reconciler.state.transaction import StateTransaction
 
 ONE, TWO, THREE = "+918030240001", "+918030240002", "+918030240003"
 

@@ -1,4 +1,4 @@
-"""reconciler.state.recovery: settling the journal an interrupted apply left behind."""
+"""reconciler.apply.recovery: settling the journal an interrupted apply left behind."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from reconciler.apply.recovery import fold_done, nothing_left, settle_pending
 from reconciler.errors import ApiStatusError
 from reconciler.model import State
 from reconciler.state.journal import JournalContents, read_journal
-from reconciler.state.recovery import fold_done, nothing_left, settle_pending
 from tests.support.project import LINEAGE, journal_record
 
 A, B, C = "+918030240001", "+918030240002", "+918030240003"

@@ -5,7 +5,7 @@ any instant leaves enough behind for the next run to finish the bookkeeping. Eac
 outcome is one of three: confirmed, refused (nothing changed), or unknown (sent, but
 whether it happened cannot be told). A purchase whose answer was lost, or that Exotel
 refused as already owned, waits until the other actions are done: then ONE listing of
-the account settles all of them (:mod:`reconciler.state.lookup`), and a purchase it
+the account settles all of them (:mod:`reconciler.apply.lookup`), and a purchase it
 shows was not bought after a lost answer is sent again in a further round. One refused
 action does not stop the others; an authentication failure (401/403) or a
 :class:`Stop` (a signal) starts nothing new.
@@ -19,11 +19,11 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from reconciler.apply import lookup
+from reconciler.apply.lookup import Look, intent_of
 from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown, ApiStatusError
 from reconciler.exotel import retry
 from reconciler.model import Action, ActionKind, ApplyResult, Outcome
-from reconciler.state import lookup
-from reconciler.state.lookup import Look, intent_of
 from reconciler.state.store import JournalWriter
 
 #: How often one purchase is sent at most while its answers are lost and each listing

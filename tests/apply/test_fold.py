@@ -1,4 +1,4 @@
-"""reconciler.state.fold: folding what Exotel answered into the in-memory state."""
+"""reconciler.apply.fold: folding what Exotel answered into the in-memory state."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.apply.fold import adopt, fold
 from reconciler.model import ActionKind, State
-from reconciler.state.fold import adopt, fold
 
 NUMBER = "+918030240001"
 VOICE = "http://my.exotel.com/acme1/exoml/start_voice/123456"

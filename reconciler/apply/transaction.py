@@ -3,25 +3,27 @@ left -> the command's change -> save. For apply the change is: journal -> execut
 settle unknown purchases -> fold -> save -> drop the journal.
 
 The state lives in a :class:`~reconciler.state.store.Store` (the file, or PostgreSQL);
-apply, refresh, import, ``state rm`` and ``state migrate`` all open a :class:`StateTransaction` and settle
-before they change anything, so no command can save over a journal it did not read.
+apply, refresh, import and ``state rm`` open a :class:`StateTransaction` and settle
+before they change anything, so no command can save over a journal it did not read;
+``state migrate`` opens one on each store and refuses a journal left on either.
 The command line only prompts and prints; messages for the user go through the
 ``report`` callback it passes in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from types import TracebackType
 
+from reconciler.apply import recovery
+from reconciler.apply.executor import Client, OnOutcome, Stop, execute
+from reconciler.apply.fold import fold
+from reconciler.apply.recovery import Reader
 from reconciler.errors import ExoplanError, StateError
 from reconciler.model import ApplyResult, Drift, Outcome, Plan, State
 from reconciler.plan.drift import fold_drift
-from reconciler.state import recovery
-from reconciler.state.executor import Client, OnOutcome, Stop, execute
-from reconciler.state.fold import fold
 from reconciler.state.journal import JournalContents
-from reconciler.state.recovery import Reader
 from reconciler.state.store import FileStore, JournalWriter, Store
 
 Report = Callable[[str], None]
@@ -134,6 +136,12 @@ class StateTransaction:
 
     def save(self) -> None:
         self.store.save(self.state)
+
+    def put(self, state: State) -> None:
+        """Write another store's ``state`` here as it is, lineage and serial kept, over
+        what this transaction loaded (``state migrate``'s destination)."""
+        self.store.put(state, self.state)
+        self.state = dataclasses.replace(state, path=self.path)
 
     def apply(
         self,

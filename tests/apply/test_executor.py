@@ -1,4 +1,4 @@
-"""reconciler.state.executor: executing a plan's actions against a (fake) API client."""
+"""reconciler.apply.executor: executing a plan's actions against a (fake) API client."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from reconciler.apply.executor import PURCHASE_TRIES, Stop, execute
 from reconciler.errors import ApiConnectionError, ApiError, ApiOutcomeUnknown, ApiStatusError
 from reconciler.exotel.client import Purchased
 from reconciler.model import Action, Outcome
-from reconciler.state.executor import PURCHASE_TRIES, Stop, execute
 from reconciler.state.journal import Journal, read_journal
 from tests.support.plans import action
 from tests.support.project import journal_lines

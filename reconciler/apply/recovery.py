@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from reconciler.apply.fold import fold
 from reconciler.errors import ApiStatusError
 from reconciler.model import ActionKind, State
-from reconciler.state.fold import fold
 from reconciler.state.journal import JournalContents
 
 Write = Callable[[dict[str, Any]], None]

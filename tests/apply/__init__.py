@@ -1,0 +1,1 @@
+"""Tests of ``reconciler.apply``: executing a plan, folding, recovery, the transaction."""
