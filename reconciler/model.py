@@ -27,8 +27,6 @@ NUMBER_TYPES = ("Landline", "Mobile", "TollFree")
 #: none, and its numbers are billed in the market's currency.
 CURRENCIES = {"IN": "INR", "SG": "SGD", "MY": "MYR", "AE": "AED", "ID": "IDR", "GB": "GBP"}
 
-#: The attributes of a number that a manifest can manage, in display order.
-MANAGED_FIELDS = ("friendly_name", "voice_flow", "sms_flow", "protect")
 #: The attributes ``ignore_changes`` may name: those edited in Exotel's dashboard.
 IGNORABLE_FIELDS = ("friendly_name", "voice_flow", "sms_flow")
 

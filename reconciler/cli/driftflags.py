@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from reconciler.cli import commands
 from reconciler.cli.options import add_api_options, add_format_options
 
 
@@ -23,7 +24,7 @@ def serial(text: str) -> int:
 def add_drift_flags(cmd: argparse.ArgumentParser) -> None:
     add_format_options(cmd)
     add_api_options(cmd)
-    cmd.set_defaults(handler="drift:run_drift")
+    cmd.set_defaults(handler=commands.drift)
 
 
 def add_state_diff_flags(cmd: argparse.ArgumentParser) -> None:
@@ -51,4 +52,4 @@ def add_state_diff_flags(cmd: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit 2 when the states differ, 0 when they do not, 1 on error",
     )
-    cmd.set_defaults(handler="state:run_diff")
+    cmd.set_defaults(handler=commands.state_diff)

@@ -8,7 +8,6 @@ Exit codes: 0 success, 1 error the user can act on, 2 changes present (plan with
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -28,7 +27,6 @@ from reconciler.cli.signals import (
     install_terminate_handler,
     restore_terminate_handler,
 )
-from reconciler.collector import collector_paused
 from reconciler.errors import ExoplanError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -52,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """Run the command; every way it can end becomes an exit code."""
     try:
-        return _resolve(args.handler)(args)
+        handler: Handler = args.handler
+        return handler(args)
     except ExoplanError as exc:
         error_lines(exc, use_color(args, sys.stderr))
         return EXIT_ERROR
@@ -74,12 +73,3 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BUG
-
-
-def _resolve(name: str) -> Handler:
-    """Import a command's module only when that command runs (keeps start-up light)."""
-    module_name, function = name.split(":")
-    with collector_paused():  # see reconciler.collector
-        module = importlib.import_module(f"{__package__}.{module_name}")
-    handler: Handler = getattr(module, function)
-    return handler

@@ -1,7 +1,7 @@
 """The argument parser: every command, its flags and help, and which ``run_*`` handles it.
 
-Handlers are named as ``module:function`` strings under ``reconciler.cli`` and imported
-only when their command runs, so ``exoplan validate`` never imports requests. A command
+Each command's handler is a function of :mod:`reconciler.cli.commands`, which imports
+its command's module only when it runs, so ``exoplan validate`` never imports requests. A command
 is offered only the flags it uses; the global ones (-v, --no-color) work before or after
 the command. Each command's help line and example live in :mod:`reconciler.cli.helptext`.
 """
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from reconciler import __version__
+from reconciler.cli import commands
 from reconciler.cli.driftflags import add_drift_flags, add_state_diff_flags
 from reconciler.cli.helptext import help_kwargs
 from reconciler.cli.options import (
@@ -140,7 +141,7 @@ def _add_validate(sub: Subparsers) -> None:
         metavar="FILE",
         help="manifests to check instead of -f's (several allowed)",
     )
-    cmd.set_defaults(handler="validate:run_validate")
+    cmd.set_defaults(handler=commands.validate)
 
 
 def _add_plan(sub: Subparsers) -> None:
@@ -160,7 +161,7 @@ def _add_plan(sub: Subparsers) -> None:
     add_api_options(cmd)
     add_scope_options(cmd)
     add_budget_option(cmd)
-    cmd.set_defaults(handler="plan:run_plan")
+    cmd.set_defaults(handler=commands.plan)
 
 
 def _add_apply(sub: Subparsers) -> None:
@@ -190,7 +191,7 @@ def _add_apply(sub: Subparsers) -> None:
     add_lock_option(cmd)
     add_scope_options(cmd)
     add_budget_option(cmd)
-    cmd.set_defaults(handler="apply:run_apply")
+    cmd.set_defaults(handler=commands.apply)
 
 
 def _add_search(sub: Subparsers) -> None:
@@ -221,7 +222,7 @@ def _add_search(sub: Subparsers) -> None:
         help="the account's Exotel region (default: the manifest's, else singapore)",
     )
     add_api_options(cmd)
-    cmd.set_defaults(handler="search:run_search")
+    cmd.set_defaults(handler=commands.search)
 
 
 def _add_sandbox(sub: Subparsers) -> None:
@@ -237,7 +238,7 @@ def _add_sandbox(sub: Subparsers) -> None:
     )
     _add_sandbox_limits(cmd)
     _add_sandbox_files(cmd)
-    cmd.set_defaults(handler="sandbox:run_sandbox")
+    cmd.set_defaults(handler=commands.sandbox)
 
 
 def _add_sandbox_limits(cmd: argparse.ArgumentParser) -> None:
@@ -304,14 +305,14 @@ def _add_schema(sub: Subparsers) -> None:
         help="which schema (default: manifest)",
     )
     cmd.add_argument("--path", action="store_true", help="print where it is installed instead")
-    cmd.set_defaults(handler="schema:run_schema")
+    cmd.set_defaults(handler=commands.schema)
 
 
 def _add_refresh(sub: Subparsers) -> None:
     refresh = _command(sub, "refresh", state=True)
     add_api_options(refresh)
     add_lock_option(refresh)
-    refresh.set_defaults(handler="account:run_refresh")
+    refresh.set_defaults(handler=commands.refresh)
 
 
 def _add_import(sub: Subparsers) -> None:
@@ -320,7 +321,7 @@ def _add_import(sub: Subparsers) -> None:
     imp.add_argument("--all", action="store_true", help="adopt every owned number it lists")
     add_api_options(imp)
     add_lock_option(imp)
-    imp.set_defaults(handler="account:run_import")
+    imp.set_defaults(handler=commands.import_numbers)
 
 
 def _add_export(sub: Subparsers) -> None:
@@ -336,7 +337,7 @@ def _add_export(sub: Subparsers) -> None:
         help="with --account-sid: the account's cluster (default: singapore)",
     )
     add_api_options(export)
-    export.set_defaults(handler="account:run_export")
+    export.set_defaults(handler=commands.export)
 
 
 def _add_state(sub: Subparsers) -> None:
@@ -344,17 +345,17 @@ def _add_state(sub: Subparsers) -> None:
     state = sub.add_parser("state", **help_kwargs("state"))
     verbs = state.add_subparsers(dest="verb", required=True, metavar="VERB")
     verbs.add_parser("list", parents=[common], **help_kwargs("state list")).set_defaults(
-        handler="state:run_list"
+        handler=commands.state_list
     )
     show = verbs.add_parser("show", parents=[common], **help_kwargs("state show"))
     show.add_argument("number", metavar="NUMBER")
-    show.set_defaults(handler="state:run_show")
+    show.set_defaults(handler=commands.state_show)
     rm = verbs.add_parser("rm", parents=[common], **help_kwargs("state rm"))
     rm.add_argument("numbers", nargs="+", metavar="NUMBER")
     add_lock_option(rm)
-    rm.set_defaults(handler="state:run_rm")
+    rm.set_defaults(handler=commands.state_rm)
     history = verbs.add_parser("history", parents=[common], **help_kwargs("state history"))
-    history.set_defaults(handler="state:run_history")
+    history.set_defaults(handler=commands.state_history)
     move = verbs.add_parser("migrate", parents=[common], **help_kwargs("state migrate"))
     move.add_argument(
         "--to",
@@ -363,20 +364,20 @@ def _add_state(sub: Subparsers) -> None:
         help="a state file path or postgresql://[user@]host[:port]/db?name=STATE[&schema=S]",
     )
     add_lock_option(move)
-    move.set_defaults(handler="state:run_migrate")
+    move.set_defaults(handler=commands.state_migrate)
     add_state_diff_flags(verbs.add_parser("diff", parents=[common], **help_kwargs("state diff")))
 
 
 def _add_force_unlock(sub: Subparsers) -> None:
     unlock = _command(sub, "force-unlock", state=True)
     unlock.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
-    unlock.set_defaults(handler="state:run_force_unlock")
+    unlock.set_defaults(handler=commands.state_force_unlock)
 
 
 def _add_completion(sub: Subparsers) -> None:
     cmd = sub.add_parser("completion", **help_kwargs("completion"))
     cmd.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
-    cmd.set_defaults(handler="completion:run_completion")
+    cmd.set_defaults(handler=commands.completion)
 
 
 #: Every command, in the order --help lists them, and what adds it to the parser.

@@ -46,12 +46,6 @@ def budgeted(args: argparse.Namespace, plan: Plan) -> Plan:
     return plan if limit is None else dataclasses.replace(plan, max_monthly_increase=limit)
 
 
-def load_inputs(args: argparse.Namespace) -> tuple[Manifest, State]:
-    """The manifest and its state, as named by -f and --state."""
-    manifest, reading = read_inputs(args)
-    return manifest, reading.state
-
-
 def read_inputs(args: argparse.Namespace) -> tuple[Manifest, Reading]:
     """The manifest and a read of its state's store: no lock, nothing written."""
     manifest = load_manifest(args.manifest)

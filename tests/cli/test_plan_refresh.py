@@ -12,7 +12,7 @@ import responses
 from jsonschema import Draft202012Validator
 
 from reconciler.cli.main import main
-from reconciler.cli.plan import load_inputs, refreshed_plan
+from reconciler.cli.plan import read_inputs, refreshed_plan
 from reconciler.manifest.schema import schema
 from reconciler.sandbox.shapes import listed
 from tests.support.paging import LAST, account, pages_asked, parse, project, serve
@@ -212,7 +212,8 @@ def test_plan_refresh_reads_every_page_in_memory(
     manifest = project(tmp_path)
     before = snapshot(tmp_path)
     args = parse("plan", "--refresh", "-f", str(manifest))
-    loaded, state = load_inputs(args)
+    loaded, reading = read_inputs(args)
+    state = reading.state
     plan = refreshed_plan(args, loaded, state)
     assert pages_asked(api) == [0, 1, 2, 3, 4]
     assert plan.unmanaged == 247
