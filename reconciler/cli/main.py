@@ -44,7 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     finally:
         restore_terminate_handler(previous)
-        logs.forget()
 
 
 def _run(args: argparse.Namespace) -> int:

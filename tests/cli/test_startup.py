@@ -1,6 +1,5 @@
 """What a plain ``exoplan plan`` and ``validate`` import: none of the heavy libraries,
-which only the commands (or the manifests) that need them load, and not ``logging``,
-which only what logs imports (the log is set up when it is: tests/cli/test_logs.py)."""
+which only the commands (or the manifests) that need them load."""
 
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ HEAVY = (
     "psycopg",
     "shtab",
     "orjson",
-    "logging",
 )
 PROBE = """
 import contextlib, io, sys
