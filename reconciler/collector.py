@@ -1,12 +1,19 @@
-"""When exoplan pauses Python's cycle collector, and why that is safe.
+"""How the ``exoplan`` process runs Python's cycle collector, and why that is safe.
 
 A collection walks every container object the collector tracks to find reference
-cycles no longer used. Three moments of a run make objects by the thousand or the
-million that are all alive and hold no garbage cycles: loading modules at start-up,
-building a manifest's data and reading the state's JSON. Collections then would walk
-them again and again and free nothing: for a large manifest a large share of its
-plan's time, and even for the small example some milliseconds of its start-up
-(``benchmarks/plan_bench.py`` measures both).
+cycles no longer used. A command makes objects by the thousand or the million that are
+all alive and hold no garbage cycles: its modules as it starts, a manifest's data and
+the state's JSON as it reads them. Collections then would walk them again and again
+and free nothing: for a large manifest a large share of its plan's time, and even for
+the small example some milliseconds of its start-up (``benchmarks/plan_bench.py``
+measures both).
+
+So the command line's entry (``reconciler.cli.run``) pauses it for the whole command:
+a command ends in seconds or minutes, and what it does after reading makes few garbage
+cycles if any (requests' calls over one session make none); ``exoplan sandbox``, which serves until it
+is stopped, collects as usual. It is a setting of the whole process: no library
+function touches it, so a program that calls exoplan's modules (a service, a test run)
+keeps its own.
 """
 
 from __future__ import annotations

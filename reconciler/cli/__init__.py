@@ -29,8 +29,11 @@ def run() -> NoReturn:
 
 
 def _main() -> int:
+    """The command, with the cycle collector paused throughout: the one place that sets
+    it (see :mod:`reconciler.collector`)."""
     from reconciler.collector import collector_paused
 
-    with collector_paused():  # modules load thousands of objects that live until exit
+    with collector_paused():
         from reconciler.cli.main import main
-    return main()
+
+        return main()

@@ -7,6 +7,7 @@ validate`` never loads what ``apply`` needs (requests, rich, ...).
 from __future__ import annotations
 
 import argparse
+import gc
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -42,6 +43,7 @@ def search(args: argparse.Namespace) -> int:
 def sandbox(args: argparse.Namespace) -> int:
     from reconciler.cli.sandbox import run_sandbox
 
+    gc.enable()  # it serves until stopped: collect as usual (see reconciler.collector)
     return run_sandbox(args)
 
 

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from reconciler.collector import collector_paused
 from reconciler.errors import Location, ManifestError, Problem, shorten
 from reconciler.manifest import numbers as phone
 from reconciler.manifest.aliases import AliasBomb
@@ -53,17 +52,16 @@ def load_manifest(path: str) -> Manifest:
     """Read, parse and validate the manifest at ``path``; raises ManifestError."""
     raw = _read(path)
     text = _decode(raw, path)
-    with collector_paused():
-        try:
-            document = parse(text, path)
-            findings, e164s = _check(document.data)
-        except yaml.YAMLError as exc:
-            raise ManifestError([syntax_problem(exc, path, text)]) from None
-        except AliasBomb as exc:
-            raise ManifestError([exc.problem]) from None
-        except RecursionError:
-            message = "the manifest is nested too deeply to be a manifest: check its brackets"
-            raise ManifestError([Problem(Location(path, 1, 1), message)]) from None
+    try:
+        document = parse(text, path)
+        findings, e164s = _check(document.data)
+    except yaml.YAMLError as exc:
+        raise ManifestError([syntax_problem(exc, path, text)]) from None
+    except AliasBomb as exc:
+        raise ManifestError([exc.problem]) from None
+    except RecursionError:
+        message = "the manifest is nested too deeply to be a manifest: check its brackets"
+        raise ManifestError([Problem(Location(path, 1, 1), message)]) from None
     if findings or document.duplicates:
         locator = Locator(document, path)
         problems = document.duplicates + [_locate(f, locator) for f in findings]
@@ -71,8 +69,7 @@ def load_manifest(path: str) -> Manifest:
         raise ManifestError(list(dict.fromkeys(problems)))
     data = document.data
     del document  # its nodes: only the data is needed from here on
-    with collector_paused():
-        return _build(data, e164s, path, hashlib.sha256(raw).hexdigest())
+    return _build(data, e164s, path, hashlib.sha256(raw).hexdigest())
 
 
 def _locate(finding: Finding, locator: Locator) -> Problem:

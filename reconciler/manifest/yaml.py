@@ -7,9 +7,9 @@ PyYAML's own constructor takes (it handles the common case, strings, lists and
 mappings, itself, and hands every other tag to PyYAML). The nodes stay with the data
 as a :class:`Document`, so a problem found later is located without parsing again.
 
-Callers build with the cycle collector paused (:mod:`reconciler.collector`): parsed
-data holds no reference cycles, and a 100k-number manifest allocates millions of
-containers the collector would walk again and again for nothing.
+Parsed data holds no reference cycles, and a 100k-number manifest allocates millions of
+containers the cycle collector would walk again and again for nothing: the ``exoplan``
+process collects rarely (:mod:`reconciler.collector`).
 """
 
 from __future__ import annotations
