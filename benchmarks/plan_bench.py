@@ -147,12 +147,11 @@ def floor_seconds(manifest: Path) -> float:
 def plan_seconds(manifest: Path, state_path: Path) -> tuple[float, dict[str, int]]:
     # Imports happen before the clock starts, as yaml's does for the floor; start-up
     # is measured separately, by the whole-process line.
+    from reconciler.collector import collector_paused
     from reconciler.manifest.load import load_manifest
     from reconciler.plan.planner import make_plan
     from reconciler.render.text import render_text
     from reconciler.state.file import load_state
-
-    from reconciler.collector import collector_paused
 
     started = time.perf_counter()
     with collector_paused():  # as the command line's entry pauses it
