@@ -8,10 +8,9 @@ import sys
 
 
 def run_completion(args: argparse.Namespace) -> int:
-    """Print the completion script for ``args.shell`` on stdout."""
+    """Print the completion script for ``args.shell`` on stdout, from the whole parser
+    (``args.whole_parser`` builds it: the parser names this module's caller)."""
     import shtab  # only this command needs it
 
-    from reconciler.cli.parser import build_parser
-
-    sys.stdout.write(shtab.complete(build_parser(), shell=args.shell))
+    sys.stdout.write(shtab.complete(args.whole_parser(), shell=args.shell))
     return 0

@@ -377,7 +377,7 @@ def _add_force_unlock(sub: Subparsers) -> None:
 def _add_completion(sub: Subparsers) -> None:
     cmd = sub.add_parser("completion", **help_kwargs("completion"))
     cmd.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
-    cmd.set_defaults(handler=commands.completion)
+    cmd.set_defaults(handler=commands.completion, whole_parser=build_parser)
 
 
 #: Every command, in the order --help lists them, and what adds it to the parser.
