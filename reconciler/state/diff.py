@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.model import State
 from reconciler.reports import StateDelta, StateDiff, StateRef
-from reconciler.state.file import to_data
+from reconciler.state.serialise import to_data
 
 #: deepdiff's report names -> what happened at that path.
 _KINDS = {
