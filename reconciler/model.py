@@ -303,6 +303,8 @@ class Plan:
     needs: tuple[PoolNeed, ...] = ()  # pool members still to be chosen (offline plan)
     #: --max-monthly-increase, as given (a decimal string), when the budget gate is on.
     max_monthly_increase: str | None = None
+    #: The day (ISO, UTC) the plan was made: it decides which quarantines have run out.
+    made_on: str | None = None
 
     def counts(self) -> dict[str, int]:
         result = {kind.value: 0 for kind in ActionKind}

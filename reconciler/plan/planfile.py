@@ -1,14 +1,21 @@
 """Plan <-> JSON data: the ``--format json`` output and saved plan files (``--out``).
 
 Described by ``schemas/plan.schema.json``. A saved plan carries the state lineage and
-serial it was made against and the manifest's sha256, so apply can refuse it when
-either moved.
+serial it was made against, the manifest's sha256 and the day it was made, so apply can
+refuse it when either input moved and make the same plan again to compare.
+
+Written by orjson in one pass: the encoder asks :func:`_encode` for each plan, action,
+change and drift as it reaches it, so no copy of every action is ever built, and the
+text is the one ``json.dumps(..., indent=2, ensure_ascii=False)`` writes (held to it by a
+test). What orjson refuses (an integer beyond 64 bits in an answer Exotel gave) goes
+through ``json`` with the same :func:`_encode`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.errors import StateError, shorten
@@ -32,6 +39,12 @@ VERSION = 1
 
 
 def plan_to_data(plan: Plan) -> dict[str, Any]:
+    """The plan as JSON data (what :func:`plan_bytes` writes, read back)."""
+    result: dict[str, Any] = json.loads(plan_bytes(plan))
+    return result
+
+
+def _plan_fields(plan: Plan) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -42,14 +55,15 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
             "lineage": plan.state_lineage,
             "serial": plan.state_serial,
         },
+        "made_on": plan.made_on,
         "summary": plan.counts(),
-        "actions": [_action_to_data(action) for action in plan.actions],
-        "drift": [_drift_to_data(drift) for drift in plan.drift],
+        "actions": plan.actions,
+        "drift": plan.drift,
         "unmanaged": plan.unmanaged,
-        "waiting": [dataclasses.asdict(item) for item in plan.waiting],
-        "breaches": [dataclasses.asdict(item) for item in plan.breaches],
-        "scope": _scope_to_data(plan.scope),
-        "needs": [dataclasses.asdict(need) for need in plan.needs],
+        "waiting": plan.waiting,
+        "breaches": plan.breaches,
+        "scope": plan.scope,
+        "needs": plan.needs,
         "cost": _cost_to_data(plan),
     }
 
@@ -62,13 +76,6 @@ def _cost_to_data(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _scope_to_data(scope: Scope | None) -> dict[str, Any] | None:
-    if scope is None:
-        return None
-    data = dataclasses.asdict(scope)
-    return {**data, "targets": list(scope.targets), "excludes": list(scope.excludes)}
-
-
 def _scope_from_data(data: dict[str, Any] | None) -> Scope | None:
     if data is None:
         return None
@@ -76,8 +83,8 @@ def _scope_from_data(data: dict[str, Any] | None) -> Scope | None:
     return Scope(targets, excludes, data["selected"], data["total"])
 
 
-def _changes_to_data(changes: tuple[Change, ...]) -> list[dict[str, Any]]:
-    return [{"field": c.field, "before": c.before, "after": c.after} for c in changes]
+def _change_to_data(change: Change) -> dict[str, Any]:
+    return {"field": change.field, "before": change.before, "after": change.after}
 
 
 def _changes_from_data(items: list[dict[str, Any]]) -> tuple[Change, ...]:
@@ -88,7 +95,7 @@ def _drift_to_data(drift: Drift) -> dict[str, Any]:
     return {
         "number": drift.number,
         "gone": drift.gone,
-        "changes": _changes_to_data(drift.changes),
+        "changes": drift.changes,
         "live": drift.live,
     }
 
@@ -100,8 +107,8 @@ def _action_to_data(action: Action) -> dict[str, Any]:
         "name": action.name,
         "sid": action.sid,
         "protect": action.protect,
-        "params": dict(action.params),
-        "changes": _changes_to_data(action.changes),
+        "params": action.params,
+        "changes": action.changes,
     }
     if action.rental_price is not None:
         data["rental"] = {"price": action.rental_price, "currency": action.currency}
@@ -135,6 +142,7 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
         scope=_scope_from_data(data.get("scope")),
         needs=tuple(PoolNeed(**item) for item in data.get("needs", [])),
         max_monthly_increase=(data.get("cost") or {}).get("max_monthly_increase"),
+        made_on=data.get("made_on"),
     )
 
 
@@ -155,9 +163,36 @@ def _action_from_data(item: dict[str, Any]) -> Action:
     )
 
 
+def _fields(item: Any) -> dict[str, Any]:
+    """Any other dataclass of a plan (waiting, breaches, scope, needs), field by field."""
+    if not dataclasses.is_dataclass(item) or isinstance(item, type):
+        raise TypeError(f"{type(item).__name__} is not part of a plan")
+    return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+
+
+_ENCODERS: dict[type, Callable[[Any], dict[str, Any]]] = {
+    Plan: _plan_fields,
+    Action: _action_to_data,
+    Change: _change_to_data,
+    Drift: _drift_to_data,
+}
+
+
+def _encode(item: Any) -> Any:
+    """A plan's parts as the mappings the JSON plan shows, when the encoder meets them."""
+    return _ENCODERS.get(type(item), _fields)(item)
+
+
 def plan_bytes(plan: Plan) -> bytes:
-    """The bytes of a saved plan file (``plan --out``)."""
-    return (json.dumps(plan_to_data(plan), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """The bytes of a JSON plan (``--format json``) and of a saved plan file (``--out``)."""
+    import orjson
+
+    options = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_APPEND_NEWLINE
+    try:
+        return orjson.dumps(plan, default=_encode, option=options)
+    except orjson.JSONEncodeError:
+        text = json.dumps(plan, default=_encode, indent=2, ensure_ascii=False)
+        return text.encode("utf-8") + b"\n"
 
 
 def load_plan(path: str) -> Plan:

@@ -68,6 +68,7 @@ def make_plan(
         unchanged=unchanged,
         waiting=tuple(waiting),
         needs=tuple(needs),
+        made_on=today.isoformat(),
     )
     return dataclasses.replace(plan, breaches=safety.mass_change(plan, state, manifest.safety))
 

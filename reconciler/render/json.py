@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from reconciler.model import Plan
-from reconciler.plan.planfile import plan_to_data
+from reconciler.plan.planfile import plan_bytes
 
 
 def render_json(plan: Plan, out: TextIO) -> None:
-    json.dump(plan_to_data(plan), out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    data = plan_bytes(plan)
+    binary = getattr(out, "buffer", None)
+    if binary is None:  # a text-only handle (a StringIO)
+        out.write(data.decode("utf-8"))
+        return
+    out.flush()  # whatever was written as text goes first
+    binary.write(data)
+    binary.flush()
