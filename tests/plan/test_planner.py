@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import Any
 
 import pytest
@@ -335,7 +336,7 @@ def test_actions_are_ordered_purchase_update_release_then_by_number() -> None:
 
 
 def test_the_plan_records_where_it_came_from() -> None:
-    plan = make_plan(manifest(), state())
+    plan = make_plan(manifest(), state(), today=date(2026, 12, 1))
     assert plan == Plan(
         actions=(),
         account_sid="acme1",
@@ -346,6 +347,7 @@ def test_the_plan_records_where_it_came_from() -> None:
         state_lineage=LINEAGE,
         state_serial=7,
         unchanged=0,
+        made_on="2026-12-01",
     )
 
 
