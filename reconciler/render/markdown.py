@@ -56,22 +56,47 @@ def render_markdown(plan: Plan, out: TextIO, limit: int = COMMENT_LIMIT) -> None
 
 
 def markdown_text(plan: Plan, limit: int = COMMENT_LIMIT) -> str:
-    """The whole comment, with table rows cut as needed to stay within ``limit``."""
-    text = _compose(plan, max_rows=None)
+    """The whole comment, with table rows cut as needed to stay within ``limit``.
+
+    Only rows that could fit are ever drawn: a row takes more than ``_MIN_ROW``
+    characters, so no table shows more than ``limit // _MIN_ROW`` of them; the most rows
+    per table that still fit are then found among those.
+    """
+    rows = _Rows(plan, limit // _MIN_ROW + 1)
+    text = _compose(plan, rows, rows.most)
     if len(text) <= limit:
         return text
-    sizes = [len(rows) for rows in _rows_by_kind(plan).values()] + [len(plan.drift)]
-    low, high = 0, max(sizes)
+    low, high = 0, rows.most
     while low < high:  # the most rows per table that still fit
         middle = (low + high + 1) // 2
-        if len(_compose(plan, middle)) <= limit:
+        if len(_compose(plan, rows, middle)) <= limit:
             low = middle
         else:
             high = middle - 1
-    text = _compose(plan, low)
+    text = _compose(plan, rows, low)
     if len(text) <= limit:
         return text
     return _cut(text, limit)
+
+
+#: Fewer characters than any table row takes, with its line break.
+_MIN_ROW = 10
+
+
+class _Rows:
+    """The first ``most`` rows of each table (actions by kind, and drift), drawn once,
+    with each table's full length."""
+
+    def __init__(self, plan: Plan, most: int) -> None:
+        counts = plan.counts()
+        self.total = {kind: counts[kind.value] for kind in ActionKind if counts[kind.value]}
+        self.most = min(most, max([*self.total.values(), len(plan.drift)], default=0))
+        self.actions: dict[ActionKind, list[str]] = {kind: [] for kind in self.total}
+        for action in plan.actions:
+            drawn = self.actions[action.kind]
+            if len(drawn) < self.most:
+                drawn.append(_row(action))
+        self.drift = [_drift_row(drift) for drift in plan.drift[: self.most]]
 
 
 def _cut(text: str, limit: int) -> str:
@@ -80,7 +105,7 @@ def _cut(text: str, limit: int) -> str:
     return (text[: limit - len(note)] + note) if limit > len(note) else text[:limit]
 
 
-def _compose(plan: Plan, max_rows: int | None) -> str:
+def _compose(plan: Plan, rows: _Rows, max_rows: int) -> str:
     account = markdown_code(plan.account_sid)
     parts = [MARKER, f"### exoplan plan for account {account}", "", _headline(plan), ""]
     releases = plan.counts()["release"]
@@ -90,9 +115,9 @@ def _compose(plan: Plan, max_rows: int | None) -> str:
     rental_line = _rental_line(plan)
     if rental_line:
         parts += [rental_line, ""]
-    parts += _drift_section(plan, max_rows)
-    for kind, rows in _rows_by_kind(plan).items():
-        parts += _table(kind, rows, max_rows)
+    parts += _drift_section(plan, rows.drift, max_rows)
+    for kind, drawn in rows.actions.items():
+        parts += _table(kind, drawn[:max_rows], rows.total[kind])
     parts += [f"- {markdown(line)}" for line in needs_lines(plan)] + ([""] if plan.needs else [])
     parts += _waiting_section(plan)
     parts += [_footer(plan), ""]
@@ -154,13 +179,6 @@ def _rental_line(plan: Plan) -> str:
     return text
 
 
-def _rows_by_kind(plan: Plan) -> dict[ActionKind, list[str]]:
-    rows: dict[ActionKind, list[str]] = {}
-    for action in plan.actions:
-        rows.setdefault(action.kind, []).append(_row(action))
-    return rows
-
-
 def _row(action: Action) -> str:
     number, name = markdown_code(action.number), _cell(action.name or "")
     if action.kind is ActionKind.PURCHASE:
@@ -186,32 +204,31 @@ def _change(change: Change) -> str:
     return f"{change.field}: {_cell(value_text(change.before))} → {_cell(value_text(change.after))}"
 
 
-def _table(kind: ActionKind, rows: list[str], max_rows: int | None) -> list[str]:
-    title = f"{_TITLES[kind]} ({len(rows)})"
+def _table(kind: ActionKind, shown: list[str], total: int) -> list[str]:
+    """A table of the ``total`` actions of ``kind``, of which ``shown`` are drawn."""
+    title = f"{_TITLES[kind]} ({total})"
     if kind is ActionKind.RELEASE:
         title = f"⚠️ {title}"
-    shown = rows if max_rows is None else rows[:max_rows]
     body = [_HEADERS[kind], *shown]
-    if len(shown) < len(rows):
+    if len(shown) < total:
         body.append(
-            f"\n_{len(rows) - len(shown)} more rows not shown: the full plan is in the "
+            f"\n_{total - len(shown)} more rows not shown: the full plan is in the "
             "plan artifact (`exoplan plan --format json`)._"
         )
     table = "\n".join(body)
-    if len(rows) > COLLAPSE_AFTER:
+    if total > COLLAPSE_AFTER:
         return [f"<details><summary><b>{title}</b></summary>", "", table, "", "</details>", ""]
     return [f"#### {title}", "", table, ""]
 
 
-def _drift_section(plan: Plan, max_rows: int | None) -> list[str]:
+def _drift_section(plan: Plan, drawn: list[str], max_rows: int) -> list[str]:
     parts = []
     if plan.drift:
-        rows = [_drift_row(drift) for drift in plan.drift]
-        shown = rows if max_rows is None else rows[:max_rows]
+        shown, total = drawn[:max_rows], len(plan.drift)
         body = ["| Number | Changed outside exoplan |", "| --- | --- |", *shown]
-        if len(shown) < len(rows):
-            body.append(f"\n_{len(rows) - len(shown)} more rows not shown._")
-        parts += [f"#### Changed outside exoplan ({len(rows)})", "", "\n".join(body), ""]
+        if len(shown) < total:
+            body.append(f"\n_{total - len(shown)} more rows not shown._")
+        parts += [f"#### Changed outside exoplan ({total})", "", "\n".join(body), ""]
     if plan.unmanaged:
         parts += [
             f"_The account owns {plan.unmanaged} number(s) that exoplan does not manage._",

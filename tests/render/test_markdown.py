@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.model import Action, ActionKind, Change, Drift, Plan
+from reconciler.render import markdown
 from reconciler.render.markdown import (
     CI_RESERVE,
     COLLAPSE_AFTER,
@@ -174,6 +175,26 @@ def test_a_huge_plan_leaves_room_under_the_github_limit_for_what_ci_appends() ->
     shown = text.count("| `+91")
     assert 0 < shown < len(plan.actions)
     assert markdown_text(plan) == text  # stable, even when cut
+
+
+def test_a_huge_plan_draws_only_the_rows_a_comment_could_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The comment is drawn from the first rows of each table, never from the whole
+    plan first: each action's row is drawn at most once, and only a comment's worth."""
+    drawn: list[str] = []
+    row = markdown._row
+
+    def counted(action: Action) -> str:
+        drawn.append(action.number)
+        return row(action)
+
+    monkeypatch.setattr(markdown, "_row", counted)
+    plan = plan_of(*(purchase(f"+9180{i:08d}") for i in range(30_000)))
+    text = markdown_text(plan)
+    assert len(drawn) == len(set(drawn))
+    assert len(drawn) <= COMMENT_LIMIT // 10 + 1 < len(plan.actions)
+    assert text.count("| `+91") <= len(drawn)
 
 
 def test_a_smaller_limit_cuts_rows_but_never_the_headline_or_footer() -> None:
