@@ -6,6 +6,7 @@ Nothing here does I/O or imports anything else from the package.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -307,9 +308,8 @@ class Plan:
     made_on: str | None = None
 
     def counts(self) -> dict[str, int]:
-        result = {kind.value: 0 for kind in ActionKind}
-        for action in self.actions:
-            result[action.kind.value] += 1
+        tally = Counter(action.kind for action in self.actions)
+        result = {kind.value: tally[kind] for kind in ActionKind}
         result["unchanged"] = self.unchanged
         return result
 

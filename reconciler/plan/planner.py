@@ -55,7 +55,8 @@ def make_plan(
     safety.check_unlisted_protected(manifest, state, gone)
     leaving, waiting = quarantine.leaving(manifest, state, gone, today)
     actions.extend(leaving)
-    actions.sort(key=lambda action: (action.kind.rank, action.number))
+    ranks = {kind: kind.rank for kind in ActionKind}
+    actions.sort(key=lambda action: (ranks[action.kind], action.number))
     plan = Plan(
         actions=tuple(actions),
         account_sid=manifest.account.sid,

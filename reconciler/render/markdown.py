@@ -84,10 +84,11 @@ _MIN_ROW = 10
 
 
 class _Rows:
-    """The first ``most`` rows of each table (actions by kind, and drift), drawn once,
-    with each table's full length."""
+    """The parts of the comment drawn once: what comes before and after the tables, and
+    the first ``most`` rows of each table (actions by kind, and drift) with its length."""
 
     def __init__(self, plan: Plan, most: int) -> None:
+        self.head, self.tail = _head(plan), _tail(plan)
         counts = plan.counts()
         self.total = {kind: counts[kind.value] for kind in ActionKind if counts[kind.value]}
         self.most = min(most, max([*self.total.values(), len(plan.drift)], default=0))
@@ -106,6 +107,14 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _compose(plan: Plan, rows: _Rows, max_rows: int) -> str:
+    parts = [*rows.head, *_drift_section(plan, rows.drift, max_rows)]
+    for kind, drawn in rows.actions.items():
+        parts += _table(kind, drawn[:max_rows], rows.total[kind])
+    return "\n".join([*parts, *rows.tail])
+
+
+def _head(plan: Plan) -> list[str]:
+    """Everything above the tables: headline, warnings, the monthly rental."""
     account = markdown_code(plan.account_sid)
     parts = [MARKER, f"### exoplan plan for account {account}", "", _headline(plan), ""]
     releases = plan.counts()["release"]
@@ -115,13 +124,13 @@ def _compose(plan: Plan, rows: _Rows, max_rows: int) -> str:
     rental_line = _rental_line(plan)
     if rental_line:
         parts += [rental_line, ""]
-    parts += _drift_section(plan, rows.drift, max_rows)
-    for kind, drawn in rows.actions.items():
-        parts += _table(kind, drawn[:max_rows], rows.total[kind])
-    parts += [f"- {markdown(line)}" for line in needs_lines(plan)] + ([""] if plan.needs else [])
-    parts += _waiting_section(plan)
-    parts += [_footer(plan), ""]
-    return "\n".join(parts)
+    return parts
+
+
+def _tail(plan: Plan) -> list[str]:
+    """Everything below the tables: pools still to fill, quarantines, the footer."""
+    parts = [f"- {markdown(line)}" for line in needs_lines(plan)] + ([""] if plan.needs else [])
+    return [*parts, *_waiting_section(plan), _footer(plan), ""]
 
 
 def _headline(plan: Plan) -> str:
