@@ -14,7 +14,7 @@ import sys
 from reconciler.apply.executor import Client, Stop
 from reconciler.apply.transaction import StateTransaction
 from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
-from reconciler.cli.options import STATE_ENV, state_path_for
+from reconciler.cli.options import DEFAULT_MANIFEST, STATE_ENV, state_path_for
 from reconciler.cli.plan import budgeted, pool_candidates, scoped
 from reconciler.cli.signals import GracefulStop
 from reconciler.errors import UsageError
@@ -24,6 +24,7 @@ from reconciler.model import ApplyResult, Manifest, Plan, State
 from reconciler.plan import safety
 from reconciler.plan.planfile import load_plan
 from reconciler.plan.planner import make_plan
+from reconciler.plan.replay import differences, replay
 from reconciler.render.progress import Progress, summary
 from reconciler.state.backends import open_store
 
@@ -34,14 +35,9 @@ def run_apply(args: argparse.Namespace) -> int:
     store = open_store(state_path)
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
-        plan = budgeted(args, saved or _plan(args, _need(manifest), tx.state, factory))
+        plan = budgeted(args, saved or _plan(args, manifest, tx.state, factory))
         safety.check_fresh(plan, tx.state, args.planfile, _replan(plan, args.planfile))
-        if saved is not None:
-            safety.check_matches_state(plan, tx.state, args.planfile)
-            safety.check_pinned(plan, args.planfile)
-        safety.check_release(plan, tx.state, args.allow_release)
-        safety.check_mass_change(plan, args.allow_mass_change)
-        safety.check_budget(plan)
+        _check(plan, saved, manifest, tx.state, args)
         tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
         if not plan.has_changes:
@@ -92,12 +88,24 @@ def _plan(
     return scoped(args, plan, manifest, state)
 
 
-def _need(manifest: Manifest | None) -> Manifest:
-    assert manifest is not None  # without a saved plan the manifest was loaded
-    return manifest
+def _check(
+    plan: Plan, saved: Plan | None, manifest: Manifest, state: State, args: argparse.Namespace
+) -> None:
+    """Every refusal before anything is sent. A saved plan must also fit the state it
+    names, choose its pool members, and be the plan its manifest, state and recorded
+    answers give when made again (checked last: the specific refusals say more)."""
+    if saved is not None:
+        safety.check_matches_state(saved, state, args.planfile)
+        safety.check_pinned(saved, args.planfile)
+    safety.check_release(plan, state, args.allow_release)
+    safety.check_mass_change(plan, args.allow_mass_change)
+    safety.check_budget(plan)
+    if saved is not None:
+        again = replay(saved, manifest, state)
+        safety.check_replayed(differences(saved, again), args.planfile, manifest, state)
 
 
-def _inputs(args: argparse.Namespace) -> tuple[Manifest | None, Plan | None, str]:
+def _inputs(args: argparse.Namespace) -> tuple[Manifest, Plan | None, str]:
     if args.planfile:
         if args.target or args.exclude:
             raise UsageError(
@@ -105,7 +113,11 @@ def _inputs(args: argparse.Namespace) -> tuple[Manifest | None, Plan | None, str
                 "its own scope): make a new one with `exoplan plan --target ... --out`"
             )
         saved = load_plan(args.planfile)
-        return None, saved, str(args.state or os.environ.get(STATE_ENV) or saved.state_path)
+        # The plan's own manifest, unless -f names another (then it must be the same).
+        path = saved.manifest_path if args.manifest == DEFAULT_MANIFEST else args.manifest
+        manifest = load_manifest(path)
+        safety.check_manifest(saved, manifest, args.planfile)
+        return manifest, saved, str(args.state or os.environ.get(STATE_ENV) or saved.state_path)
     manifest = load_manifest(args.manifest)
     return manifest, None, state_path_for(args, manifest)
 

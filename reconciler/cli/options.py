@@ -19,6 +19,8 @@ from reconciler.model import (
 
 #: The environment variable naming the state (a path or a URL), after --state.
 STATE_ENV = "EXOPLAN_STATE"
+#: The manifest read when -f is not given (apply of a saved plan reads the plan's own).
+DEFAULT_MANIFEST = "numbers.yaml"
 
 
 def add_format_options(cmd: argparse.ArgumentParser) -> None:

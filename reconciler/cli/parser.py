@@ -18,6 +18,7 @@ from reconciler.cli import commands
 from reconciler.cli.driftflags import add_drift_flags, add_state_diff_flags
 from reconciler.cli.helptext import help_kwargs
 from reconciler.cli.options import (
+    DEFAULT_MANIFEST,
     add_api_options,
     add_budget_option,
     add_format_options,
@@ -111,9 +112,9 @@ def _common_options(*, state: bool) -> _Parser:
     common.add_argument(
         "-f",
         "--manifest",
-        default="numbers.yaml",
+        default=DEFAULT_MANIFEST,
         metavar="M",
-        help="the manifest (default: numbers.yaml)",
+        help=f"the manifest (default: {DEFAULT_MANIFEST})",
     )
     if state:
         common.add_argument(

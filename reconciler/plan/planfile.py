@@ -211,7 +211,23 @@ def load_plan(path: str) -> Plan:
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else shorten(str(exc))
         raise StateError(f"{path}: not a readable exoplan plan file ({reason})") from None
-    return plan_from_data(data)
+    plan = plan_from_data(data)
+    _check_figures(data, plan, path)
+    return plan
+
+
+def _check_figures(data: dict[str, Any], plan: Plan, path: str) -> None:
+    """Refuse a plan whose summary or cost (the budget's verdict included) is not what
+    its actions and budget give: it was edited after it was made."""
+    wrong = [] if data["summary"] == plan.counts() else ["summary"]
+    if "cost" in data and data["cost"] != _cost_to_data(plan):
+        wrong.append("cost")
+    if wrong:
+        raise StateError(
+            f"{path}: the plan's {' and '.join(wrong)} do not follow from its actions and "
+            "budget: it was changed after it was made. Nothing was sent. Make a new plan "
+            f"with `exoplan plan --out {path}` and review it"
+        )
 
 
 #: The largest saved plan read (a plan of every number of a huge account is far smaller).

@@ -56,6 +56,33 @@ def check_fresh(plan: Plan, state: State, planfile: str | None, replan: str = ""
     )
 
 
+def check_manifest(plan: Plan, manifest: Manifest, planfile: str | None) -> None:
+    """Refuse a saved plan made from another version of its manifest."""
+    if manifest.sha256 == plan.manifest_sha256:
+        return
+    raise StateError(
+        f"{planfile}: {manifest.path} changed after the plan was made (sha256 "
+        f"{plan.manifest_sha256[:12]} then, {manifest.sha256[:12]} now). Nothing was sent. "
+        f"Make a new plan with `exoplan plan -f {manifest.path} --out {planfile}` and review it"
+    )
+
+
+def check_replayed(
+    differences: list[str], planfile: str | None, manifest: Manifest, state: State
+) -> None:
+    """Refuse a saved plan that says other than the plan its manifest, its state and the
+    answers it recorded give when made again (``differences``, one phrase each)."""
+    if not differences:
+        return
+    shown = "; ".join(shorten(d, 80) for d in differences[:5])
+    more = f"; and {len(differences) - 5} more" if len(differences) > 5 else ""
+    raise UnsafePlanError(
+        f"{planfile}: the plan is not the one {manifest.path} and {state.path} give ({shown}"
+        f"{more}); it was changed after it was made. Nothing was sent. Make a new plan with "
+        f"`exoplan plan -f {manifest.path} --out {planfile}` and review it"
+    )
+
+
 def mass_change(plan: Plan, state: State, limits: SafetyLimits) -> tuple[Breach, ...]:
     """The thresholds ``plan`` is above (none while fewer than ``min_managed`` numbers
     are managed): releases and quarantines together, and updates."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import signal
@@ -367,15 +368,33 @@ def test_a_saved_plan_never_releases_a_number_the_state_protects(
 def test_a_saved_plan_is_applied_exactly(tmp_path: Path, sandbox: Sandbox, exo: Exo) -> None:
     write_manifest(tmp_path, FOUR[:2])
     assert exo("plan", "--out", "p.json").code == 0
-    write_manifest(tmp_path, FOUR)  # the manifest moves on after the review
     result = exo(*APPLY, "p.json", "--auto-approve")
     assert result.code == 0, result.stderr
     assert "Plan: 2 to purchase, 0 to update, 0 to release. 0 unchanged." in result.stdout
     assert sandbox.purchases == Counter(FOUR[:2])
     assert sorted(read_state(tmp_path)["numbers"]) == FOUR[:2]
+    write_manifest(tmp_path, FOUR)
     later = exo("plan", "--detailed-exitcode")
     assert later.code == 2
     assert f"  + purchase {number(3)}" in later.stdout
+
+
+def test_a_saved_plan_whose_manifest_changed_after_it_was_made_is_refused(
+    tmp_path: Path, sandbox: Sandbox, exo: Exo
+) -> None:
+    write_manifest(tmp_path, FOUR[:2])
+    assert exo("plan", "--out", "p.json").code == 0
+    then = hashlib.sha256((tmp_path / "numbers.yaml").read_bytes()).hexdigest()
+    write_manifest(tmp_path, FOUR)  # the manifest moves on after the review
+    now = hashlib.sha256((tmp_path / "numbers.yaml").read_bytes()).hexdigest()
+    result = exo(*APPLY, "p.json", "--auto-approve")
+    assert (result.code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: p.json: numbers.yaml changed after the plan was made (sha256 {then[:12]} "
+        f"then, {now[:12]} now). Nothing was sent. Make a new plan with `exoplan plan -f "
+        "numbers.yaml --out p.json` and review it\n"
+    )
+    assert sandbox.request_log == [] and not (tmp_path / STATE).exists()
 
 
 def test_a_stale_saved_plan_is_refused(tmp_path: Path, sandbox: Sandbox, exo: Exo) -> None:
