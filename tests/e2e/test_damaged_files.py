@@ -136,16 +136,75 @@ def plan_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixture[st
     check_refused(capsys, folder, "p.json", "apply", str(folder / "p.json"), "--auto-approve")
 
 
+def _tamper_action(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda data: data["actions"][0].__setitem__(key, value)
+
+
+def _add_release(data: dict[str, Any]) -> None:
+    release = {"action": "release", "number": number(1), "name": None, "protect": False}
+    release |= {"sid": "sid" + number(1).lstrip("+"), "params": {}, "changes": []}
+    data["actions"].append(release)
+    data["summary"].update(release=1, unchanged=0)
+
+
+#: Edits of a saved plan's fields that keep it well-formed: each one changes what apply
+#: would do or what the reviewer was shown, so each must be refused.
+TAMPERINGS: list[Callable[[dict[str, Any]], None]] = [
+    _tamper_action("number", number(3)),
+    _tamper_action("action", "update"),
+    _tamper_action("name", "Someone else's line"),
+    _tamper_action("params", {"FriendlyName": "x", "VoiceUrl": "http://evil.example/x"}),
+    _tamper_action("protect", True),
+    _tamper_action("marks", {"pool": "p", "pool_index": 1}),
+    _tamper_action("rental", {"price": "0.01", "currency": "INR"}),
+    _tamper_action("sid", "sid1"),
+    _add_release,
+    lambda data: data.update(breaches=[{"kind": "update", "count": 1, "managed": 1, "limit": 1}]),
+    lambda data: data.update(
+        waiting=[
+            {
+                "number": number(1),
+                "name": None,
+                "since": "2026-01-01",
+                "release_after": "2026-01-15",
+            }
+        ]
+    ),
+    lambda data: data["summary"].update(unchanged=5),
+    lambda data: data["cost"].update(unknown_prices=0),
+    lambda data: data["cost"].update(max_monthly_increase="1", over_budget=None),
+    lambda data: data["state"].update(serial=8),
+    lambda data: data["manifest"].update(sha256="0" * 64),
+    lambda data: data["account"].update(sid="other"),
+]
+
+
+def tampered_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A saved plan edited field by field, still well-formed: refused, nothing sent."""
+    project(folder)
+    path = folder / "p.json"
+    code, _ = run(capsys, "plan", "-f", str(folder / "numbers.yaml"), "--out", str(path))
+    data = json.loads(path.read_text())
+    for tamper in rng.sample(TAMPERINGS, rng.choice([1, 1, 2])):
+        tamper(data)
+    path.write_text(json.dumps(data, indent=2))
+    check_refused(capsys, folder, "p.json", "apply", str(path), "--auto-approve", "--allow-release")
+
+
 def lock_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project(folder)
     hold_lock(folder, content=damaged(rng, {"pid": 1, "host": "h", "time": "t", "command": "c"}))
     check_refused(capsys, folder, STATE, "state", "rm", number(1), "--state", str(folder / STATE))
 
 
-@pytest.mark.parametrize("case", [state_case, journal_case, plan_case, lock_case])
+@pytest.mark.parametrize("case", [state_case, journal_case, plan_case, tampered_case, lock_case])
 def test_damaged_files_are_refused_naming_them_and_left_alone(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: Case
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, case: Case
 ) -> None:
+    # Nothing may be sent: a command that got as far as Exotel would find nobody there.
+    monkeypatch.setenv("EXOTEL_API_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("EXOTEL_API_KEY", "key")
+    monkeypatch.setenv("EXOTEL_API_TOKEN", "token")
     rng = random.Random(f"{SEED}-{case.__name__}")
     for index in range(CASES):
         folder = tmp_path / str(index)
