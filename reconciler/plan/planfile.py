@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from collections.abc import Callable
 from typing import Any
 
@@ -224,8 +225,9 @@ def _check_figures(data: dict[str, Any], plan: Plan, path: str) -> None:
         wrong.append("cost")
     if wrong:
         raise StateError(
-            f"{path}: the plan's {' and '.join(wrong)} do not follow from its actions and "
-            "budget: it was changed after it was made. Nothing was sent. Make a new plan "
+            f"{path}: the plan's {' and '.join(wrong)} {'do' if len(wrong) > 1 else 'does'} "
+            "not follow from its actions and budget: it was changed after it was made. "
+            "Nothing was sent. Make a new plan "
             f"with `exoplan plan --out {path}` and review it"
         )
 
@@ -248,3 +250,16 @@ def _validate(data: Any, path: str) -> None:
             f"{path}: damaged plan file at {shorten(where)}: {shorten(error.message, 200)}; "
             "make a new plan"
         )
+    if data.get("made_on") is not None and not _is_date(data["made_on"]):
+        raise StateError(
+            f"{path}: damaged plan file at made_on: {shorten(repr(data['made_on']))} is not a "
+            "day; make a new plan"
+        )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

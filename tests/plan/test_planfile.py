@@ -152,6 +152,14 @@ def mutate(change: Any) -> dict[str, Any]:
             json.dumps(mutate(lambda d: d["manifest"].__setitem__("sha256", "xyz"))),
             "{path}: damaged plan file at manifest/sha256: 'xyz' does not match",
         ),
+        (
+            json.dumps(mutate(lambda d: d.__setitem__("made_on", "2026-02-30"))),
+            "{path}: damaged plan file at made_on: '2026-02-30' is not a day; make a new plan",
+        ),
+        (
+            json.dumps(mutate(lambda d: d["summary"].__setitem__("purchase", 7))),
+            "{path}: the plan's summary does not follow from its actions and budget",
+        ),
     ],
 )
 def test_a_bad_plan_file_is_an_error_naming_it(

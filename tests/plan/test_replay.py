@@ -133,7 +133,7 @@ def test_a_nulled_budget_is_refused(tmp_path: Path) -> None:
     edit_plan(tmp_path, lambda data: data["cost"].update(max_monthly_increase=None))
     before = snapshot(tmp_path)
     result, sent = applied(tmp_path)
-    assert_refused(tmp_path, result, sent, before, "the plan's cost do not follow from its")
+    assert_refused(tmp_path, result, sent, before, "the plan's cost does not follow from its")
 
 
 def test_an_untouched_saved_quarantine_is_applied(tmp_path: Path) -> None:
