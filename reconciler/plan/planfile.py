@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from reconciler.errors import StateError, shorten
