@@ -362,6 +362,11 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         f"\nstate write of {STATE_WRITE_SIZE:,} numbers: {whole:.3f} s in all, of which "
         f"serialising {serialise:.3f} s (best of {args.repeat}; target <= 0.1 s)"
     )
+    whole_processes(args, folder)
+
+
+def whole_processes(args: argparse.Namespace, folder: Path) -> None:
+    """The tables of whole processes: big plans, start-up, octoDNS."""
     if args.big:
         big_plans.big_plan_table(args.big, folder, args.repeat, startup.process_env(folder))
     installed = args.installed_venv or startup.default_venv()

@@ -55,8 +55,7 @@ def make_plan(
     safety.check_unlisted_protected(manifest, state, gone)
     leaving, waiting = quarantine.leaving(manifest, state, gone, today)
     actions.extend(leaving)
-    ranks = {kind: kind.rank for kind in ActionKind}
-    actions.sort(key=lambda action: (ranks[action.kind], action.number))
+    actions.sort(key=_order)
     plan = Plan(
         actions=tuple(actions),
         account_sid=manifest.account.sid,
@@ -72,6 +71,14 @@ def make_plan(
         made_on=today.isoformat(),
     )
     return dataclasses.replace(plan, breaches=safety.mass_change(plan, state, manifest.safety))
+
+
+_RANKS = {kind: kind.rank for kind in ActionKind}
+
+
+def _order(action: Action) -> tuple[int, str]:
+    """Execution order: by kind, then by number."""
+    return _RANKS[action.kind], action.number
 
 
 def _purchases_and_updates(
