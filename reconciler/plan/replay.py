@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
+from typing import Any
 
 from reconciler.model import Action, ActionKind, Available, Manifest, Plan, State
 from reconciler.plan import cost, drift, pools, scope
@@ -95,6 +96,24 @@ def differences(saved: Plan, again: Plan) -> list[str]:
     return found
 
 
+def _same(field: str, ours: Any, theirs: Any) -> bool:
+    """Whether an action's field says the same in both plans. A flow shown as it was
+    before is compared by flow and app id: ``plan --refresh`` shows the URL as Exotel
+    spells it now, the state may spell the same flow otherwise (and that is no drift)."""
+    if field != "changes" or len(ours) != len(theirs):
+        return bool(ours == theirs)
+    return all(
+        (a.field, a.after, _flow_of(a.before)) == (b.field, b.after, _flow_of(b.before))
+        for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def _flow_of(value: Any) -> Any:
+    if isinstance(value, dict) and "app_id" in value and value.get("app_id"):
+        return (value.get("flow"), value["app_id"])
+    return value
+
+
 def _action_differences(saved: Sequence[Action], again: Sequence[Action]) -> list[str]:
     ours = {action.number: action for action in saved}
     theirs = {action.number: action for action in again}
@@ -107,9 +126,10 @@ def _action_differences(saved: Sequence[Action], again: Sequence[Action]) -> lis
             fields = [
                 f.name
                 for f in dataclasses.fields(Action)
-                if getattr(action, f.name) != getattr(other, f.name)
+                if not _same(f.name, getattr(action, f.name), getattr(other, f.name))
             ]
-            found.append(f"{action.kind.value} {number} ({', '.join(fields)} differ)")
+            if fields:
+                found.append(f"{action.kind.value} {number} ({', '.join(fields)} differ)")
     found += [f"{a.kind.value} {n} (missing)" for n, a in theirs.items() if n not in ours]
     if len(saved) != len(ours):
         found.append("an action repeated")

@@ -187,6 +187,30 @@ def test_differences_name_what_differs(tmp_path: Path) -> None:
     ]
 
 
+def test_a_flow_exotel_spells_otherwise_is_the_same_flow(tmp_path: Path) -> None:
+    """plan --refresh shows a flow's old URL as Exotel spells it; the state may spell it
+    otherwise: the same app id is the same flow, in the plan made again too."""
+    write_manifest(tmp_path, [{"number": ONE, "voice_flow": "sales-queue"}])
+    spelled = "https://my.exotel.in/acme1/exoml/start_voice/123456"
+    write_state(tmp_path / STATE, {ONE: {"voice_url": voice_url(123456)}})
+    manifest, state = (
+        load_manifest(str(tmp_path / "numbers.yaml")),
+        load_state(str(tmp_path / STATE)),
+    )
+    shown = load_state(str(tmp_path / STATE))
+    shown.numbers[ONE] = {**shown.numbers[ONE], "voice_url": spelled}
+    saved = make_plan(manifest, shown)
+    assert saved.actions[0].changes[0].before["url"] == spelled
+    assert differences(saved, replay(saved, manifest, state)) == []
+    other = dataclasses.replace(
+        saved.actions[0].changes[0], before={"flow": None, "app_id": "7", "url": spelled}
+    )
+    edited = dataclasses.replace(
+        saved, actions=(dataclasses.replace(saved.actions[0], changes=(other,)),)
+    )
+    assert differences(edited, replay(saved, manifest, state)) == [f"update {ONE} (changes differ)"]
+
+
 @pytest.mark.parametrize("flag", ["--refresh", None])
 def test_a_refreshed_or_offline_plan_is_made_again_the_same(
     tmp_path: Path, flag: str | None
