@@ -256,6 +256,11 @@ def test_saved_plan_applies_exactly_what_was_reviewed(tmp_path: Path) -> None:
         assert sandbox.api_key not in text and sandbox.api_token not in text
 
         write_manifest(tmp_path, [first, second, late])  # edited after the review
+        edited = apply(sandbox, tmp_path, "plan.json")
+        assert edited.code == 1 and "numbers.yaml changed after the plan was made" in edited.stderr
+        assert sandbox.purchases == {}
+
+        write_manifest(tmp_path, [first, second])  # the manifest as reviewed
         applied = apply(sandbox, tmp_path, "plan.json")
         assert applied.code == 0, applied.output
         assert (
@@ -273,6 +278,7 @@ def test_saved_plan_applies_exactly_what_was_reviewed(tmp_path: Path) -> None:
         )
         assert_bought_once(sandbox, [first, second])
 
+        write_manifest(tmp_path, [first, second, late])
         fresh = exoplan(sandbox, tmp_path, "plan", "--out", "plan.json")
         assert f"+ purchase {late}" in fresh.stdout
         assert "Plan: 1 to purchase, 0 to update, 0 to release. 2 unchanged." in fresh.stdout
