@@ -13,7 +13,7 @@ from reconciler.apply.fold import adopt
 from reconciler.apply.recovery import ListedOnce
 from reconciler.apply.transaction import StateTransaction
 from reconciler.cli.io import note, say, use_color, warn, write_file
-from reconciler.cli.options import state_path_for
+from reconciler.cli.options import open_state
 from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.load import load_manifest
@@ -23,7 +23,6 @@ from reconciler.plan import drift as drifts
 from reconciler.plan import safety
 from reconciler.render.export import manifest_text
 from reconciler.render.text import drift_block, unmanaged_note
-from reconciler.state.backends import open_store
 from reconciler.state.file import new_state
 
 
@@ -33,7 +32,7 @@ def _settled_and_listed(
 ) -> Iterator[tuple[StateTransaction, dict[str, dict[str, Any]]]]:
     """The manifest's state, locked and settled, and what the account owns now: one
     listing, shared with settling a journal that needs one."""
-    store = open_store(state_path_for(args, manifest))
+    store = open_state(args, manifest)
     factory = ClientFactory.from_args(args, manifest)
     with StateTransaction(store, command, args.lock_timeout, note) as tx, factory:
         safety.check_account(manifest, tx.state)

@@ -14,10 +14,10 @@ import sys
 from reconciler.apply.executor import Client, Stop
 from reconciler.apply.transaction import StateTransaction
 from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
-from reconciler.cli.options import DEFAULT_MANIFEST, STATE_ENV, state_path_for
+from reconciler.cli.options import DEFAULT_MANIFEST, STATE_ENV, open_state
 from reconciler.cli.plan import budgeted, pool_candidates, scoped
 from reconciler.cli.signals import GracefulStop
-from reconciler.errors import UsageError
+from reconciler.errors import StateError, UsageError
 from reconciler.exotel.factory import PACING_HEADROOM, ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.model import ApplyResult, Manifest, Plan, State
@@ -25,14 +25,15 @@ from reconciler.plan import safety
 from reconciler.plan.planfile import load_plan
 from reconciler.plan.planner import make_plan
 from reconciler.plan.replay import differences, replay
+from reconciler.render.escape import terminal
 from reconciler.render.progress import Progress, summary
-from reconciler.state.backends import open_store
+from reconciler.state.location import public_form, same_location
+from reconciler.state.store import Store
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    manifest, saved, state_path = _inputs(args)
+    manifest, saved, store = _inputs(args)
     factory = ClientFactory.from_args(args, manifest, saved)
-    store = open_store(state_path)
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
         plan = budgeted(args, saved or _plan(args, manifest, tx.state, factory))
@@ -105,7 +106,10 @@ def _check(
         safety.check_replayed(differences(saved, again), args.planfile, manifest, state)
 
 
-def _inputs(args: argparse.Namespace) -> tuple[Manifest, Plan | None, str]:
+def _inputs(args: argparse.Namespace) -> tuple[Manifest, Plan | None, Store]:
+    """The manifest (a saved plan's own, unless -f names another), the saved plan, and the
+    state: chosen exactly as plan chooses it, never by the plan file (which a pull request
+    could have written)."""
     if args.planfile:
         if args.target or args.exclude:
             raise UsageError(
@@ -117,9 +121,22 @@ def _inputs(args: argparse.Namespace) -> tuple[Manifest, Plan | None, str]:
         path = saved.manifest_path if args.manifest == DEFAULT_MANIFEST else args.manifest
         manifest = load_manifest(path)
         safety.check_manifest(saved, manifest, args.planfile)
-        return manifest, saved, str(args.state or os.environ.get(STATE_ENV) or saved.state_path)
+        store = open_state(argparse.Namespace(**{**vars(args), "manifest": path}), manifest)
+        _check_same_state(saved, store.where, args.planfile)
+        return manifest, saved, store
     manifest = load_manifest(args.manifest)
-    return manifest, None, state_path_for(args, manifest)
+    return manifest, None, open_state(args, manifest)
+
+
+def _check_same_state(saved: Plan, where: str, planfile: str) -> None:
+    if same_location(saved.state_path, where):
+        return
+    raise StateError(
+        f"{planfile} was made against the state {terminal(public_form(saved.state_path))}, "
+        f"but this apply uses {terminal(where)} (from --state, {STATE_ENV} or -f's manifest, "
+        "as plan chooses it): run apply with the -f or --state that plan was given, or make "
+        "a new plan"
+    )
 
 
 def estimate(plan: Plan, rate_limit: float) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from typing import TYPE_CHECKING
 
 from reconciler.model import (
     DEFAULT_RATE_LIMIT,
@@ -16,6 +17,9 @@ from reconciler.model import (
     NUMBER_TYPES,
     Manifest,
 )
+
+if TYPE_CHECKING:
+    from reconciler.state.store import Store
 
 #: The environment variable naming the state (a path or a URL), after --state.
 STATE_ENV = "EXOPLAN_STATE"
@@ -158,8 +162,15 @@ def milliseconds(text: str) -> int:
 
 
 def state_path_for(args: argparse.Namespace, manifest: Manifest | None = None) -> str:
+    """Where the state lives (see :func:`state_choice`)."""
+    return state_choice(args, manifest)[0]
+
+
+def state_choice(args: argparse.Namespace, manifest: Manifest | None = None) -> tuple[str, bool]:
     """Where the state lives, first match wins: --state, EXOPLAN_STATE, the manifest's
-    ``state.url``, the default file beside -f's manifest. A path or a PostgreSQL URL.
+    ``state.url``, the default file beside -f's manifest. A path or a PostgreSQL URL, and
+    whether the manifest chose it (then no password of the environment goes there: a pull
+    request can change a manifest, never --state or EXOPLAN_STATE).
 
     Without a loaded ``manifest``, -f's manifest is read for its ``state.url`` when it
     exists (a broken manifest is an error: guessing the state's home could be wrong).
@@ -168,14 +179,23 @@ def state_path_for(args: argparse.Namespace, manifest: Manifest | None = None) -
 
     chosen = args.state or os.environ.get(STATE_ENV)
     if chosen:
-        return str(chosen)
+        return str(chosen), False
     if manifest is None and os.path.exists(args.manifest):
         from reconciler.manifest.load import load_manifest
 
         manifest = load_manifest(args.manifest)
     if manifest is not None and manifest.state_url:
-        return manifest.state_url
-    return default_state_path(args.manifest)
+        return manifest.state_url, True
+    return default_state_path(args.manifest), False
+
+
+def open_state(args: argparse.Namespace, manifest: Manifest | None = None) -> Store:
+    """The store :func:`state_choice` names, trusted with the environment's database
+    password only when the manifest did not choose it."""
+    from reconciler.state.backends import open_store
+
+    location, by_manifest = state_choice(args, manifest)
+    return open_store(location, environment_credentials=not by_manifest)
 
 
 def add_scope_options(cmd: argparse.ArgumentParser) -> None:

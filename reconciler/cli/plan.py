@@ -10,14 +10,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, save_plan, use_color, warn, write_plan
-from reconciler.cli.options import state_path_for
+from reconciler.cli.options import open_state
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest import numbers
 from reconciler.manifest.load import load_manifest
 from reconciler.model import NUMBER_TYPES, Available, Criteria, Manifest, Plan, State
 from reconciler.plan import cost, drift, pools, safety, scope
 from reconciler.plan.planner import make_plan
-from reconciler.state.backends import open_store
 from reconciler.state.store import Reading
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ def budgeted(args: argparse.Namespace, plan: Plan) -> Plan:
 def read_inputs(args: argparse.Namespace) -> tuple[Manifest, Reading]:
     """The manifest and a read of its state's store: no lock, nothing written."""
     manifest = load_manifest(args.manifest)
-    return manifest, open_store(state_path_for(args, manifest)).read()
+    return manifest, open_state(args, manifest).read()
 
 
 def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -> Plan:

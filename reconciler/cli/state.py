@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, ask_yes, note, say
-from reconciler.cli.options import state_path_for
+from reconciler.cli.options import open_state, state_path_for
 from reconciler.errors import ExoplanError, StateError, UsageError
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.flows import STATE_KEYS, app_id_of
@@ -24,7 +24,7 @@ from reconciler.state.store import Store
 
 
 def run_list(args: argparse.Namespace) -> int:
-    state = open_store(state_path_for(args)).read().state
+    state = open_state(args).read().state
     if not state.numbers:
         say(f"{state.path}: no managed numbers.")
         return 0
@@ -49,7 +49,7 @@ def _flow(url: object) -> str:
 
 def run_show(args: argparse.Namespace) -> int:
     manifest = _manifest(args)
-    state = open_store(state_path_for(args, manifest)).read().state
+    state = open_state(args, manifest).read().state
     number = _managed(args.number, state.numbers, state.path, _country(manifest))
     say(
         json.dumps(state.numbers[number], indent=2, sort_keys=True, ensure_ascii=False, default=str)
@@ -63,7 +63,7 @@ def run_rm(args: argparse.Namespace) -> int:
     from reconciler.apply.transaction import StateTransaction
 
     manifest = _manifest(args)
-    store = open_store(state_path_for(args, manifest))
+    store = open_state(args, manifest)
     path, country = store.where, _country(manifest)
     with StateTransaction(store, "exoplan state rm", args.lock_timeout, note) as tx:
         with _factory(args, manifest, tx.state.account_sid) as factory:
@@ -88,7 +88,7 @@ def run_rm(args: argparse.Namespace) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    store = open_store(state_path_for(args))
+    store = open_state(args)
     versions = store.history()
     if not versions:
         say(f"{store.where}: no versions kept yet.")
@@ -102,7 +102,7 @@ def run_history(args: argparse.Namespace) -> int:
 def run_migrate(args: argparse.Namespace) -> int:
     from reconciler.apply.migrate import Migrated, migrate
 
-    source, dest = open_store(state_path_for(args)), open_store(args.to)
+    source, dest = open_state(args), open_store(args.to)
     where, there = source.where, dest.where
     state, done = migrate(source, dest, "exoplan state migrate", args.lock_timeout)
     what = f"lineage {state.lineage}, serial {state.serial}"
@@ -211,7 +211,7 @@ def _diff_sides(args: argparse.Namespace) -> tuple[State, State]:
             "state diff needs two states (exoplan state diff A B), or --from-version N and "
             "--to-version M of -f's or --state's state"
         )
-    store = open_store(state_path_for(args))
+    store = open_state(args)
     return _kept(store, args.from_version), _kept(store, args.to_version)
 
 

@@ -15,6 +15,7 @@ every finding, message and path is still jsonschema's.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -77,9 +78,11 @@ class SchemaChecker:
     @cached_property
     def validator(self) -> Validator:
         """jsonschema's validator of whole documents, built when first asked for."""
-        from jsonschema import Draft202012Validator
+        from jsonschema import Draft202012Validator, validators
 
-        return Draft202012Validator(self.schema)
+        finite = Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number)
+        checking = validators.extend(Draft202012Validator, type_checker=finite)
+        return checking(self.schema)
 
     @cached_property
     def item_validator(self) -> Validator:
@@ -113,6 +116,13 @@ class SchemaChecker:
         if not findings and shape is not None:
             self._valid_shapes.add(shape)
         return findings
+
+
+def _finite_number(checker: Any, instance: Any) -> bool:
+    """JSON has no NaN or infinity; YAML's .nan and .inf are not numbers a manifest means."""
+    if isinstance(instance, float):
+        return math.isfinite(instance)
+    return isinstance(instance, int) and not isinstance(instance, bool)
 
 
 def _shape(entry: Any) -> tuple[tuple[str, type], ...] | None:
@@ -178,6 +188,8 @@ def _explain(error: ValidationError, path: tuple[PathItem, ...]) -> list[SchemaF
 
 def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> str:
     kind = error.validator
+    if kind == "type" and isinstance(error.instance, float) and not math.isfinite(error.instance):
+        return f"{name} must be a finite number, not {error.instance} (.nan and .inf are refused)"
     if kind == "type":
         wanted = error.validator_value
         wanted_list = wanted if isinstance(wanted, list) else [wanted]
@@ -202,6 +214,11 @@ def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> s
         return (
             f'{name} must be a pattern of an E.164 number such as "+9122*" (digits, +, '
             f"and the wildcards * ? [ ]), not {_shown(error.instance)}"
+        )
+    if kind == "pattern" and path == ("account", "sid"):
+        return (
+            f"{name} must be letters, digits, - and _ only (the SID shown under API "
+            f"Settings), not {_shown(error.instance)}"
         )
     if kind == "minLength":
         return f"{name} must not be empty"

@@ -12,6 +12,7 @@ two together: whatever this module passes, jsonschema passes.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -53,7 +54,7 @@ def _json_type(instance: Any) -> str | None:
     if isinstance(instance, int):
         return "integer"
     if isinstance(instance, float):
-        return "number"
+        return "number" if math.isfinite(instance) else None  # JSON has no NaN, no infinity
     if isinstance(instance, str):
         return "string"
     if isinstance(instance, dict):

@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -221,18 +221,26 @@ def _check_flows(flows: Any, findings: list[Finding]) -> set[str]:
 def _check_state_url(state: Any, findings: list[Finding]) -> None:
     """A manifest is committed to git: a password in its state URL would be published."""
     url = state.get("url") if isinstance(state, dict) else None
-    if not isinstance(url, str) or "://" not in url:
-        return
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    if password is not None:
+    if isinstance(url, str) and _holds_password(url):
         message = (
             "the state URL must not hold a password (this file is committed): remove it, and "
-            "give it in PGPASSWORD, ~/.pgpass, or a URL in EXOPLAN_STATE or --state"
+            "give the URL in EXOPLAN_STATE (a CI secret) or --state, the password in "
+            "PGPASSWORD or ~/.pgpass"
         )
         findings.append(Finding(("state", "url"), message))
+
+
+#: ``password=`` or ``sslpassword=`` in a URL's query or a libpq keyword string.
+_PASSWORD_KEY = re.compile(r"(?:^|[\s?&])(?:ssl)?password\s*=", re.IGNORECASE)
+
+
+def _holds_password(url: str) -> bool:
+    """A password in the user info, the query (any spelling) or libpq keywords."""
+    try:
+        userinfo = "://" in url and urlsplit(url).password is not None
+    except ValueError:
+        userinfo = ":" in url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[0]
+    return userinfo or _PASSWORD_KEY.search(unquote(url)) is not None
 
 
 def _check_numbers(

@@ -91,30 +91,34 @@ def test_every_command_on_a_postgres_state_and_no_password_anywhere(
         assert PASSWORD not in text
 
 
-def test_the_manifest_names_the_state_and_pgpassword_gives_the_password(
+def test_the_manifest_names_the_state_but_pgpassword_goes_only_where_exoplan_state_says(
     pg: PgServer, tmp_path: Path
 ) -> None:
     name, (first,) = unique_name(), numbers(1)
     text = write_manifest(tmp_path, [first]).read_text(encoding="utf-8")
     url = pg.url(name, password=False)
     (tmp_path / "numbers.yaml").write_text(text + f"state:\n  url: {url}\n", encoding="utf-8")
+    trusted = {"PGPASSWORD": PASSWORD, "EXOPLAN_STATE": url}
     with new_sandbox() as sandbox:
-        result = exoplan(sandbox, tmp_path, *APPLY, env={"PGPASSWORD": PASSWORD})
+        result = exoplan(sandbox, tmp_path, *APPLY, env=trusted)
         assert result.code == 0, result.output
-        planned = exoplan(
-            None, tmp_path, "plan", "--detailed-exitcode", env={"PGPASSWORD": PASSWORD}
-        )
+        planned = exoplan(None, tmp_path, "plan", "--detailed-exitcode", env=trusted)
     assert planned.code == 0, planned.output
     assert list(stored(pg, name)["numbers"]) == [first]
+    # The manifest's URL alone gets no password from the environment.
+    untrusted = exoplan(None, tmp_path, "plan", env={"PGPASSWORD": PASSWORD})
+    assert untrusted.code == 1
+    assert untrusted.stderr.startswith(f"error: {url}&schema=exoplan: cannot connect")
+    assert "give this URL in EXOPLAN_STATE" in untrusted.stderr
     # --state beats EXOPLAN_STATE, which beats the manifest.
     other = tmp_path / "elsewhere.json"
     flagged = exoplan(None, tmp_path, "plan", "--state", str(other), env={"EXOPLAN_STATE": url})
     assert "Plan: 1 to purchase" in flagged.stdout
     env_file = exoplan(None, tmp_path, "plan", env={"EXOPLAN_STATE": str(other)})
     assert "Plan: 1 to purchase" in env_file.stdout
-    no_password = exoplan(None, tmp_path, "plan")
+    no_password = exoplan(None, tmp_path, "plan", env={"EXOPLAN_STATE": url})
     assert no_password.code == 1
-    assert no_password.stderr.startswith(f"error: {pg.url(name, password=False)}&schema=exoplan")
+    assert no_password.stderr.startswith(f"error: {url}&schema=exoplan")
     assert "Traceback" not in no_password.stderr
 
 

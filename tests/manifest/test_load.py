@@ -349,3 +349,46 @@ def test_flow_host_must_be_a_host_name_only(tmp_path: Path, host: str) -> None:
             f"(no scheme, port or path), not {host!r}",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://ci:hunter2@db/ops?name=prod",
+        "postgresql://ci@db/ops?name=prod&password=hunter2",
+        "postgresql://ci@db/ops?name=prod&%70assword=hunter2",
+        "postgresql://ci@db/ops?sslpassword=hunter2&name=prod",
+        "host=db dbname=ops password=hunter2",
+    ],
+)
+def test_a_password_in_the_state_url_is_refused_in_every_spelling(tmp_path: Path, url: str) -> None:
+    body = f"version: 1\naccount:\n  sid: a\nnumbers: []\nstate:\n  url: '{url}'\n"
+    path = write_manifest(tmp_path, body)
+    ((where, message),) = problems_of(str(path))
+    assert where == f"{path}:6:8"
+    assert message.startswith("the state URL must not hold a password")
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize("sid", ["acme/../x?y", "acme\\n", "acme 1", "acme#1", "ácme", "a\u202eb", "a.b"])
+def test_an_account_sid_is_letters_digits_dashes_and_underscores(tmp_path: Path, sid: str) -> None:
+    body = f'version: 1\naccount:\n  sid: "{sid}"\nnumbers: []\n'
+    path = write_manifest(tmp_path, body)
+    ((where, message),) = problems_of(str(path))
+    assert where == f"{path}:3:8"
+    assert message.startswith("account.sid must be letters, digits, - and _ only")
+
+
+def test_a_usual_account_sid_is_accepted(tmp_path: Path) -> None:
+    body = "version: 1\naccount:\n  sid: Acme_corp-2\nnumbers: []\n"
+    assert load_manifest(str(write_manifest(tmp_path, body))).account.sid == "Acme_corp-2"
+
+
+@pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.inf", ".Inf"])
+@pytest.mark.parametrize("key", ["max_release_percent", "max_update_percent"])
+def test_numbers_in_the_manifest_are_finite(tmp_path: Path, key: str, value: str) -> None:
+    body = f"version: 1\naccount:\n  sid: a\nsafety:\n  {key}: {value}\nnumbers: []\n"
+    path = write_manifest(tmp_path, body)
+    ((where, message),) = problems_of(str(path))
+    assert where == f"{path}:5:{len(key) + 5}"
+    assert message.startswith(f"safety.{key} must be a finite number")
