@@ -804,6 +804,39 @@ def test_a_manifest_with_random_values_in_random_places_never_crashes(
         assert_no_crash(code, err, argv)
 
 
+def _numeric_paths(data: Any) -> list[tuple[Any, ...]]:
+    """Every path of ``data`` that holds a number (booleans are not numbers)."""
+    found = []
+    for path in paths_of(data):
+        value: Any = data
+        for item in path:
+            value = value[item]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.append(path)
+    return found
+
+
+def test_a_non_finite_number_anywhere_in_a_manifest_is_a_located_error(
+    capsys: pytest.CaptureFixture[str], workdir: Path
+) -> None:
+    document = {**copy.deepcopy(EXAMPLE_DATA), "safety": {"max_release_percent": 10}}
+    places = _numeric_paths(document)
+    assert ("safety", "max_release_percent") in places
+    for path in places:
+        for value in (float("nan"), float("inf"), float("-inf")):
+            changed = copy.deepcopy(document)
+            parent = changed
+            for item in path[:-1]:
+                parent = parent[item]
+            parent[path[-1]] = value
+            text = yaml.safe_dump(changed, allow_unicode=True, sort_keys=False)
+            target = workdir / "non-finite.yaml"
+            target.write_text(text, encoding="utf-8")
+            code, _, err = run_cli(capsys, "validate", "-f", str(target))
+            assert code == 1, (path, value, err)
+            assert f"{target}:" in err and "Traceback" not in err, (path, value, err)
+
+
 @given(state=states())
 @examples(100)
 def test_any_state_its_schema_accepts_never_crashes_plan(
