@@ -79,20 +79,38 @@ def write_state(state: State) -> None:
         ) from None
 
 
+def backup_path(path: str) -> str:
+    return path + ".backup"
+
+
+def refuse_link(path: str, what: str) -> None:
+    """A side file exoplan writes (lock, backup, journal) must be a file of its own: a link
+    (which a pull request can commit beside the state) would have it written elsewhere."""
+    if os.path.islink(path):
+        raise StateError(
+            f"{path} is a symbolic link, and exoplan writes the state's {what} only as a file "
+            "of its own (through a link it could overwrite a file elsewhere): remove it and "
+            "run the command again"
+        )
+
+
 def _keep_backup(path: str) -> None:
     try:
         with open(path, "rb") as handle:
             previous = handle.read()
     except FileNotFoundError:
         return
-    atomic_write(path + ".backup", previous)
+    refuse_link(backup_path(path), "backup")
+    atomic_write(backup_path(path), previous, through_link=False)
 
 
-def atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes, *, through_link: bool = True) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new bytes only.
 
-    A symbolic link is written through: the link stays, its target is replaced."""
-    path = os.path.realpath(path) if os.path.islink(path) else path
+    A symbolic link is written through (the link stays, its target is replaced) unless
+    ``through_link`` is False: then the link itself is replaced."""
+    if through_link and os.path.islink(path):
+        path = os.path.realpath(path)
     folder = os.path.dirname(os.path.abspath(path))
     import tempfile  # only writes need it
 

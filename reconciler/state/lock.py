@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.errors import StateError, shorten
 from reconciler.manifest.bounded import RefusedFile, read_bounded
-from reconciler.state.file import remove_quietly
+from reconciler.state.file import refuse_link, remove_quietly
 
 #: Filesystems that cannot lock answer with one of these.
 _NO_LOCKS = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL)
@@ -35,9 +35,13 @@ def remove_lock(state_path: str) -> None:
 def is_locked(state_path: str) -> bool:
     """True while some process holds the OS lock on the state's lock file."""
     try:
-        fd = os.open(lock_path(state_path), os.O_RDWR)
-    except FileNotFoundError:
+        fd = os.open(lock_path(state_path), os.O_RDWR | os.O_NOFOLLOW)
+    except (FileNotFoundError, IsADirectoryError):
         return False
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return False  # a link is no lock exoplan took
+        raise
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -80,8 +84,10 @@ class StateLock:
 
     def _open(self) -> int:
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                refuse_link(self.path, "lock")
             raise StateError(f"{self.path}: cannot create the lock ({exc.strerror})") from None
 
     def _try_lock(self, fd: int) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from reconciler.errors import StateError
 from reconciler.model import State
-from reconciler.state.file import load_state, save_state, write_state
+from reconciler.state.file import backup_path, load_state, refuse_link, save_state, write_state
 from reconciler.state.journal import Journal, JournalContents, journal_path, read_journal
 from reconciler.state.lock import StateLock
 
@@ -94,6 +94,9 @@ class FileStore:
         return Reading(load_state(self.path), left, self.journal_where)
 
     def lock(self, command: str, timeout: float) -> Lock:
+        """The lock, once the files beside the state are known not to be links."""
+        refuse_link(backup_path(self.path), "backup")
+        refuse_link(self.journal_where, "apply journal")
         return StateLock(self.path, command, timeout)
 
     def load(self) -> State:
@@ -115,7 +118,7 @@ class FileStore:
     def history(self) -> list[Version]:
         """The file keeps two versions: the current one and ``.backup``."""
         versions = []
-        for path in (self.path + ".backup", self.path):
+        for path in (backup_path(self.path), self.path):
             try:
                 state, written = load_state(path), os.stat(path).st_mtime
             except (StateError, OSError):

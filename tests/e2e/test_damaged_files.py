@@ -197,7 +197,21 @@ def lock_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixture[st
     check_refused(capsys, folder, STATE, "state", "rm", number(1), "--state", str(folder / STATE))
 
 
-@pytest.mark.parametrize("case", [state_case, journal_case, plan_case, tampered_case, lock_case])
+def link_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A side file committed as a link to a file elsewhere is refused, never written."""
+    project(folder)
+    outside = folder.parent / f"{folder.name}-outside"
+    outside.write_bytes(damaged(rng, {"pid": 1}))
+    before = outside.read_bytes()
+    side = rng.choice([STATE + ".lock", STATE + ".backup", JOURNAL])
+    (folder / side).symlink_to(outside)
+    check_refused(capsys, folder, side, "state", "rm", number(1), "--state", str(folder / STATE))
+    assert outside.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "case", [state_case, journal_case, plan_case, tampered_case, lock_case, link_case]
+)
 def test_damaged_files_are_refused_naming_them_and_left_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, case: Case
 ) -> None:

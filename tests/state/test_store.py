@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reconciler.apply.transaction import StateTransaction
+from reconciler.errors import StateError
 from reconciler.manifest.load import load_manifest
 from reconciler.state.backends import open_store
 from reconciler.state.store import FileStore
@@ -41,3 +44,26 @@ def test_the_manifest_state_url_is_relative_to_the_manifest(tmp_path: Path) -> N
     (folder / "numbers.yaml").write_text(text + "state:\n  url: states/prod.json\n")
     manifest = load_manifest(str(folder / "numbers.yaml"))
     assert manifest.state_url == str(folder / "states" / "prod.json")
+
+
+@pytest.mark.parametrize("side", [".lock", ".backup", ".journal"])
+def test_a_symlinked_side_file_is_refused_naming_it_and_never_written_through(
+    tmp_path: Path, side: str
+) -> None:
+    path = tmp_path / "numbers.state.json"
+    write_state(path, numbers(1))
+    before = path.read_bytes()
+    outside = tmp_path / "elsewhere" / "precious.txt"
+    outside.parent.mkdir()
+    outside.write_text("keep me\n", encoding="utf-8")
+    link = tmp_path / f"numbers.state.json{side}"
+    link.symlink_to(outside)
+    store = open_store(str(path))
+    with pytest.raises(StateError) as raised:
+        with StateTransaction(store, "exoplan test", 0.0) as tx:
+            tx.state.numbers.clear()
+            tx.save()
+    message = str(raised.value)
+    assert message.startswith(f"{link} is a symbolic link") and "remove it" in message
+    assert outside.read_text(encoding="utf-8") == "keep me\n"
+    assert link.is_symlink() and path.read_bytes() == before
