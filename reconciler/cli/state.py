@@ -17,6 +17,7 @@ from reconciler.manifest.flows import STATE_KEYS, app_id_of
 from reconciler.manifest.load import load_manifest
 from reconciler.manifest.numbers import InvalidNumber, normalise
 from reconciler.model import DEFAULT_COUNTRY, Manifest, State
+from reconciler.render.escape import terminal
 from reconciler.state.backends import open_store
 from reconciler.state.location import is_url, public_form
 from reconciler.state.lock import describe_holder, is_locked, lock_path, read_lock, remove_lock
@@ -164,7 +165,8 @@ def run_force_unlock(args: argparse.Namespace) -> int:
     holder = read_lock(lock)
     if holder is None and not os.path.exists(lock):
         raise StateError(f"{path} is not locked (no {lock}); nothing to do")
-    who = describe_holder(holder) if holder else UNREADABLE
+    # One line each: the lock file is only a message, and anyone could have written it.
+    who = terminal(describe_holder(holder)) if holder else UNREADABLE
     if not is_locked(path):
         remove_lock(path)
         say(f"{path} is not locked: {lock} is left over from {who}, which no longer holds it.")

@@ -8,11 +8,11 @@ as a flow, so it is left unmanaged and named in a comment.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from typing import Any
 
 from reconciler.manifest.flows import STATE_KEYS, app_id_of
+from reconciler.render.escape import terminal
 
 
 def manifest_text(
@@ -107,12 +107,9 @@ def _app_id_text(app_id: str) -> str:
     return _quote(app_id) if app_id.startswith("0") else app_id
 
 
-# Characters that json.dumps leaves raw but YAML rejects (DEL, C1 controls, U+FFFE/F)
-# or reads as line breaks inside a quoted scalar (NEL, U+2028, U+2029).
-_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
-
-
 def _quote(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML, once escaped as above)."""
-    quoted = json.dumps(text, ensure_ascii=False)
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+    """A YAML double-quoted scalar: a JSON string (valid YAML) with every character that is
+    not printable (DEL, C1 controls, bidi controls, line separators) escaped as the
+    terminal escaping does, as ``\\x9b`` or ``\\u202e``, which YAML reads back as the
+    character itself. Neither the file nor the terminal ever gets it raw."""
+    return terminal(json.dumps(text, ensure_ascii=False))

@@ -10,6 +10,7 @@ JSON is :mod:`reconciler.render.json`; Markdown (for pull-request comments) is
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any, TextIO
 
 from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan
@@ -69,7 +70,7 @@ def _write_warnings(plan: Plan, out: TextIO, color: bool) -> None:
     verdict = budget_verdict(plan)
     if verdict:
         code = "1;31" if budget_problem(plan) else "32"
-        out.write(paint(verdict, code, color) + "\n")
+        out.write(paint(terminal(verdict), code, color) + "\n")
 
 
 def cost_lines(plan: Plan) -> list[str]:
@@ -80,11 +81,17 @@ def cost_lines(plan: Plan) -> list[str]:
         return []
     pieces = []
     for currency in cost.currencies:
-        added, removed = cost.added.get(currency, 0), cost.removed.get(currency, 0)
-        pieces.append(
-            f"+{money(str(added), currency)}, -{money(str(removed), currency)}, "
-            f"net {cost.net(currency):+.2f} {terminal(currency)}/month"
-        )
+        legs = [
+            f"{sign}{money(str(amount), currency)}"
+            for sign, amount in (
+                ("+", cost.added.get(currency, 0)),
+                ("-", cost.removed.get(currency, 0)),
+            )
+            if _cents(Decimal(amount))
+        ]
+        net = _cents(cost.net(currency))
+        legs.append(f"net {f'{net:+.2f}' if net else '0.00'} {terminal(currency)}/month")
+        pieces.append(", ".join(legs))
     lines = [f"Monthly rental: {'; '.join(pieces) or 'no known change'}"]
     if cost.unknown:
         noun = "purchase has" if cost.unknown == 1 else "purchases have"
@@ -252,9 +259,15 @@ def rental(action: Action) -> str:
 def money(price: object, currency: object) -> str:
     """A monthly rental as shown: two decimals when it reads as a sane amount."""
     value = price_value(price)
-    amount = f"{value:.2f}" if value is not None else _shortened(str(price))
+    amount = f"{_cents(value):.2f}" if value is not None else _shortened(str(price))
     text = f"{amount} {_shortened(str(currency))}" if currency else amount
     return terminal(text)
+
+
+def _cents(value: Decimal) -> Decimal:
+    """``value`` to the cent, a negative zero made plain zero ("-0.00" is never shown)."""
+    cents = value.quantize(Decimal("0.01"))
+    return cents if cents else abs(cents)
 
 
 def _shortened(text: str, limit: int = 40) -> str:

@@ -34,7 +34,7 @@ def test_plan_refresh_prices_listed_numbers_from_the_inventory(tmp_path: Path) -
         assert only_reads(sb)
     assert result.code == 0, result.stderr
     assert f"+ purchase {FOR_SALE}  (rental 499.00 INR/month)" in result.stdout
-    assert "Monthly rental: +499.00 INR, -0.00 INR, net +499.00 INR/month" in result.stdout
+    assert "Monthly rental: +499.00 INR, net +499.00 INR/month" in result.stdout
     assert "1 purchase has no known price" in result.stdout
 
 
@@ -42,9 +42,9 @@ def test_releases_remove_the_states_rental_in_every_format(tmp_path: Path) -> No
     write_manifest(tmp_path, [])
     write_state(tmp_path / STATE, [number(2)])
     text = exoplan(None, tmp_path, "plan").stdout
-    assert "Monthly rental: +0.00 INR, -499.00 INR, net -499.00 INR/month" in text
+    assert "Monthly rental: -499.00 INR, net -499.00 INR/month" in text
     markdown = exoplan(None, tmp_path, "plan", "--format", "markdown").stdout
-    assert "**Monthly rental:** +0.00 INR, -499.00 INR, net -499.00 INR/month" in markdown
+    assert "**Monthly rental:** -499.00 INR, net -499.00 INR/month" in markdown
     data = json.loads(exoplan(None, tmp_path, "plan", "--format", "json").stdout)
     Draft202012Validator(schema("plan")).validate(data)
     assert data["cost"] == {

@@ -37,7 +37,7 @@ EXPECTED_TEXT = (
     '  - release  +918030240009  "Old desk"  (rental 499.00 INR/month)\n'
     "\n"
     "Plan: 1 to purchase, 1 to update, 1 to release. 1 unchanged.\n"
-    "Monthly rental: +0.00 INR, -499.00 INR, net -499.00 INR/month\n"
+    "Monthly rental: -499.00 INR, net -499.00 INR/month\n"
     "1 purchase has no known price (plan --refresh looks prices up).\n"
     "Warning: 1 number will be released. A released number is gone for good; "
     "apply refuses releases unless given --allow-release.\n"

@@ -282,3 +282,14 @@ def test_force_unlock_on_a_terminal_asks_for_yes(
     assert lock.exists() is kept
     if kept:
         assert err == "error: force-unlock cancelled; the lock is still there\n"
+
+
+def test_force_unlock_escapes_what_the_lock_file_says(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    holder = {"pid": 1, "host": "ci\nerror: spoofed\u202e", "time": "t", "command": "c\x1b[2J"}
+    (tmp_path / LOCK).write_text(json.dumps(holder), encoding="utf-8")
+    result = exoplan(None, tmp_path, "force-unlock", "--yes")
+    assert result.code == 0, result.output
+    assert not any(line.startswith("error: spoofed") for line in result.stdout.splitlines())
+    assert "ci\\x0aerror: spoofed\\u202e" in result.stdout and "c\\x1b[2J" in result.stdout
+    assert all(line.isprintable() for line in result.stdout.splitlines())

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from reconciler.manifest.load import load_manifest
 from reconciler.model import Manifest, State
@@ -156,9 +157,24 @@ def test_an_empty_account_still_validates(tmp_path: Path, region: str) -> None:
 
 
 def test_an_odd_account_sid_is_quoted(tmp_path: Path) -> None:
-    path = tmp_path / "exported.yaml"
-    path.write_text(manifest_text("acme: 1 #x", "singapore", {}), encoding="utf-8")
-    assert load_manifest(str(path)).account.sid == "acme: 1 #x"
+    text = manifest_text("acme: 1 #x", "singapore", {})
+    assert yaml.safe_load(text)["account"]["sid"] == "acme: 1 #x"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["evil\u202etxt.exe", "\u2066isolate\u2069", "esc\x1b[31mred", "mark\u200fRTL", "nel\x85"],
+)
+def test_bidi_and_control_characters_are_written_escaped_and_read_back(
+    tmp_path: Path, name: str
+) -> None:
+    owned = {ONE: record(ONE, friendly_name=name, voice_url=live_url("12\u202e3"))}
+    text = manifest_text("acme1", "mumbai", owned)
+    assert all(line.isprintable() for line in text.split("\n")), text
+    assert (
+        exported(tmp_path, {ONE: record(ONE, friendly_name=name)}).numbers[ONE].friendly_name
+        == name
+    )
 
 
 def test_output_is_stable_whatever_the_listing_order() -> None:

@@ -103,7 +103,7 @@ def test_releases_are_highlighted() -> None:
     assert "Apply needs `--allow-release`." in text
     assert "#### ⚠️ Release (1)" in text
     assert (
-        "**Monthly rental:** +0.00 INR, -499.00 INR, net -499.00 INR/month"
+        "**Monthly rental:** -499.00 INR, net -499.00 INR/month"
         "<br>1 purchase has no known price (plan --refresh looks prices up)."
     ) in text
     # The warning comes before any table.
@@ -120,7 +120,7 @@ def test_release_rentals_are_summed_per_currency() -> None:
         release("+918030240008"), release("+918030240009", "1.5"), release("+918030240007", None)
     )
     text = markdown_text(plan)
-    assert "**Monthly rental:** +0.00 INR, -500.50 INR, net -500.50 INR/month\n" in text
+    assert "**Monthly rental:** -500.50 INR, net -500.50 INR/month\n" in text
     assert "| `+918030240007` | Gone | unknown |" in text
 
 

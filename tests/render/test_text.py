@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import io
 import re
 from typing import Any
@@ -34,7 +36,7 @@ def test_text_shows_every_action_kind_terraform_style() -> None:
         "  - release  +918030240009  (rental 499.00 INR/month)\n"
         "\n"
         "Plan: 1 to purchase, 1 to update, 1 to release. 2 unchanged.\n"
-        "Monthly rental: +0.00 INR, -499.00 INR, net -499.00 INR/month\n"
+        "Monthly rental: -499.00 INR, net -499.00 INR/month\n"
         "1 purchase has no known price (plan --refresh looks prices up).\n"
         "Warning: 1 number will be released. A released number is gone for good; "
         "apply refuses releases unless given --allow-release.\n"
@@ -142,3 +144,46 @@ def test_a_rental_that_is_not_a_sane_amount_is_shown_as_written_and_shortened(
 ) -> None:
     shown = money(price, "INR")
     assert len(shown) < 60 and shown.endswith(" INR")
+
+
+def test_the_over_budget_line_escapes_a_currency_from_exotel() -> None:
+    evil = "INR\u202e\x1b[2J"
+    bought = dataclasses.replace(PURCHASE, rental_price="900", currency=evil)
+    plan = dataclasses.replace(plan_of(bought), max_monthly_increase="100")
+    shown = text(plan)
+    assert "Over budget:" in shown
+    assert all(line.isprintable() for line in shown.split("\n")), shown
+    assert "INR\\u202e\\x1b[2J" in shown
+
+
+@pytest.mark.parametrize(
+    ("actions", "line"),
+    [
+        ((("purchase", "499"),), "Monthly rental: +499.00 INR, net +499.00 INR/month"),
+        ((("release", "499"),), "Monthly rental: -499.00 INR, net -499.00 INR/month"),
+        (
+            (("purchase", "499.004"), ("release", "499.006")),
+            "Monthly rental: +499.00 INR, -499.01 INR, net 0.00 INR/month",
+        ),
+        ((("release", "0.001"),), "Monthly rental: net 0.00 INR/month"),
+    ],
+)
+def test_the_rental_line_never_shows_a_negative_zero(
+    actions: tuple[tuple[str, str], ...], line: str
+) -> None:
+    made = [
+        dataclasses.replace(
+            PURCHASE if kind == "purchase" else RELEASE,
+            number=f"+91803024000{index}",
+            rental_price=price,
+            currency="INR",
+        )
+        for index, (kind, price) in enumerate(actions)
+    ]
+    shown = text(plan_of(*made))
+    assert line + "\n" in shown
+    assert "-0.00" not in shown
+
+
+def test_money_never_shows_a_negative_zero() -> None:
+    assert money("-0.001", "INR") == "0.00 INR"
