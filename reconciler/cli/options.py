@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 from typing import TYPE_CHECKING
 
 from reconciler.model import (
@@ -149,6 +150,15 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text[:40]!r}")
     return value
+
+
+def account_sid(text: str) -> str:
+    """An Exotel account SID: letters, digits, - and _ (it goes into every API path)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise argparse.ArgumentTypeError(
+            f"an account SID is letters, digits, - and _ only, not {text[:40]!r}"
+        )
+    return text
 
 
 def milliseconds(text: str) -> int:

@@ -24,6 +24,7 @@ from reconciler.cli.options import (
     add_format_options,
     add_lock_option,
     add_scope_options,
+    account_sid,
     circle,
     country_code,
     digits,
@@ -215,7 +216,7 @@ def _add_search(sub: Subparsers) -> None:
         help="table (default), yaml (numbers: entries to paste), or json",
     )
     cmd.add_argument(
-        "--account-sid", metavar="SID", help="the account to search as (default: -f's manifest)"
+        "--account-sid", type=account_sid, metavar="SID", help="the account to search as (default: -f's manifest)"
     )
     cmd.add_argument(
         "--api-region",
@@ -235,7 +236,7 @@ def _add_sandbox(sub: Subparsers) -> None:
         "--port", type=port, default=8080, help="port (default: 8080; 0 picks a free one)"
     )
     cmd.add_argument(
-        "--account-sid", default="acme1", help="the account SID it serves (default: acme1)"
+        "--account-sid", type=account_sid, default="acme1", help="the account SID it serves (default: acme1)"
     )
     _add_sandbox_limits(cmd)
     _add_sandbox_files(cmd)
@@ -329,7 +330,7 @@ def _add_export(sub: Subparsers) -> None:
     export = _command(sub, "export", state=False)
     export.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
     export.add_argument(
-        "--account-sid", metavar="SID", help="the account (default: the one in -f's manifest)"
+        "--account-sid", type=account_sid, metavar="SID", help="the account (default: the one in -f's manifest)"
     )
     export.add_argument(
         "--region",

@@ -31,7 +31,7 @@ def manifest_text(
     owned = {n: r for n, r in owned.items() if n not in quarantined}
     names = _flow_names(owned)
     lines = [
-        f"# exoplan manifest exported from Exotel account {account_sid}.",
+        f"# exoplan manifest exported from Exotel account {terminal(account_sid)}.",
         "# Review the flow names, commit this file, then adopt the numbers without buying",
         "# anything: exoplan import --all -f THIS_FILE",
         "# For editor help add: # yaml-language-server: $schema=<path to manifest.schema.json>",

@@ -86,3 +86,15 @@ def test_sensible_values_pass(flag: str, value: str, parsed: float) -> None:
 
     args = build_parser().parse_args(["plan", "--refresh", flag, value])
     assert getattr(args, flag.lstrip("-").replace("-", "_")) == parsed
+
+
+@pytest.mark.parametrize("command", [["export"], ["search", "--country", "IN"], ["sandbox"]])
+@pytest.mark.parametrize("sid", ["acme/../x?y", "a\nb", "a\u202eb", ""])
+def test_an_account_sid_flag_is_letters_digits_dashes_and_underscores(
+    capsys: pytest.CaptureFixture[str], command: list[str], sid: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--account-sid", sid])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1
+    assert "argument --account-sid: an account SID is letters, digits, - and _ only" in err
