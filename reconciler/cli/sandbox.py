@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import io
 import os
 import shlex
 import sys
 import time
 from typing import Any, TextIO
 
+from reconciler.errors import UsageError
 from reconciler.sandbox.server import Sandbox, load_inventory, load_seed
 
 
@@ -26,6 +29,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         api_key=os.environ.get("EXOTEL_API_KEY") or None,
         api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
         inventory_path=getattr(args, "inventory", None),
+        background=args.background,
         release_lingers=args.release_lingers,
         read_rate_limit=args.read_rate_limit,
         drop_rate=args.drop_rate,
@@ -44,10 +48,13 @@ def serve(
     api_key: str | None = None,
     api_token: str | None = None,
     inventory_path: str | os.PathLike[str] | None = None,
+    background: bool = False,
     **options: Any,
 ) -> int:
-    """Run a sandbox in the foreground until Ctrl-C (``exoplan sandbox``); the exit code.
-    ``options`` go to :class:`Sandbox` as they are (release_lingers, read_rate_limit, ...)."""
+    """Run a sandbox until Ctrl-C (``exoplan sandbox``); the exit code. The port is
+    taken first, so a busy one fails at once, in the foreground; with ``background`` the
+    command returns once the sandbox listens. ``options`` go to :class:`Sandbox` as they
+    are (release_lingers, read_rate_limit, ...)."""
     out = out or sys.stdout
     try:
         seed = load_seed(seed_path) if seed_path else None
@@ -65,11 +72,46 @@ def serve(
             inventory=inventory,
             **options,
         )
-        sandbox.start()
+        _listen(sandbox, host, port)
     except (OSError, ValueError) as exc:
         print(f"error: sandbox: {exc}", file=sys.stderr)
         return 1
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if background:
+        return _detach(sandbox, out, _given(api_key, api_token))
+    sandbox.start()
     _run_until_interrupted(sandbox, out, _given(api_key, api_token))
+    return 0
+
+
+def _listen(sandbox: Sandbox, host: str, port: int) -> None:
+    try:
+        sandbox.listen()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise UsageError(
+            f"--port {port}: {host}:{port} is already in use: stop what listens there or "
+            "pick another port (--port 0 picks a free one)"
+        ) from None
+
+
+def _detach(sandbox: Sandbox, out: TextIO, given: frozenset[str]) -> int:
+    """Serve from a child process (its port already bound); this one prints and returns."""
+    out.flush()
+    child = os.fork()
+    if child:
+        out.write(banner(sandbox, given).replace("Press Ctrl-C to stop.", f"Stop it: kill {child}"))
+        out.flush()
+        return 0
+    os.setsid()
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(quiet, fd)
+    sandbox.start()
+    _run_until_interrupted(sandbox, io.StringIO(), given)
     return 0
 
 

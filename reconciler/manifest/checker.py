@@ -81,7 +81,9 @@ class SchemaChecker:
         from jsonschema import Draft202012Validator, validators
 
         finite = Draft202012Validator.TYPE_CHECKER.redefine("number", _finite_number)
-        checking = validators.extend(Draft202012Validator, type_checker=finite)
+        checking: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
+            Draft202012Validator, type_checker=finite
+        )
         return checking(self.schema)
 
     @cached_property

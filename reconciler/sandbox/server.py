@@ -108,13 +108,20 @@ class Sandbox:
         self._pages: Counter[int] = Counter()
         self._log: list[tuple[str, str, int]] = []
 
+    def listen(self) -> None:
+        """Bind the address (port 0 picks a free port); OSError when it is taken.
+        :meth:`start` serves it (and listens first, if this was not called)."""
+        if self._server is None:
+            self._server = _Server((self.host, self.port), self)
+            self.port = int(self._server.server_address[1])
+
     def start(self) -> None:
         """Listen and serve in a background daemon thread (port 0 picks a free port)."""
-        if self._server is not None:
+        if self._thread is not None:
             raise RuntimeError("the sandbox is already running")
         self._stopping.clear()
-        self._server = _Server((self.host, self.port), self)
-        self.port = int(self._server.server_address[1])
+        self.listen()
+        assert self._server is not None
         serve = functools.partial(self._server.serve_forever, poll_interval=_POLL_SECONDS)
         self._thread = threading.Thread(target=serve, name="exotel-sandbox", daemon=True)
         self._thread.start()
@@ -125,7 +132,8 @@ class Sandbox:
         if server is None:
             return
         self._stopping.set()
-        server.shutdown()
+        if thread is not None:  # shutdown() waits for a serving loop: only when one runs
+            server.shutdown()
         server.server_close()
         if thread is not None:
             thread.join(timeout=5)

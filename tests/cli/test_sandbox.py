@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ import requests
 from reconciler.cli import sandbox as sandbox_module
 from reconciler.cli.sandbox import serve
 from tests.support.project import ACCOUNT, number
+from tests.support.run import exoplan
 from tests.support.sandbox import COLLECTION, fetch
 
 BASE = COLLECTION
@@ -79,3 +83,33 @@ def test_the_sandbox_flags_reach_the_sandbox(monkeypatch: pytest.MonkeyPatch) ->
     argv = ["sandbox", "--port", "0", "--rate-limit", "50/min", "--read-rate-limit", "300"]
     assert main([*argv, "--drop-rate", "0.05"]) == 0
     assert seen == {"writes": 50, "reads": 300, "drops": 0.05}
+
+
+def test_a_busy_port_fails_in_the_foreground_naming_it(tmp_path: Path) -> None:
+    seed_path = tmp_path / "seed.json"
+    seed_path.write_text(json.dumps([{"phone_number": NUMBER}]), encoding="utf-8")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for extra in ([], ["--background"]):
+            argv = ["sandbox", "--port", port, "--seed", str(seed_path), *extra]
+            result = exoplan(None, tmp_path, *argv, timeout=30)
+            assert (result.code, result.stdout) == (1, ""), result.output
+            assert result.stderr == (
+                f"error: --port {port}: 127.0.0.1:{port} is already in use: stop what "
+                "listens there or pick another port (--port 0 picks a free one)\n"
+            )
+
+
+def test_background_returns_once_listening_and_names_the_process(tmp_path: Path) -> None:
+    result = exoplan(None, tmp_path, "sandbox", "--port", "0", "--background", timeout=30)
+    assert result.code == 0, result.output
+    pid = int(re.findall(r"kill (\d+)", result.stdout)[0])
+    try:
+        exports = dict(re.findall(r"export (EXOTEL_API_\w+)=(\S+)", result.stdout))
+        auth = (exports["EXOTEL_API_KEY"], exports["EXOTEL_API_TOKEN"])
+        listed = fetch("GET", exports["EXOTEL_API_URL"] + BASE, auth=auth, timeout=5).json()
+        assert listed["incoming_phone_numbers"] == []
+    finally:
+        os.kill(pid, signal.SIGTERM)

@@ -370,7 +370,9 @@ def test_a_password_in_the_state_url_is_refused_in_every_spelling(tmp_path: Path
     assert "hunter2" not in message
 
 
-@pytest.mark.parametrize("sid", ["acme/../x?y", "acme\\n", "acme 1", "acme#1", "ácme", "a\u202eb", "a.b"])
+@pytest.mark.parametrize(
+    "sid", ["acme/../x?y", "acme\\n", "acme 1", "acme#1", "ácme", "a\u202eb", "a.b"]
+)
 def test_an_account_sid_is_letters_digits_dashes_and_underscores(tmp_path: Path, sid: str) -> None:
     body = f'version: 1\naccount:\n  sid: "{sid}"\nnumbers: []\n'
     path = write_manifest(tmp_path, body)
