@@ -152,6 +152,17 @@ def port(text: str) -> int:
     return value
 
 
+def destination(text: str) -> str:
+    """A state location given on the command line (``--to``): never empty, which is what
+    an unset variable (``--to "$EXOPLAN_STATE"``) expands to."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the destination is empty (is the variable it names set?): give a state file "
+            "path or postgresql://[user@]host[:port]/db?name=STATE"
+        )
+    return text
+
+
 def account_sid(text: str) -> str:
     """An Exotel account SID: letters, digits, - and _ (it goes into every API path)."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", text):

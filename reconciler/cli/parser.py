@@ -27,6 +27,7 @@ from reconciler.cli.options import (
     add_scope_options,
     circle,
     country_code,
+    destination,
     digits,
     milliseconds,
     non_negative,
@@ -377,6 +378,7 @@ def _add_state(sub: Subparsers) -> None:
     move.add_argument(
         "--to",
         required=True,
+        type=destination,
         metavar="DEST",
         help="a state file path or postgresql://[user@]host[:port]/db?name=STATE[&schema=S]",
     )

@@ -146,11 +146,9 @@ class StateLock:
             time.sleep(0.02)
             holder = read_lock(self.path)
         who = describe_holder(holder) if holder else "another exoplan process"
-        waited = f" after waiting {self.timeout:g}s" if self.timeout else ""
         return (
-            f"{self.state_path} is locked by {who}{waited}. Wait for it to finish "
-            f"(or pass --lock-timeout SECONDS); the lock is released when that process "
-            f"ends, however it ends"
+            f"{self.state_path} is locked by {who}{waited(self.timeout)}; the lock is "
+            "released when that process ends, however it ends"
         )
 
     def release(self) -> None:
@@ -176,6 +174,16 @@ def read_lock(path: str) -> dict[str, Any] | None:
     except (OSError, ValueError, RecursionError, RefusedFile):
         return None
     return data if isinstance(data, dict) else None
+
+
+def waited(timeout: float) -> str:
+    """How long a writer waited for a held lock, and what it can do next (the advice
+    differs once --lock-timeout was given)."""
+    if timeout:
+        return (
+            f" after waiting {timeout:g}s. Wait for it to finish (or pass a longer --lock-timeout)"
+        )
+    return ". Wait for it to finish (or pass --lock-timeout SECONDS)"
 
 
 def describe_holder(holder: dict[str, Any]) -> str:

@@ -34,7 +34,7 @@ from reconciler.errors import StateError
 from reconciler.model import State
 from reconciler.state.journal import JournalContents, group_records, well_formed
 from reconciler.state.location import PgLocation
-from reconciler.state.lock import describe_holder
+from reconciler.state.lock import describe_holder, waited
 from reconciler.state.serialise import state_from_data, to_data
 from reconciler.state.store import JournalWriter, Lock, Reading, Version
 
@@ -347,11 +347,9 @@ class AdvisoryLock:
             time.sleep(0.05)
             holder = self.store.holder()
         who = describe_holder(holder) if holder else "another exoplan process"
-        waited = f" after waiting {self.timeout:g}s" if self.timeout else ""
         return (
-            f"{self.store.where} is locked by {who}{waited}. Wait for it to finish (or pass "
-            "--lock-timeout SECONDS); the server releases the lock when that process's "
-            "session ends, however it ends"
+            f"{self.store.where} is locked by {who}{waited(self.timeout)}; the server "
+            "releases the lock when that process's session ends, however it ends"
         )
 
     def release(self) -> None:

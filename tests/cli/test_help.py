@@ -206,3 +206,37 @@ def test_read_rate_limit_defaults_to_what_exotel_advertises() -> None:
     assert args.read_rate_limit is None and args.rate_limit == 50.0
     help_text = _subcommands(build_parser())["refresh"].format_help()
     assert "X-RateLimit-*" in help_text
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["plan", "-f"],
+        ["plan", "--state"],
+        ["plan", "--out"],
+        ["apply"],
+        ["state", "migrate", "--to"],
+        ["export", "--output"],
+        ["sandbox", "--seed"],
+    ],
+)
+def test_bash_completes_file_names_where_a_file_goes(
+    words: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    assert main(["completion", "bash"]) == 0
+    (tmp_path / "completion.bash").write_text(capsys.readouterr().out, encoding="utf-8")
+    (tmp_path / "prod-numbers.yaml").write_text("", encoding="utf-8")
+    line = shlex.join(["exoplan", *words]) + " prod-"
+    script = (
+        "source completion.bash\n"
+        f"COMP_WORDS=({line}); COMP_CWORD={len(words) + 1}\n"
+        f"COMP_LINE={shlex.quote(line)}; COMP_POINT=${{#COMP_LINE}}\n"
+        '_shtab_exoplan; printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    done = subprocess.run(
+        [bash, "-c", script], cwd=tmp_path, text=True, capture_output=True, timeout=30
+    )
+    assert done.stdout.split() == ["prod-numbers.yaml"], done.stderr

@@ -293,3 +293,14 @@ def test_force_unlock_escapes_what_the_lock_file_says(tmp_path: Path) -> None:
     assert not any(line.startswith("error: spoofed") for line in result.stdout.splitlines())
     assert "ci\\x0aerror: spoofed\\u202e" in result.stdout and "c\\x1b[2J" in result.stdout
     assert all(line.isprintable() for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize("to", ["", "   "])
+def test_migrate_to_an_empty_location_is_refused_naming_the_flag(tmp_path: Path, to: str) -> None:
+    make_project(tmp_path)
+    before = snapshot(tmp_path)
+    result = exoplan(None, tmp_path, "state", "migrate", "--to", to)
+    assert result.code == 1
+    assert "argument --to: the destination is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before

@@ -49,6 +49,7 @@ def test_a_second_lock_fails_at_once_naming_the_holder(tmp_path: Path) -> None:
     assert "running 'exoplan apply -f numbers.yaml'" in message
     assert "the lock is released when that process ends" in message
     assert "after waiting" not in message
+    assert "Wait for it to finish (or pass --lock-timeout SECONDS)" in message
 
 
 def test_with_a_timeout_a_second_lock_waits_then_fails(tmp_path: Path) -> None:
@@ -61,6 +62,9 @@ def test_with_a_timeout_a_second_lock_waits_then_fails(tmp_path: Path) -> None:
     assert 0.3 <= waited < 1.0
     assert "after waiting 0.3s" in str(raised.value)
     assert f"pid {os.getpid()}" in str(raised.value)
+    # --lock-timeout was given: the advice is a longer one, not the flag itself.
+    assert "pass a longer --lock-timeout" in str(raised.value)
+    assert "--lock-timeout SECONDS" not in str(raised.value)
 
 
 def test_with_a_timeout_a_second_lock_gets_it_once_released(tmp_path: Path) -> None:

@@ -132,8 +132,10 @@ def test_lock_timeout_waits_for_the_holder(pg: PgServer) -> None:
     holder = store_of(pg, name)
     holder.lock("exoplan apply", 0).acquire()
     started = time.monotonic()
-    with pytest.raises(StateError, match="after waiting 0.5s"):
+    with pytest.raises(StateError, match="after waiting 0.5s") as caught:
         store_of(pg, name).lock("exoplan apply", 0.5).acquire()
+    assert "pass a longer --lock-timeout" in str(caught.value)
+    assert "--lock-timeout SECONDS" not in str(caught.value)
     assert time.monotonic() - started >= 0.5
     holder.close()  # the session ends: the server frees the lock
     waiter = store_of(pg, name)
