@@ -163,6 +163,12 @@ def destination(text: str) -> str:
     return text
 
 
+def add_account_sid_option(
+    cmd: argparse.ArgumentParser, help: str, default: str | None = None
+) -> None:
+    cmd.add_argument("--account-sid", type=account_sid, default=default, metavar="SID", help=help)
+
+
 def account_sid(text: str) -> str:
     """An Exotel account SID: letters, digits, - and _ (it goes into every API path)."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", text):

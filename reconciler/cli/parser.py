@@ -19,7 +19,7 @@ from reconciler.cli.driftflags import add_drift_flags, add_state_diff_flags
 from reconciler.cli.helptext import help_kwargs
 from reconciler.cli.options import (
     DEFAULT_MANIFEST,
-    account_sid,
+    add_account_sid_option,
     add_api_options,
     add_budget_option,
     add_format_options,
@@ -216,12 +216,7 @@ def _add_search(sub: Subparsers) -> None:
         default="table",
         help="table (default), yaml (numbers: entries to paste), or json",
     )
-    cmd.add_argument(
-        "--account-sid",
-        type=account_sid,
-        metavar="SID",
-        help="the account to search as (default: -f's manifest)",
-    )
+    add_account_sid_option(cmd, "the account to search as (default: -f's manifest)")
     cmd.add_argument(
         "--api-region",
         choices=("singapore", "mumbai"),
@@ -239,18 +234,12 @@ def _add_sandbox(sub: Subparsers) -> None:
     cmd.add_argument(
         "--port", type=port, default=8080, help="port (default: 8080; 0 picks a free one)"
     )
-    cmd.add_argument(
-        "--account-sid",
-        type=account_sid,
-        default="acme1",
-        help="the account SID it serves (default: acme1)",
-    )
+    add_account_sid_option(cmd, "the account SID it serves (default: acme1)", "acme1")
     cmd.add_argument(
         "--background",
         action="store_true",
         help="return once listening (a busy port fails first) and serve from a child process",
     )
-
     _add_sandbox_limits(cmd)
     _add_sandbox_files(cmd)
     cmd.set_defaults(handler=commands.sandbox)
@@ -342,12 +331,7 @@ def _add_import(sub: Subparsers) -> None:
 def _add_export(sub: Subparsers) -> None:
     export = _command(sub, "export", state=False)
     export.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
-    export.add_argument(
-        "--account-sid",
-        type=account_sid,
-        metavar="SID",
-        help="the account (default: the one in -f's manifest)",
-    )
+    add_account_sid_option(export, "the account (default: the one in -f's manifest)")
     export.add_argument(
         "--region",
         choices=("singapore", "mumbai"),
