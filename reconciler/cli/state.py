@@ -19,7 +19,7 @@ from reconciler.manifest.numbers import InvalidNumber, normalise
 from reconciler.model import DEFAULT_COUNTRY, Manifest, State
 from reconciler.render.escape import terminal
 from reconciler.state.backends import open_store
-from reconciler.state.location import is_url, public_form
+from reconciler.state.location import check_path, is_url, public_form
 from reconciler.state.lock import describe_holder, is_locked, lock_path, read_lock, remove_lock
 from reconciler.state.store import Store
 
@@ -161,7 +161,7 @@ def run_force_unlock(args: argparse.Namespace) -> int:
             "holder's session ends, however it ends; there is nothing to force. Stop the "
             "process the lock error names"
         )
-    lock = lock_path(path)
+    lock = lock_path(check_path(path))
     holder = read_lock(lock)
     if holder is None and not os.path.exists(lock):
         raise StateError(f"{path} is not locked (no {lock}); nothing to do")
