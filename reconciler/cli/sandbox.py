@@ -51,14 +51,9 @@ def serve(
     background: bool = False,
     **options: Any,
 ) -> int:
-    """Run a sandbox until Ctrl-C (``exoplan sandbox``); the exit code. The port is
-    taken first, so a busy one fails at once, in the foreground; with ``background`` the
-    command returns once the sandbox listens. ``options`` go to :class:`Sandbox` as they
-    are (release_lingers, read_rate_limit, ...)."""
-    out = out or sys.stdout
+    """Run a sandbox until Ctrl-C (``exoplan sandbox``; with ``background``, return once it
+    listens); a busy port fails first. ``options`` go to :class:`Sandbox` as they are."""
     try:
-        seed = load_seed(seed_path) if seed_path else None
-        inventory = load_inventory(inventory_path) if inventory_path else None
         sandbox = Sandbox(
             host,
             port,
@@ -68,25 +63,23 @@ def serve(
             rate_limit=rate_limit,
             latency_ms=latency_ms,
             fail_rate=fail_rate,
-            seed=seed,
-            inventory=inventory,
+            seed=load_seed(seed_path) if seed_path else None,
+            inventory=load_inventory(inventory_path) if inventory_path else None,
             **options,
         )
         _listen(sandbox, host, port)
     except (OSError, ValueError) as exc:
         print(f"error: sandbox: {exc}", file=sys.stderr)
         return 1
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     if background:
-        return _detach(sandbox, out, _given(api_key, api_token))
+        return _detach(sandbox, out or sys.stdout, _given(api_key, api_token))
     sandbox.start()
-    _run_until_interrupted(sandbox, out, _given(api_key, api_token))
+    _run_until_interrupted(sandbox, out or sys.stdout, _given(api_key, api_token))
     return 0
 
 
 def _listen(sandbox: Sandbox, host: str, port: int) -> None:
+    """Take the port; a busy one is a UsageError naming --port (exit 1, nothing run)."""
     try:
         sandbox.listen()
     except OSError as exc:
