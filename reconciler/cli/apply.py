@@ -131,12 +131,21 @@ def _inputs(args: argparse.Namespace) -> tuple[Manifest, Plan | None, Store]:
 def _check_same_state(saved: Plan, where: str, planfile: str) -> None:
     if same_location(saved.state_path, where):
         return
+    made = _made_with(saved)
     raise StateError(
         f"{planfile} was made against the state {terminal(public_form(saved.state_path))}, "
         f"but this apply uses {terminal(where)} (from --state, {STATE_ENV} or -f's manifest, "
-        "as plan chooses it): run apply with the -f or --state that plan was given, or make "
-        "a new plan"
+        f"as plan chooses it): run apply with the -f or --state that plan was given ({made}), "
+        "or make a new plan"
     )
+
+
+def _made_with(plan: Plan) -> str:
+    """The -f and --state a saved plan records, as words to type (shown, never used)."""
+    import shlex
+
+    words = ["-f", plan.manifest_path, "--state", public_form(plan.state_path)]
+    return "plan was given " + terminal(shlex.join(words))
 
 
 def estimate(plan: Plan, rate_limit: float) -> str:

@@ -424,12 +424,20 @@ def test_the_stale_plan_hint_names_the_manifest_and_state_the_plan_was_made_from
     made_from = ("-f", "team a.yaml", "--state", "a.state.json")
     assert exo("plan", *made_from, "--out", "p.json").code == 0
     assert exo(*APPLY, *made_from, "--auto-approve").code == 0  # the state moves on
-    result = exo(*APPLY, "p.json", "--auto-approve")
+    # apply finds the state as plan does (here: --state), never from the plan file ...
+    result = exo(*APPLY, "p.json", "--state", "a.state.json", "--auto-approve")
     assert result.code == 1
     assert result.stderr.endswith(
         "Make a new plan with `exoplan plan -f 'team a.yaml' --state a.state.json "
         "--out p.json` and review it again\n"
     )
+    # ... so without it, the default state is not the plan's, and the refusal says so.
+    elsewhere = exo(*APPLY, "p.json", "--auto-approve")
+    assert elsewhere.code == 1
+    assert elsewhere.stderr.startswith(
+        f"error: p.json was made against the state a.state.json, but this apply uses {STATE} "
+    )
+    assert "(plan was given -f 'team a.yaml' --state a.state.json)" in elsewhere.stderr
 
 
 # -- environment and lock --------------------------------------------------------------
