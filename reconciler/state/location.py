@@ -32,6 +32,11 @@ _KEYWORD_SECRET = re.compile(
 )
 #: ``user:password@`` in a URL that could not be parsed.
 _USERINFO_SECRET = re.compile(r"(://[^/?#@:]*):[^/?#@]*@")
+_NO_ENVIRONMENT_PASSWORD = (
+    "exoplan sends no password from PGPASSWORD or ~/.pgpass to a state the manifest names, "
+    "as a pull request could change it: give this URL in EXOPLAN_STATE (a CI secret) or "
+    "--state instead"
+)
 #: A password file that cannot exist (a path below a device), so libpq reads none.
 NO_PASSFILE = os.path.join(os.devnull, "none")
 
@@ -104,6 +109,15 @@ class PgLocation:
         """Every password this location holds, to cut from a server's messages."""
         found = [v for k, v in self.options if k.lower() in SECRET_KEYS and v]
         return [self.password, *found] if self.password else found
+
+    def explained(self, message: str) -> str:
+        """A server's message with this location's passwords cut, and the fix when it
+        asked for a password this location may not take from the environment."""
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        if "no password supplied" in message and not self.environment_credentials:
+            message += f" ({_NO_ENVIRONMENT_PASSWORD})"
+        return message
 
     def without_environment_credentials(self) -> PgLocation:
         """This location, connecting with no password libpq would find by itself."""

@@ -56,11 +56,6 @@ CREATE TABLE IF NOT EXISTS {schema}.journal (
     PRIMARY KEY (name, apply_id, seq));
 """
 _CONNECT_TIMEOUT = 10
-_FROM_MANIFEST = (
-    "exoplan sends no password from PGPASSWORD or ~/.pgpass to a state the manifest names, "
-    "as a pull request could change it: give this URL in EXOPLAN_STATE (a CI secret) or "
-    "--state instead"
-)
 _MISSING = (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName)
 
 
@@ -108,13 +103,9 @@ class PostgresStore:
 
     def _reason(self, exc: psycopg.Error) -> str:
         text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        text = text or type(exc).__name__
-        for secret in self.location.secrets:
-            text = text.replace(secret, "***")
+        text = self.location.explained(text or type(exc).__name__)
         if isinstance(exc, psycopg.errors.InsufficientPrivilege):
             text += " (grant the role the rights the README's 'Team state' section lists)"
-        elif "no password supplied" in text and not self.location.environment_credentials:
-            text += f" ({_FROM_MANIFEST})"
         return text
 
     def execute(self, query: sql.SQL | sql.Composed, params: Any = None) -> list[tuple[Any, ...]]:
