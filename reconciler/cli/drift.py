@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, error_lines, use_color
-from reconciler.cli.options import state_path_for
+from reconciler.cli.options import open_state
 from reconciler.cli.plan import warn_about_journal
 from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ClientFactory
@@ -22,7 +22,6 @@ from reconciler.model import Manifest, State
 from reconciler.plan import drift, safety
 from reconciler.render.drift import render_drift
 from reconciler.reports import DriftReport
-from reconciler.state.backends import open_store
 
 Pair = tuple[Manifest, State]
 
@@ -59,7 +58,7 @@ def _read(args: argparse.Namespace, path: str) -> Pair:
     run (a missing state would turn its numbers into "unmanaged" ones)."""
     manifest = load_manifest(path)
     own = argparse.Namespace(**{**vars(args), "manifest": path})  # -f as this one manifest
-    reading = open_store(state_path_for(own, manifest)).read()
+    reading = open_state(own, manifest).read()
     if reading.journal_left:
         warn_about_journal(reading.journal_where)
     safety.check_account(manifest, reading.state)

@@ -56,11 +56,12 @@ def test_a_manifest_state_url_gets_no_password_from_the_environment(tmp_path: Pa
             manifest.read_text(encoding="utf-8") + f"state:\n  url: {fake.url()}\n",
             encoding="utf-8",
         )
-        for env in ({"PGPASSWORD": ENV_SECRET}, {"PGPASSFILE": str(pgpass)}):
-            result = exoplan(None, tmp_path, "plan", env=env)
-            assert result.code == 1, result.output
-            assert "EXOPLAN_STATE" in result.stderr and "Traceback" not in result.stderr
-        assert fake.connections == 2  # it was asked, and sent nothing
+        for command in ("plan", "drift", "state list"):
+            for env in ({"PGPASSWORD": ENV_SECRET}, {"PGPASSFILE": str(pgpass)}):
+                result = exoplan(None, tmp_path, *command.split(), env=env)
+                assert result.code == 1, result.output
+                assert "EXOPLAN_STATE" in result.stderr and "Traceback" not in result.stderr
+        assert fake.connections == 6  # it was asked, and sent nothing
         assert fake.passwords == []
         # The same location given by EXOPLAN_STATE is trusted with the password.
         trusted = exoplan(
