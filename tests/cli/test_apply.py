@@ -431,11 +431,13 @@ def test_the_stale_plan_hint_names_the_manifest_and_state_the_plan_was_made_from
         "Make a new plan with `exoplan plan -f 'team a.yaml' --state a.state.json "
         "--out p.json` and review it again\n"
     )
-    # ... so without it, the default state is not the plan's, and the refusal says so.
+    # ... so without it, the state beside the plan's manifest is not the plan's, and the
+    # refusal says so.
     elsewhere = exo(*APPLY, "p.json", "--auto-approve")
     assert elsewhere.code == 1
     assert elsewhere.stderr.startswith(
-        f"error: p.json was made against the state a.state.json, but this apply uses {STATE} "
+        "error: p.json was made against the state a.state.json, but this apply uses "
+        "team a.state.json "
     )
     assert "(plan was given -f 'team a.yaml' --state a.state.json)" in elsewhere.stderr
 
