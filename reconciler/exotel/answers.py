@@ -101,23 +101,8 @@ def identity(record: dict[str, Any]) -> str:
     return text(record.get("sid")) or json.dumps(record, sort_keys=True, default=str)
 
 
-def page_size(body: Any, asked: int) -> int:
-    size = body.get("page_size") if isinstance(body, dict) else None
-    return size if isinstance(size, int) and size > 0 else asked
-
-
-def has_next_page(body: Any, count: int, asked: int) -> bool:
-    """Stop on an empty page or an empty next_page_uri; with no links, go on while full."""
-    if count and isinstance(body, dict) and "next_page_uri" in body:
-        return bool(body["next_page_uri"])
-    return count > 0 and count >= page_size(body, asked)
-
-
 #: The largest answer read: a page of 50 numbers is a few tens of KiB.
 MAX_BODY_BYTES = 16 << 20
-#: The most pages one listing reads (50 numbers each, 200,000 in all): a listing longer than this is a
-#: server that never says "last page", not an account.
-MAX_PAGES = 4_000
 #: Record fields that are text; numbers are kept as their decimal text, anything else
 #: (objects, lists, booleans) is dropped: the state keeps text there.
 TEXT_FIELDS = (
@@ -162,17 +147,6 @@ def clean_record(record: dict[str, Any]) -> dict[str, Any]:
         elif not isinstance(value, str):
             cleaned[key] = None
     return cleaned
-
-
-def page_items(body: Any) -> list[dict[str, Any]] | None:
-    """The records of a listing page, or None when the body is not a page of numbers:
-    a page without its ``incoming_phone_numbers`` array never means "owns nothing"."""
-    items = body.get("incoming_phone_numbers") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        return None
-    if not all(text(item.get("sid")) for item in items):
-        return None
-    return [clean_record(item) for item in items]
 
 
 def available_items(body: Any) -> list[dict[str, Any]] | None:

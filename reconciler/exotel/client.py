@@ -30,7 +30,7 @@ from reconciler.errors import (
     ApiOutcomeUnknown,
     ApiStatusError,
 )
-from reconciler.exotel import answers, pacing, retry
+from reconciler.exotel import answers, listing, pacing, retry
 from reconciler.exotel.answers import Purchased as Purchased
 from reconciler.exotel.settings import (
     REGION_HOSTS,
@@ -115,21 +115,18 @@ class ExotelClient:
         self.close()
 
     def list_numbers(self, page_size: int = 50) -> list[dict[str, Any]]:
-        """Every number the account owns, page by page, always on our own host."""
-        records: dict[str, dict[str, Any]] = {}
-        for page in range(answers.MAX_PAGES):
+        """Every number the account owns, page by page, always on our own host; raises
+        ApiStatusError for a listing that cannot be read in full (see ``listing``)."""
+        read = listing.Listing(page_size, self._country)
+        for page in range(listing.MAX_PAGES):
             answer = self._call("GET", self._root, {"Page": page, "PageSize": page_size})
-            items = self._page_items(answer)
-            fresh = {key: item for item in items if (key := answers.identity(item)) not in records}
-            if items and not fresh:  # a server repeating a page would loop forever
-                if len(items) >= answers.page_size(answer.body, page_size):
-                    odd = f"page {page} repeating earlier records (listing may be incomplete)"
-                    raise self._error("GET", self._root, answer, odd)
-                return list(records.values())
-            records.update(fresh)
-            if not answers.has_next_page(answer.body, len(items), page_size):
-                return list(records.values())
-        odd = f"pages that never end ({answers.MAX_PAGES} read; listing refused)"
+            try:
+                more = read.read(page, answer.body)
+            except listing.Untrusted as exc:
+                raise self._error("GET", self._root, answer, str(exc)) from None
+            if not more:
+                return list(read.records.values())
+        odd = f"pages that never end ({listing.MAX_PAGES} read; listing refused)"
         raise self._error("GET", self._root, answer, odd)
 
     def owned_index(self) -> dict[str, dict[str, Any]]:
@@ -137,7 +134,7 @@ class ExotelClient:
         index: dict[str, dict[str, Any]] = {}
         for record in self.list_numbers():
             e164 = numbers.try_normalise(str(record.get("phone_number") or ""), self._country)
-            if e164 is not None:
+            if e164 is not None:  # always: list_numbers refuses a number it cannot read
                 index.setdefault(e164, record)
         return index
 
@@ -322,13 +319,6 @@ class ExotelClient:
 
     def _number_path(self, sid: str) -> str:
         return f"{self._root}/{quote(sid, safe='')}"
-
-    def _page_items(self, answer: answers.Answer) -> list[dict[str, Any]]:
-        items = answers.page_items(answer.body)
-        if items is None:
-            odd = "a body that is not a page of numbers (no incoming_phone_numbers of records)"
-            raise self._error("GET", self._root, answer, odd)
-        return items
 
     def _expect_object(self, method: str, path: str, answer: answers.Answer) -> dict[str, Any]:
         if isinstance(answer.body, dict):

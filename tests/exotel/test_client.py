@@ -23,6 +23,7 @@ from reconciler.errors import (
     ApiStatusError,
     UsageError,
 )
+from reconciler.exotel import listing
 from reconciler.exotel.client import (
     REGION_HOSTS,
     Credentials,
@@ -69,6 +70,11 @@ class Http:
 def http() -> Iterator[Http]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield Http(mock)
+
+
+def owned(sid: str, index: int) -> dict[str, Any]:
+    """An owned number's record: ``sid`` and the ``index``-th test number."""
+    return {"sid": sid, "phone_number": f"+9180302400{index:02d}"}
 
 
 def page(items: list[dict[str, Any]], next_uri: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -218,7 +224,7 @@ def test_list_follows_pages_on_our_own_host(http: Http) -> None:
     other = "http://twilix.exotel.com/v2_beta/Accounts/acme1/IncomingPhoneNumbers"
     for number, next_uri in [(0, f"{other}?Page=1"), (1, f"{other}?Page=2"), (2, None)]:
         query = {"Page": str(number), "PageSize": "2"}
-        items = [{"sid": f"PN{number}a"}, {"sid": f"PN{number}b"}]
+        items = [owned(f"PN{number}a", 2 * number + 1), owned(f"PN{number}b", 2 * number + 2)]
         http.mock.get(ROOT, match=[matchers.query_param_matcher(query)], json=page(items, next_uri))
     records = http.client().list_numbers(page_size=2)
     assert [r["sid"] for r in records] == ["PN0a", "PN0b", "PN1a", "PN1b", "PN2a", "PN2b"]
@@ -232,37 +238,95 @@ def test_list_stops_on_a_short_last_page(http: Http, last: dict[str, Any]) -> No
     assert len(http.mock.calls) == 1
 
 
-def test_list_stops_on_an_empty_page(http: Http) -> None:
-    http.mock.get(ROOT, json=page([OWNED], f"{ROOT}?Page=1"))
+def test_list_follows_an_empty_page_that_links_to_a_next_one(http: Http) -> None:
+    http.mock.get(ROOT, json=page([], f"{ROOT}?Page=1"))
     http.mock.get(ROOT, json=page([], f"{ROOT}?Page=2"))
+    http.mock.get(ROOT, json=page([OWNED], None))
+    assert http.client().list_numbers() == [OWNED]
+    assert len(http.mock.calls) == 3
+
+
+def test_list_stops_on_an_empty_page_without_links(http: Http) -> None:
+    http.mock.get(ROOT, json=page([OWNED], f"{ROOT}?Page=1"))
+    http.mock.get(ROOT, json={"incoming_phone_numbers": []})
     assert http.client().list_numbers() == [OWNED]
     assert len(http.mock.calls) == 2
 
 
 def test_list_without_links_goes_on_while_pages_are_full(http: Http) -> None:
     http.mock.get(
-        ROOT, json={"page_size": 2, "incoming_phone_numbers": [{"sid": "a"}, {"sid": "b"}]}
+        ROOT, json={"page_size": 2, "incoming_phone_numbers": [owned("a", 1), owned("b", 2)]}
     )
-    http.mock.get(ROOT, json={"page_size": 2, "incoming_phone_numbers": [{"sid": "c"}]})
+    http.mock.get(ROOT, json={"page_size": 2, "incoming_phone_numbers": [owned("c", 3)]})
     assert [r["sid"] for r in http.client().list_numbers()] == ["a", "b", "c"]
 
 
 def test_a_repeated_full_page_raises_instead_of_looping(http: Http) -> None:
-    http.mock.get(ROOT, json=page([{"sid": "a"}, {"sid": "b"}], f"{ROOT}?Page=1", page_size=2))
+    records = [owned("a", 1), owned("b", 2)]
+    http.mock.get(ROOT, json=page(records, f"{ROOT}?Page=1", page_size=2))
     with pytest.raises(ApiStatusError, match="page 1 repeating earlier records"):
         http.client().list_numbers(page_size=2)
     assert len(http.mock.calls) == 2
 
 
-def test_a_repeated_short_page_ends_the_listing(http: Http) -> None:
+def test_a_repeated_short_page_that_links_on_raises(http: Http) -> None:
     http.mock.get(ROOT, json=page([OWNED], f"{ROOT}?Page=1"))
+    with pytest.raises(ApiStatusError, match="page 1 repeating earlier records"):
+        http.client().list_numbers()
+    assert len(http.mock.calls) == 2
+
+
+def test_a_repeated_last_page_ends_the_listing(http: Http) -> None:
+    http.mock.get(ROOT, json=page([OWNED], f"{ROOT}?Page=1"))
+    http.mock.get(ROOT, json=page([OWNED], None))
     assert http.client().list_numbers() == [OWNED]
     assert len(http.mock.calls) == 2
 
 
+@pytest.mark.parametrize(
+    ("pages", "refused"),
+    [
+        ([page([], "A"), page([], "B"), page([], "A")], "page 2 links to 'A' again"),
+        ([page([OWNED], "A"), page([owned("PN2", 2)], "A")], "page 1 links to 'A' again"),
+    ],
+)
+def test_links_that_loop_raise(http: Http, pages: list[dict[str, Any]], refused: str) -> None:
+    for body in pages:
+        http.mock.get(ROOT, json=body)
+    with pytest.raises(ApiStatusError, match=re.escape(refused)):
+        http.client().list_numbers()
+    assert len(http.mock.calls) == len(pages)
+
+
+def test_too_many_empty_pages_in_a_row_raise(http: Http) -> None:
+    for number in range(listing.MAX_EMPTY_PAGES):
+        http.mock.get(ROOT, json=page([], f"{ROOT}?Page={number + 1}"))
+    with pytest.raises(ApiStatusError, match="empty pages in a row"):
+        http.client().list_numbers()
+    assert len(http.mock.calls) == listing.MAX_EMPTY_PAGES
+
+
+@pytest.mark.parametrize(
+    ("record", "named"),
+    [
+        ({"sid": "PN3", "phone_number": "n/a"}, "phone_number 'n/a' is not a phone number"),
+        ({"sid": 5, "phone_number": NUMBER}, "sid 5 is not an ExoPhone sid"),
+        ({"sid": "PN3", "phone_number": 8030240003}, "phone_number 8030240003 is not a"),
+        ({"sid": "PN3"}, "phone_number None is not a phone number"),
+        ({"sid": " ", "phone_number": NUMBER}, "sid ' ' is not an ExoPhone sid"),
+    ],
+)
+def test_a_record_that_cannot_be_read_raises(
+    http: Http, record: dict[str, Any], named: str
+) -> None:
+    http.mock.get(ROOT, json=page([OWNED, record]))
+    with pytest.raises(ApiStatusError, match=re.escape(f"page 0, record 2: {named}")):
+        http.client().owned_index()
+
+
 def test_owned_index_normalises_numbers(http: Http) -> None:
     national = {"sid": "PN2", "phone_number": "08030240002"}
-    http.mock.get(ROOT, json=page([OWNED, national, {"sid": "PN3", "phone_number": "n/a"}]))
+    http.mock.get(ROOT, json=page([OWNED, national]))
     client = http.client()
     assert client.owned_index() == {NUMBER: OWNED, "+918030240002": national}
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from reconciler.cli.main import main
-from reconciler.exotel import answers
-from tests.support.hostile import ROOT, Hostile, Reply, Request, page
+from reconciler.exotel import listing
+from tests.support.hostile import ROOT, Hostile, Reply, Request, page, page_asked
 from tests.support.project import (
     JOURNAL,
     STATE,
@@ -104,11 +104,12 @@ def test_pages_that_never_end_are_an_error(
 ) -> None:
     protected_project(tmp_path)
     before = snapshot(tmp_path)
-    monkeypatch.setattr(answers, "MAX_PAGES", 25)
+    monkeypatch.setattr(listing, "MAX_PAGES", 25)
     count = iter(range(10**6))
 
     def script(request: Request) -> Reply:
-        return Reply(body=page([record(number(40), f"SID{next(count)}")], next_page=True))
+        listed = [record(number(40), f"SID{next(count)}")]
+        return Reply(body=page(listed, next_page=True, number=page_asked(request)))
 
     with Hostile(script) as server:
         for name, value in server.env().items():

@@ -44,10 +44,20 @@ class Request:
 Script = Callable[[Request], Reply]
 
 
-def page(records: list[dict[str, Any]], next_page: bool = False) -> dict[str, Any]:
-    """A listing page as Exotel documents it."""
-    nxt = f"{ROOT}?Page=next" if next_page else None
-    return {"page": 0, "page_size": 100, "incoming_phone_numbers": records, "next_page_uri": nxt}
+def page(records: list[dict[str, Any]], next_page: bool = False, number: int = 0) -> dict[str, Any]:
+    """Listing page ``number`` as Exotel documents it; ``next_page`` links to the next one."""
+    nxt = f"{ROOT}?Page={number + 1}&PageSize=50" if next_page else None
+    return {
+        "page": number,
+        "page_size": 50,
+        "incoming_phone_numbers": records,
+        "next_page_uri": nxt,
+    }
+
+
+def page_asked(request: Request) -> int:
+    """The page a listing request asked for (0 when it did not say)."""
+    return int(request.query.get("Page", "0"))
 
 
 class Hostile:
