@@ -215,14 +215,29 @@ def _journalled(
         return Outcome(action, ok=False, error=str(exc), unknown=True)
     except ApiError as exc:
         if action.kind is ActionKind.PURCHASE and retry.says_already_owned(exc):
-            journal.write({**_record("unknown", action), "error": str(exc)})
-            return Look(action, exc)
+            return _already_owned(action, exc, journal)
         if retry.is_auth_failure(exc):
             stop.set(f"Exotel refused the credentials or the account (HTTP {exc.status})")
         journal.write({**_record("failed", action), "error": str(exc)})
         return Outcome(action, ok=False, error=str(exc))
     journal.write({**_record("done", action), "record": record, "detail": detail})
     return Outcome(action, ok=True, detail=detail, record=record)
+
+
+def _already_owned(action: Action, exc: ApiError, journal: JournalWriter) -> Outcome | Look:
+    """A purchase Exotel refused as already owned: a listed number may be the account's
+    own (a Look settles it), but a pool's pinned number never is: the pool chose it as
+    for sale, so whoever owns it now is not this pool, and it is never adopted."""
+    pool = action.marks.get("pool")
+    if pool is None:
+        journal.write({**_record("unknown", action), "error": str(exc)})
+        return Look(action, exc)
+    error = (
+        f"{exc} (pinned for pool {pool} as for sale; someone else owns it now: not adopted, "
+        "make a new plan to pin another)"
+    )
+    journal.write({**_record("failed", action), "error": error})
+    return Outcome(action, ok=False, error=error)
 
 
 def _record(op: str, action: Action) -> dict[str, Any]:

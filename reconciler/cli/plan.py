@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, save_plan, use_color, warn, write_plan
@@ -57,7 +57,7 @@ def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -
         owned = factory.client().owned_index()
         found = drift.detect(state, owned, manifest)
         current = drift.refreshed(state, owned)
-        candidates = pool_candidates(factory.client, manifest, current)
+        candidates = pool_candidates(factory.client, manifest, current, owned)
         plan = make_plan(manifest, current, candidates=candidates)
         plan = priced(plan, factory.client(), current)
     return dataclasses.replace(
@@ -66,18 +66,23 @@ def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -
 
 
 def pool_candidates(
-    client: Callable[[], ExotelClient], manifest: Manifest, state: State
+    client: Callable[[], ExotelClient],
+    manifest: Manifest,
+    state: State,
+    owned: Mapping[str, object] | None = None,
 ) -> dict[str, list[Available]] | None:
-    """The inventory searched for every pool short of members (None when none is, and
-    then ``client`` is not even built)."""
+    """The inventory searched for every pool short of members, less the numbers the
+    account ``owned`` (listed here when not given); None when no pool is short, and then
+    ``client`` is not even built."""
     needs = pools.expand(manifest, state)[1]
     if not needs:
         return None
+    owned = client().owned_index() if owned is None else owned
     searched: dict[Criteria, list[Available]] = {}  # each distinct criteria set once
     for need in needs:
         criteria = manifest.pools[need.pool].criteria
         if criteria not in searched:
-            found = client().search_available(criteria)
+            found = pools.for_sale(client().search_available(criteria), owned)
             searched[criteria] = cost.in_account_currency(found, state)
     return {need.pool: searched[manifest.pools[need.pool].criteria] for need in needs}
 

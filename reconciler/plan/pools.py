@@ -13,6 +13,7 @@ from decimal import Decimal, DecimalException
 from typing import Any
 
 from reconciler.errors import ExoplanError
+from reconciler.manifest import numbers
 from reconciler.model import Available, Manifest, NumberSpec, PoolNeed, PoolSpec, State
 
 POOL, INDEX = "pool", "pool_index"
@@ -85,8 +86,10 @@ def pin(
     needs: Sequence[PoolNeed],
     candidates: Mapping[str, Sequence[Available]],
 ) -> list[tuple[NumberSpec, Available, dict[str, Any]]]:
-    """Concrete, distinct numbers for every need: never one owned, listed or picked for
-    another pool, never dearer than ``max_rental``; too few is an error naming the pool."""
+    """Concrete, distinct numbers for every need: never one managed, listed or picked for
+    another pool, never outside the pool's country, never dearer than ``max_rental``;
+    too few is an error naming the pool. (Numbers the account owns are left out of
+    ``candidates`` by :func:`for_sale`.)"""
     taken = set(state.numbers) | set(manifest.numbers)
     pinned = []
     for need in needs:
@@ -107,9 +110,17 @@ def pin(
     return pinned
 
 
+def for_sale(found: Sequence[Available], owned: Mapping[str, object]) -> list[Available]:
+    """The search results that are for sale: never a number the account owns already
+    (another team's, say: buying it would answer 409, never hand it to a pool)."""
+    return [candidate for candidate in found if candidate.number not in owned]
+
+
 def _usable(candidate: Available, pool: PoolSpec, taken: set[str]) -> bool:
     if candidate.number in taken:
         return False
+    if numbers.country_of(candidate.number) != pool.criteria.country:
+        return False  # an answer about another market: never the pool's number
     if pool.max_rental is None:
         return True
     price = _decimal(candidate.rental_price)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -503,3 +504,18 @@ def test_a_stop_leaves_the_lost_purchases_unknown_without_listing(journal: Journ
     client.hook = lambda kind, key: stop.set("stopped by SIGINT")
     result = execute((action("purchase", A),), client, journal, 1, stop=stop)
     assert result.unsettled == (A,) and listings(client) == 0
+
+
+def test_a_pool_purchase_refused_as_already_owned_fails_and_adopts_nothing(
+    journal: Journal,
+) -> None:
+    owned = {A: {"sid": "S9", "phone_number": A, "voice_url": "another team's flow"}}
+    client = SettingClient(Path(journal.path), owned=owned)
+    pinned = dataclasses.replace(
+        action("purchase", A, params={"VoiceUrl": VOICE}), marks={"pool": "blr", "pool_index": 1}
+    )
+    outcome = run([pinned], client, journal)[A]
+    assert not outcome.ok and not outcome.adopted and not outcome.unknown
+    assert "already owned" in outcome.error and "pool blr" in outcome.error
+    assert [call[0] for call in client.calls] == ["purchase"]  # no listing, no update
+    assert [line["op"] for line in journal_lines(Path(journal.path))][-1] == "failed"

@@ -22,6 +22,7 @@ from reconciler.model import (
     PoolSpec,
     State,
 )
+from reconciler.plan import pools
 from reconciler.plan.planner import make_plan
 from tests.support.project import LINEAGE, number, state_entry
 
@@ -163,3 +164,15 @@ def test_a_pools_ignore_changes_applies_to_every_member() -> None:
     held = State("numbers.state.json", LINEAGE, 3, "acme1", members)
     plan = make_plan(manifest(pool(2, ignore_changes=frozenset({"friendly_name"}))), held)
     assert [c.field for a in plan.actions for c in a.changes] == ["voice_flow", "voice_flow"]
+
+
+def test_a_candidate_outside_the_pools_country_is_never_pinned() -> None:
+    abroad = Available("+14155550123", "Landline", "KA", True, True, "1.000000", "INR")
+    plan = make_plan(manifest(pool(1)), state(), candidates={"blr": [abroad, offer(7)]})
+    assert [a.number for a in plan.actions] == [number(7)]
+
+
+def test_numbers_the_account_owns_are_never_for_sale() -> None:
+    found = [offer(6), offer(7), offer(8)]
+    owned = {number(6): {"sid": "S6"}, number(8): {"sid": "S8"}}
+    assert pools.for_sale(found, owned) == [offer(7)]
