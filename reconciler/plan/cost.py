@@ -45,12 +45,13 @@ def in_account_currency(found: Iterable[Available], state: State) -> list[Availa
 
 def price_value(price: object) -> Decimal | None:
     """``price`` (a decimal string from Exotel or the state) as a Decimal, or None when it
-    is not a finite, sane, non-negative amount."""
+    is not a finite, sane, non-negative amount: a rental below zero is not a price (it
+    would offset real ones in the budget gate), so it is unknown."""
     if not isinstance(price, (str, int)) or isinstance(price, bool) or len(str(price)) > 40:
         return None
     try:
         value = Decimal(str(price).strip())
-        sane = value.is_finite() and value.copy_abs() < MAX_PRICE
+        sane = value.is_finite() and 0 <= value < MAX_PRICE
     except DecimalException:  # not a number, or beyond Decimal's exponent range
         return None
     return value if sane else None

@@ -9,12 +9,13 @@ A member's state entry carries ``pool`` (the pool's name) and ``pool_index`` (it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, DecimalException
+from decimal import Decimal
 from typing import Any
 
 from reconciler.errors import ExoplanError
 from reconciler.manifest import numbers
 from reconciler.model import Available, Manifest, NumberSpec, PoolNeed, PoolSpec, State
+from reconciler.plan.cost import price_value
 
 POOL, INDEX = "pool", "pool_index"
 
@@ -123,15 +124,8 @@ def _usable(candidate: Available, pool: PoolSpec, taken: set[str]) -> bool:
         return False  # an answer about another market: never the pool's number
     if pool.max_rental is None:
         return True
-    price = _decimal(candidate.rental_price)
+    price = price_value(candidate.rental_price)  # an unknown price never passes max_rental
     return price is not None and price <= Decimal(pool.max_rental)
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    try:
-        return Decimal(str(text)) if text is not None else None
-    except DecimalException:
-        return None
 
 
 def _index(entry: dict[str, Any]) -> int:
