@@ -8,6 +8,8 @@ ExoplanError                 -> exit 1, "error: ..." lines, no traceback
 ├─ UsageError                a command used wrongly: missing credentials, bad flag value
 └─ ApiError                  raised only in exotel/: status, Exotel's message, method+path
    ├─ ApiConnectionError     connection errors and timeouts (raised `from` requests' error)
+   │  └─ ApiNotConnected     no connection was made (refused, unresolved, connect timeout):
+   │                         nothing was sent, so nothing changed
    ├─ ApiStatusError         a non-2xx answer: Exotel refused, nothing changed
    ├─ ApiOutcomeUnknown      a change was sent, but whether it happened cannot be told
    └─ ApiNotSent             a change was not sent: the run is stopping
@@ -119,6 +121,11 @@ class ApiError(ExoplanError):
 
 class ApiConnectionError(ApiError):
     """No usable answer: the connection failed or timed out."""
+
+
+class ApiNotConnected(ApiConnectionError):
+    """No connection was made (refused, a name that does not resolve, a connect timeout):
+    the request never left, so it changed nothing and may be sent again."""
 
 
 class ApiStatusError(ApiError):

@@ -21,11 +21,13 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from reconciler import __version__, model
 from reconciler.errors import (
     ApiConnectionError,
     ApiError,
+    ApiNotConnected,
     ApiNotSent,
     ApiOutcomeUnknown,
     ApiStatusError,
@@ -223,14 +225,14 @@ class ExotelClient:
                 error: ApiError = self._error(method, path, answer)
             except ApiConnectionError as exc:
                 error = exc
-            repeat = method != "POST" and retry.may_repeat(error)
+            repeat = retry.safe_to_repeat(method, error)
             if attempt == self._max_retries or not (repeat or status == 429):
                 raise error
             if status == 429:
                 self._wait_rate_limited(answer, attempt, error)
             else:
                 self._back_off(attempt, error)
-                retried_unknown = True
+                retried_unknown = retried_unknown or retry.outcome_unknown(error)
         raise AssertionError("unreachable")
 
     def _send(self, method: str, path: str, fields: Mapping[str, Any] | None) -> answers.Answer:
@@ -346,16 +348,33 @@ class ExotelClient:
         )
 
     def _connection_error(self, method: str, path: str, exc: Exception) -> ApiConnectionError:
+        """The error for requests' ``exc``: ApiNotConnected when no connection was made."""
         what = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
-        message = self._scrub(
-            f"{what} ({urlsplit(self._origin).netloc}): {answers.connection_reason(exc)}"
-        )
+        host, reason = urlsplit(self._origin).netloc, answers.connection_reason(exc)
+        if _never_connected(exc):
+            what = "could not connect in time" if isinstance(exc, requests.Timeout) else what
+            message = self._scrub(f"{what} ({host}): {reason}; nothing was sent")
+            return ApiNotConnected(message, method=method, path=self._prefix + path)
+        message = self._scrub(f"{what} ({host}): {reason}")
         return ApiConnectionError(message, method=method, path=self._prefix + path)
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
+
+
+def _never_connected(exc: Exception) -> bool:
+    """Whether requests' ``exc`` proves the request never left: the connection was refused,
+    the host name did not resolve, or connecting timed out (urllib3 says so in the cause
+    it wraps). A read timeout, a reset or a dropped connection after connecting may have
+    come after the request was sent: those are not."""
+    if not isinstance(exc, requests.ConnectionError):
+        return False  # requests.Timeout raised by _fetch is a whole-answer timeout
+    cause = exc.args[0] if exc.args else None
+    reason = cause.reason if isinstance(cause, MaxRetryError) else cause
+    # NameResolutionError and NewConnectionError (refused) are ConnectTimeoutError's kin.
+    return isinstance(reason, (ConnectTimeoutError, NewConnectionError))
 
 
 def _new_session(credentials: Credentials, pool_size: int) -> requests.Session:

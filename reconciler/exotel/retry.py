@@ -1,7 +1,7 @@
 """The retry policy for Exotel's API: what a failure means and how long to wait.
 
 ``backoff_delay``, ``parse_retry_after``, ``quota_reset_delay`` and ``reset_seconds`` say
-how long to wait; ``outcome_unknown``, ``may_repeat`` and ``says_already_owned`` say what
+how long to wait; ``outcome_unknown``, ``may_repeat``, ``safe_to_repeat`` and ``says_already_owned`` say what
 a failure means for a request that must not be repeated blindly (buying a number). No
 network here.
 """
@@ -14,7 +14,13 @@ from collections.abc import Callable, Mapping
 from datetime import timezone
 from email.utils import parsedate_to_datetime
 
-from reconciler.errors import ApiConnectionError, ApiError, ApiNotSent, ApiOutcomeUnknown
+from reconciler.errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiNotConnected,
+    ApiNotSent,
+    ApiOutcomeUnknown,
+)
 
 # An X-RateLimit-Reset below this (a date before 2001) cannot be epoch seconds: some
 # servers send the seconds left until the reset instead, so it is read as a delay.
@@ -104,7 +110,9 @@ def reset_seconds(text: str | None, now_epoch: float) -> float | None:
 
 def outcome_unknown(error: ApiError) -> bool:
     """The request may or may not have taken effect: no answer, a 5xx, or a 2xx whose
-    body could not be read."""
+    body could not be read. A request that never left (no connection) did not."""
+    if isinstance(error, ApiNotConnected):
+        return False
     status = error.status or 0
     return isinstance(error, ApiConnectionError) or status >= 500 or 200 <= status < 300
 
@@ -112,6 +120,15 @@ def outcome_unknown(error: ApiError) -> bool:
 def may_repeat(error: ApiError) -> bool:
     """Sending again may help: the connection failed or the server had a 5xx trouble."""
     return isinstance(error, ApiConnectionError) or (error.status or 0) >= 500
+
+
+def safe_to_repeat(method: str, error: ApiError) -> bool:
+    """Whether ``method`` may be sent again after ``error``: any request that never left
+    (nothing reached Exotel, not even a purchase), and any but a purchase when sending
+    again may help; a purchase whose outcome is unknown is settled by its caller."""
+    if isinstance(error, ApiNotConnected):
+        return True
+    return method != "POST" and may_repeat(error)
 
 
 def says_already_owned(error: ApiError) -> bool:
