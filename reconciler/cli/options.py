@@ -231,14 +231,14 @@ def add_scope_options(cmd: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NUMBER",
-        help="plan only this number (any spelling; repeatable)",
+        help="plan only this number (any spelling), or pool:NAME for a whole pool (repeatable)",
     )
     cmd.add_argument(
         "--exclude",
         action="append",
         default=[],
         metavar="NUMBER",
-        help="leave this number out of the plan (any spelling; repeatable)",
+        help="leave this number, or pool:NAME for a whole pool, out of the plan (repeatable)",
     )
 
 

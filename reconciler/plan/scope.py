@@ -1,15 +1,24 @@
-"""Partial plans: ``--target NUMBER`` and ``--exclude NUMBER`` restrict a plan to some
-numbers. Pure: the numbers are already in E.164 form and known to exist."""
+"""Partial plans: ``--target`` and ``--exclude`` restrict a plan to some numbers, or to
+pools as a whole. Pure: the names are resolved against the manifest and state first.
+
+A name is a number (any spelling; E.164 once resolved), listed in the manifest or
+managed in the state (a pool member is one), or ``pool:NAME`` for a pool of the manifest:
+its members, the numbers it still needs and those pinned for it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from reconciler.errors import UsageError
 from reconciler.manifest.numbers import InvalidNumber, normalise
-from reconciler.model import Manifest, Plan, Scope, State
+from reconciler.model import Action, Manifest, Plan, Scope, State
 from reconciler.plan import safety
+from reconciler.plan.pools import POOL
+
+#: How a pool is named to --target and --exclude: ``pool:NAME``.
+POOL_PREFIX = "pool:"
 
 
 def known_numbers(manifest: Manifest, state: State) -> list[str]:
@@ -18,22 +27,53 @@ def known_numbers(manifest: Manifest, state: State) -> list[str]:
 
 
 def resolve(flag: str, written: Sequence[str], manifest: Manifest, state: State) -> tuple[str, ...]:
-    """``written`` numbers (any spelling) in E.164 form; UsageError naming ``flag`` for
-    one that does not parse or that neither the manifest nor the state knows."""
+    """``written`` names in their resolved form (E.164, or ``pool:NAME``); UsageError
+    naming ``flag`` for one that neither the manifest nor the state knows."""
     known = set(known_numbers(manifest, state))
-    resolved = []
-    for text in written:
-        try:
-            number = normalise(text, manifest.account.default_country)
-        except InvalidNumber as exc:
-            raise UsageError(f"{flag} {text}: {exc}") from None
-        if number not in known:
-            raise UsageError(
-                f"{flag} {text}: {number} is neither in {manifest.path} nor managed in "
-                f"{state.path}; name a number the plan could touch"
-            )
-        resolved.append(number)
-    return tuple(dict.fromkeys(resolved))
+    return tuple(dict.fromkeys(_resolved(flag, text, manifest, state, known) for text in written))
+
+
+def _resolved(flag: str, text: str, manifest: Manifest, state: State, known: set[str]) -> str:
+    if text.startswith(POOL_PREFIX):
+        name = text[len(POOL_PREFIX) :]
+        if name not in manifest.pools:
+            pools = ", ".join(sorted(manifest.pools)) or "none"
+            raise UsageError(f"{flag} {text}: the manifest has no pool {name} (its pools: {pools})")
+        return text
+    try:
+        number = normalise(text, manifest.account.default_country)
+    except InvalidNumber as exc:
+        hint = f"; to plan pool {text} as a whole, write {flag} pool:{text}"
+        raise UsageError(f"{flag} {text}: {exc}{hint if text in manifest.pools else ''}") from None
+    if number not in known:
+        raise UsageError(
+            f"{flag} {text}: {number} is neither in {manifest.path} nor managed in "
+            f"{state.path}; name a number the plan could touch, or pool:NAME"
+        )
+    return number
+
+
+def _picked(names: Collection[str], number: str, pool: str | None) -> bool:
+    return number in names or (pool is not None and POOL_PREFIX + pool in names)
+
+
+class _Chooser:
+    """Whether a number (of a pool, or not) is in the partial plan."""
+
+    def __init__(self, state: State, targets: tuple[str, ...], excludes: tuple[str, ...]):
+        self._state, self._targets, self._excludes = state, targets, excludes
+
+    def pool_of(self, number: str) -> str | None:
+        pool = self._state.numbers.get(number, {}).get(POOL)
+        return pool if isinstance(pool, str) else None
+
+    def __call__(self, number: str, pool: str | None = None) -> bool:
+        pool = pool or self.pool_of(number)
+        wanted = not self._targets or _picked(self._targets, number, pool)
+        return wanted and not _picked(self._excludes, number, pool)
+
+    def action(self, action: Action) -> bool:
+        return self(action.number, action.marks.get(POOL))
 
 
 def restrict(
@@ -46,21 +86,18 @@ def restrict(
     """``plan`` limited to ``targets`` (all when empty) less ``excludes``."""
     if not targets and not excludes:
         return plan
-
-    def chosen(number: str) -> bool:
-        return (not targets or number in targets) and number not in excludes
-
+    chosen = _Chooser(state, targets, excludes)
     known = known_numbers(manifest, state)
-    actions = tuple(a for a in plan.actions if chosen(a.number))
+    actions = tuple(a for a in plan.actions if chosen.action(a))
     acted = {a.number for a in actions}
-    unchanged = sum(1 for n in manifest.numbers if chosen(n) and n not in acted)
-    scope = Scope(targets, excludes, sum(1 for n in known if chosen(n)), len(known))
+    kept = [*manifest.numbers, *(n for n in state.numbers if chosen.pool_of(n) in manifest.pools)]
     partial = dataclasses.replace(
         plan,
         actions=actions,
-        unchanged=unchanged,
+        unchanged=sum(1 for n in kept if chosen(n) and n not in acted),
         waiting=tuple(q for q in plan.waiting if chosen(q.number)),
-        scope=scope,
+        needs=tuple(need for need in plan.needs if chosen("", need.pool)),
+        scope=Scope(targets, excludes, sum(1 for n in known if chosen(n)), len(known)),
     )
     return dataclasses.replace(
         partial, breaches=safety.mass_change(partial, state, manifest.safety)

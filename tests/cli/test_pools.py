@@ -92,3 +92,34 @@ def test_a_lowered_count_needs_the_release_list(tmp_path: Path) -> None:
         released = apply(sandbox, tmp_path, "--allow-release")
         assert released.code == 0, released.output
         assert sorted(owned_sids(sandbox)) == [members[0]]
+
+
+DESK = "+918030240001"
+
+
+def test_targets_reach_pool_members_and_pools_as_a_whole(tmp_path: Path) -> None:
+    listed = MANIFEST.replace(
+        "numbers: []", f'numbers:\n  - number: "{DESK}"\n    friendly_name: Desk'
+    )
+    (tmp_path / "numbers.yaml").write_text(MANIFEST, encoding="utf-8")
+    with new_sandbox() as sandbox:
+        assert apply(sandbox, tmp_path).code == 0
+        first, second = sorted(owned_sids(sandbox))
+        renamed = listed.replace('"Support {n}"', '"Desk {n}"').replace("count: 2", "count: 3")
+        (tmp_path / "numbers.yaml").write_text(renamed, encoding="utf-8")
+        member = exoplan(sandbox, tmp_path, "plan", "--target", first)
+        assert member.code == 0, member.output
+        assert f"~ update   {first}" in member.stdout and second not in member.stdout
+        assert "pool blr" not in member.stdout and DESK not in member.stdout
+        desk = exoplan(sandbox, tmp_path, "plan", "--target", DESK)
+        assert f"+ purchase {DESK}" in desk.stdout and "pool blr" not in desk.stdout
+        whole = exoplan(sandbox, tmp_path, "plan", "--refresh", "--target", "pool:blr", *FAST)
+        assert whole.code == 0, whole.output
+        assert "Partial plan: 2 of 3 numbers (--target pool:blr)" in whole.stdout
+        assert first in whole.stdout and second in whole.stdout and DESK not in whole.stdout
+        assert whole.stdout.count("+ purchase") == 1  # the pool's third member, pinned
+        done = apply(sandbox, tmp_path, "--target", "pool:blr")
+        assert done.code == 0, done.output
+        assert DESK not in owned_sids(sandbox) and len(owned_sids(sandbox)) == 3
+        names = {e["friendly_name"] for e in read_state(tmp_path)["numbers"].values()}
+        assert names == {"Desk 1", "Desk 2", "Desk 3"}
