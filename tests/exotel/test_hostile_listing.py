@@ -12,7 +12,15 @@ import pytest
 
 from reconciler.exotel import listing
 from tests.support.hostile import ROOT, Hostile, Reply, Request, page, page_asked
-from tests.support.project import STATE, number, read_state, snapshot, write_manifest, write_state
+from tests.support.project import (
+    JOURNAL,
+    STATE,
+    number,
+    read_state,
+    snapshot,
+    write_manifest,
+    write_state,
+)
 from tests.support.run import FAST, Result, exoplan
 
 PROTECTED, OTHER = number(12), number(13)
@@ -116,3 +124,25 @@ def test_a_record_that_cannot_be_read_refuses_the_listing(
     assert {r.method for r in server.requests} == {"GET"}
     assert {r.path for r in server.requests} == {ROOT}
     assert snapshot(tmp_path) == before
+
+
+def test_a_purchase_in_doubt_is_never_bought_again_on_an_unreadable_listing(
+    tmp_path: Path,
+) -> None:
+    write_manifest(tmp_path, [OTHER])
+
+    def script(request: Request) -> Reply:
+        if request.method == "POST":
+            return Reply(503, {"message": "try later"})  # bought or not: unknown
+        return Reply(body=page([record(OTHER, 5)]))  # bought, but its sid cannot be read
+
+    with Hostile(script) as server:
+        applied = run(server, tmp_path, "apply", "--auto-approve")
+        assert applied.code == 1
+        assert "cannot read" in applied.output and "sid 5" in applied.output
+        assert len(server.sent("POST")) == 1  # never sent again on a listing it cannot read
+        assert (tmp_path / JOURNAL).exists()  # still in doubt: the next command settles it
+        again = run(server, tmp_path, "refresh")
+    assert again.code == 1 and "cannot read" in again.stderr
+    assert len(server.sent("POST")) == 1
+    assert (tmp_path / JOURNAL).exists()
