@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 
 from reconciler.errors import UsageError
 from reconciler.manifest.numbers import InvalidNumber, normalise
-from reconciler.model import Action, Manifest, Plan, Scope, State
+from reconciler.model import Action, Manifest, Plan, PoolNeed, Scope, State
 from reconciler.plan import safety
 from reconciler.plan.pools import POOL
 
@@ -60,7 +60,7 @@ def _picked(names: Collection[str], number: str, pool: str | None) -> bool:
 class _Chooser:
     """Whether a number (of a pool, or not) is in the partial plan."""
 
-    def __init__(self, state: State, targets: tuple[str, ...], excludes: tuple[str, ...]):
+    def __init__(self, state: State, targets: tuple[str, ...], excludes: tuple[str, ...]) -> None:
         self._state, self._targets, self._excludes = state, targets, excludes
 
     def pool_of(self, number: str) -> str | None:
@@ -74,6 +74,10 @@ class _Chooser:
 
     def action(self, action: Action) -> bool:
         return self(action.number, action.marks.get(POOL))
+
+    def need(self, need: PoolNeed) -> bool:
+        """Whether the numbers a pool still needs are in: the pool is (a number is not)."""
+        return self("", need.pool)
 
 
 def restrict(
@@ -96,7 +100,7 @@ def restrict(
         actions=actions,
         unchanged=sum(1 for n in kept if chosen(n) and n not in acted),
         waiting=tuple(q for q in plan.waiting if chosen(q.number)),
-        needs=tuple(need for need in plan.needs if chosen("", need.pool)),
+        needs=tuple(need for need in plan.needs if chosen.need(need)),
         scope=Scope(targets, excludes, sum(1 for n in known if chosen(n)), len(known)),
     )
     return dataclasses.replace(
