@@ -24,11 +24,12 @@ from tests.support.project import (
 from tests.support.run import FAST, Result, exoplan
 
 PROTECTED, OTHER = number(12), number(13)
-#: Every command that lists the account before it writes the state.
+#: Every command that lists the account (refresh and import then write the state).
 LISTING_COMMANDS = [
     ("refresh",),
     ("import", "--all"),
     ("plan", "--refresh"),
+    ("drift",),
 ]
 
 
