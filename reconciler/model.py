@@ -21,6 +21,10 @@ DEFAULT_READ_RATE_LIMIT = 50.0
 DEFAULT_TIMEOUT = 30.0
 #: Actions in flight at once during apply.
 DEFAULT_PARALLELISM = 4
+#: Calls API reads per minute: the Voice API's documented budget, apart from the ExoPhone API's.
+VOICE_RATE_LIMIT = 200.0
+#: Days without a call a number needs before it may be released (``releases.min_idle_days``).
+DEFAULT_MIN_IDLE_DAYS = 30
 
 #: The kinds of number Exotel sells (the ``{Type}`` of AvailablePhoneNumbers).
 NUMBER_TYPES = ("Landline", "Mobile", "TollFree")
@@ -157,6 +161,8 @@ class Manifest:
     pools: dict[str, PoolSpec] = field(default_factory=dict)
     #: ``unmanaged.ignore``: glob patterns of E.164 numbers drift does not report.
     unmanaged_ignore: tuple[str, ...] = ()
+    #: ``releases.min_idle_days``: the usage guard's window (0 turns it off).
+    min_idle_days: int = DEFAULT_MIN_IDLE_DAYS
 
 
 @dataclass(slots=True)
@@ -205,6 +211,22 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """What Exotel's call history says of a number about to be released: ``calls`` in
+    the last ``window_days`` and the last one's ``DateCreated``; ``error`` (with
+    ``calls`` None) when it could not be asked."""
+
+    calls: int | None
+    last_call: str | None
+    window_days: int
+    error: str | None = None
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.calls)
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
     """One step of a plan.
 
@@ -227,6 +249,7 @@ class Action:
     currency: str | None = None
     marks: dict[str, Any] = field(default_factory=dict)
     release_after: str | None = None
+    usage: Usage | None = None  # a release's call history, once asked (plan --refresh, apply)
 
     @property
     def needs_api(self) -> bool:
@@ -306,6 +329,10 @@ class Plan:
     max_monthly_increase: str | None = None
     #: The day (ISO, UTC) the plan was made: it decides which quarantines have run out.
     made_on: str | None = None
+    #: The usage guard's window (``releases.min_idle_days``; 0: off) and the numbers
+    #: given to --ignore-usage, whose calls are not asked.
+    min_idle_days: int = DEFAULT_MIN_IDLE_DAYS
+    ignore_usage: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
         tally = Counter(action.kind for action in self.actions)

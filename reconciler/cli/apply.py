@@ -13,6 +13,7 @@ import sys
 
 from reconciler.apply.executor import Client, Stop
 from reconciler.apply.transaction import StateTransaction
+from reconciler.cli import guard
 from reconciler.cli.io import ask_yes, note, say, use_color, write_plan
 from reconciler.cli.options import DEFAULT_MANIFEST, STATE_ENV, open_state
 from reconciler.cli.plan import budgeted, pool_candidates, scoped
@@ -37,8 +38,10 @@ def run_apply(args: argparse.Namespace) -> int:
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
         tx.settle(factory.client)
         plan = budgeted(args, saved or _plan(args, manifest, tx.state, factory))
+        plan = guard.configured(args, plan, manifest, saved is not None)
         safety.check_fresh(plan, tx.state, args.planfile, _replan(plan, args.planfile))
         _check(plan, saved, manifest, tx.state, args)
+        plan = guard.refuse_used(plan, factory)  # asks Exotel: after every offline check
         tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
         if not plan.has_changes:

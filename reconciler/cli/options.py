@@ -300,3 +300,36 @@ def add_budget_option(cmd: argparse.ArgumentParser) -> None:
             "currency), or that buys a number of unknown price"
         ),
     )
+
+
+def add_usage_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--ignore-usage",
+        action="append",
+        default=[],
+        metavar="NUMBER",
+        help=(
+            "release NUMBER even if it was called within releases.min_idle_days "
+            "(repeatable; recorded in a saved plan)"
+        ),
+    )
+
+
+def add_sandbox_files(cmd: argparse.ArgumentParser) -> None:
+    """What the sandbox's account owns and sells at start, and how releases linger."""
+    cmd.add_argument(
+        "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
+    )
+    cmd.add_argument(
+        "--inventory",
+        metavar="FILE",
+        help="JSON or YAML list of numbers for sale, replacing the built-in inventory",
+    )
+    cmd.add_argument("--calls", metavar="FILE", help="JSON or YAML list of calls to serve")
+    cmd.add_argument(
+        "--release-lingers",
+        type=non_negative,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long a released number stays listed after its 202, as Exotel's may (default: 5)",
+    )

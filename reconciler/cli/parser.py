@@ -24,13 +24,14 @@ from reconciler.cli.options import (
     add_budget_option,
     add_format_options,
     add_lock_option,
+    add_sandbox_files,
     add_scope_options,
+    add_usage_option,
     circle,
     country_code,
     destination,
     digits,
     milliseconds,
-    non_negative,
     number_type,
     per_minute,
     port,
@@ -164,6 +165,7 @@ def _add_plan(sub: Subparsers) -> None:
     add_api_options(cmd)
     add_scope_options(cmd)
     add_budget_option(cmd)
+    add_usage_option(cmd)
     cmd.set_defaults(handler=commands.plan)
 
 
@@ -194,6 +196,7 @@ def _add_apply(sub: Subparsers) -> None:
     add_lock_option(cmd)
     add_scope_options(cmd)
     add_budget_option(cmd)
+    add_usage_option(cmd)
     cmd.set_defaults(handler=commands.apply)
 
 
@@ -241,7 +244,7 @@ def _add_sandbox(sub: Subparsers) -> None:
         help="return once listening (a busy port fails first) and serve from a child process",
     )
     _add_sandbox_limits(cmd)
-    _add_sandbox_files(cmd)
+    add_sandbox_files(cmd)
     cmd.set_defaults(handler=commands.sandbox)
 
 
@@ -277,25 +280,6 @@ def _add_sandbox_limits(cmd: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="P",
         help="make this share of purchases, then close the connection unanswered (0 to 1)",
-    )
-
-
-def _add_sandbox_files(cmd: argparse.ArgumentParser) -> None:
-    """What the sandbox's account owns and sells at start, and how releases linger."""
-    cmd.add_argument(
-        "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
-    )
-    cmd.add_argument(
-        "--inventory",
-        metavar="FILE",
-        help="JSON or YAML list of numbers for sale, replacing the built-in inventory",
-    )
-    cmd.add_argument(
-        "--release-lingers",
-        type=non_negative,
-        default=5.0,
-        metavar="SECONDS",
-        help="how long a released number stays listed after its 202, as Exotel's may (default: 5)",
     )
 
 

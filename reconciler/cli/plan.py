@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from reconciler.cli import guard
 from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, save_plan, use_color, warn, write_plan
 from reconciler.cli.options import open_state
 from reconciler.exotel.factory import ClientFactory
@@ -29,7 +30,11 @@ def run_plan(args: argparse.Namespace) -> int:
     if reading.journal_left:
         warn_about_journal(reading.journal_where)
     plan = refreshed_plan(args, manifest, state) if args.refresh else make_plan(manifest, state)
-    plan = budgeted(args, scoped(args, plan, manifest, state))
+    plan = guard.configured(
+        args, budgeted(args, scoped(args, plan, manifest, state)), manifest, False
+    )
+    if args.refresh:
+        plan = guard.refreshed(args, plan, manifest)
     if args.out:
         save_plan(plan, args.out)
     write_plan(plan, args.format, sys.stdout, use_color(args, sys.stdout))

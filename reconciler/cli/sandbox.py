@@ -12,6 +12,7 @@ import time
 from typing import Any, TextIO
 
 from reconciler.errors import UsageError
+from reconciler.sandbox.calls import load_calls
 from reconciler.sandbox.server import Sandbox, load_inventory, load_seed
 
 
@@ -30,6 +31,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
         api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
         inventory_path=getattr(args, "inventory", None),
         background=args.background,
+        calls_path=getattr(args, "calls", None),
         release_lingers=args.release_lingers,
         read_rate_limit=args.read_rate_limit,
         drop_rate=args.drop_rate,
@@ -49,6 +51,7 @@ def serve(
     api_token: str | None = None,
     inventory_path: str | os.PathLike[str] | None = None,
     background: bool = False,
+    calls_path: str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> int:
     """Run a sandbox until Ctrl-C (``exoplan sandbox``; with ``background``, return once it
@@ -65,6 +68,7 @@ def serve(
             fail_rate=fail_rate,
             seed=load_seed(seed_path) if seed_path else None,
             inventory=load_inventory(inventory_path) if inventory_path else None,
+            calls=load_calls(calls_path) if calls_path else None,
             **options,
         )
         _listen(sandbox, host, port)

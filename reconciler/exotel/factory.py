@@ -16,9 +16,11 @@ from reconciler.model import (
     DEFAULT_PARALLELISM,
     DEFAULT_RATE_LIMIT,
     DEFAULT_TIMEOUT,
+    VOICE_RATE_LIMIT,
 )
 
 if TYPE_CHECKING:
+    from reconciler.exotel.calls import CallsClient
     from reconciler.exotel.client import ExotelClient
     from reconciler.model import Manifest, Plan
 
@@ -55,6 +57,7 @@ class ClientFactory:
         self.pool_size = pool_size
         self.env = env
         self._client: ExotelClient | None = None
+        self._calls: CallsClient | None = None
 
     @classmethod
     def from_args(
@@ -94,10 +97,29 @@ class ClientFactory:
             )
         return self._client
 
+    def calls_client(self) -> CallsClient:
+        """The client of the account's call history: paced on the Voice API's budget,
+        apart from the ExoPhone API's (0 for --read-rate-limit 0: no cap)."""
+        if self._calls is None:
+            from reconciler.exotel.calls import CallsClient
+            from reconciler.exotel.client import base_url_for, credentials_from_env
+
+            self._calls = CallsClient(
+                self.account_sid,
+                base_url_for(self.region, self.env),
+                credentials_from_env(self.env),
+                rate_limit=VOICE_RATE_LIMIT if self.read_rate_limit != 0 else 0.0,
+                headroom=PACING_HEADROOM,
+                timeout=(min(5.0, self.timeout), self.timeout),
+                default_country=self.default_country,
+            )
+        return self._calls
+
     def __enter__(self) -> ClientFactory:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        for client in (self._client, self._calls):
+            if client is not None:
+                client.close()
+        self._client = self._calls = None

@@ -28,6 +28,7 @@ from reconciler.manifest.schema import schema
 from reconciler.manifest.yaml import Locator, PathItem, parse, syntax_problem
 from reconciler.model import (
     DEFAULT_COUNTRY,
+    DEFAULT_MIN_IDLE_DAYS,
     IGNORABLE_FIELDS,
     Account,
     Flow,
@@ -150,7 +151,13 @@ def ignore_problems(data: dict[str, Any]) -> list[tuple[tuple[PathItem, ...], st
 
 
 def _check_releases(releases: Any, flows: set[str], findings: list[Finding]) -> None:
-    name = releases.get("quarantine_flow") if isinstance(releases, dict) else None
+    block = releases if isinstance(releases, dict) else {}
+    pair = ("quarantine_flow", "quarantine_days")
+    for key, other in (pair, pair[::-1]):
+        if key in block and other not in block:
+            message = f"releases.{key} needs releases.{other} too (a quarantine needs both)"
+            findings.append(Finding(("releases", key), message, True))
+    name = block.get("quarantine_flow")
     if isinstance(name, str) and name not in flows:
         known = ", ".join(sorted(flows)) or "none defined"
         message = f"unknown quarantine_flow '{name}': define it under flows (known: {known})"
@@ -343,12 +350,13 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
         _state_url(data.get("state"), path),
         build_pools(data.get("pools"), country),
         tuple((data.get("unmanaged") or {}).get("ignore") or ()),
+        int((data.get("releases") or {}).get("min_idle_days", DEFAULT_MIN_IDLE_DAYS)),
     )
 
 
 def _releases(data: dict[str, Any]) -> ReleasePolicy | None:
     block = data.get("releases")
-    if not block:
+    if not block or "quarantine_flow" not in block:
         return None
     return ReleasePolicy(str(block["quarantine_flow"]), int(block["quarantine_days"]))
 

@@ -22,6 +22,7 @@ from typing import Any
 from reconciler.errors import StateError, shorten
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.model import (
+    DEFAULT_MIN_IDLE_DAYS,
     Action,
     ActionKind,
     Breach,
@@ -31,12 +32,13 @@ from reconciler.model import (
     PoolNeed,
     Quarantined,
     Scope,
+    Usage,
 )
 from reconciler.plan.cost import monthly_cost
 from reconciler.plan.safety import budget_problem
 
 FORMAT = "exoplan-plan"
-VERSION = 1
+VERSION = 2  # 2: the usage guard (min_idle_days, ignore_usage, usage)
 
 
 def plan_to_data(plan: Plan) -> dict[str, Any]:
@@ -59,6 +61,8 @@ def _plan_fields(plan: Plan) -> dict[str, Any]:
         "made_on": plan.made_on,
         "summary": plan.counts(),
         "actions": plan.actions,
+        "min_idle_days": plan.min_idle_days,
+        "ignore_usage": plan.ignore_usage,
         "drift": plan.drift,
         "unmanaged": plan.unmanaged,
         "waiting": plan.waiting,
@@ -117,6 +121,8 @@ def _action_to_data(action: Action) -> dict[str, Any]:
         data["marks"] = action.marks
     if action.release_after is not None:
         data["release_after"] = action.release_after
+    if action.kind is ActionKind.RELEASE:
+        data["usage"] = action.usage  # None, or written field by field
     return data
 
 
@@ -144,6 +150,8 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
         needs=tuple(PoolNeed(**item) for item in data.get("needs", [])),
         max_monthly_increase=(data.get("cost") or {}).get("max_monthly_increase"),
         made_on=data.get("made_on"),
+        min_idle_days=data.get("min_idle_days", DEFAULT_MIN_IDLE_DAYS),
+        ignore_usage=tuple(data.get("ignore_usage", ())),
     )
 
 
@@ -161,6 +169,7 @@ def _action_from_data(item: dict[str, Any]) -> Action:
         currency=rental.get("currency"),
         marks=dict(item.get("marks") or {}),
         release_after=item.get("release_after"),
+        usage=Usage(**item["usage"]) if item.get("usage") else None,
     )
 
 
@@ -243,6 +252,11 @@ def _validate(data: Any, path: str) -> None:
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StateError(f'{path}: not an exoplan plan file (no "format": "{FORMAT}")')
+    if data.get("version") != VERSION:
+        raise StateError(
+            f"{path}: a plan file of version {shorten(repr(data.get('version')))}, but this "
+            f"exoplan reads version {VERSION}; make a new plan with `exoplan plan --out {path}`"
+        )
     error = next(iter(Draft202012Validator(schema("plan")).iter_errors(data)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from reconciler.model import Action, ActionKind, Change, Drift, Plan
+from reconciler.plan import usage
 from reconciler.plan.safety import budget_problem
 from reconciler.render.escape import markdown, markdown_code
 from reconciler.render.text import (
@@ -47,7 +48,7 @@ _HEADERS = {
     ActionKind.PURCHASE: "| Number | Name | Voice flow | SMS flow | Protected |\n| --- | --- | --- | --- | --- |",
     ActionKind.UPDATE: "| Number | Name | Changes |\n| --- | --- | --- |",
     ActionKind.QUARANTINE: "| Number | Name | Points to | Released after |\n| --- | --- | --- | --- |",
-    ActionKind.RELEASE: "| Number | Name | Monthly rental |\n| --- | --- | --- |",
+    ActionKind.RELEASE: "| Number | Name | Monthly rental | Calls |\n| --- | --- | --- | --- |",
 }
 
 
@@ -96,7 +97,7 @@ class _Rows:
         for action in plan.actions:
             drawn = self.actions[action.kind]
             if len(drawn) < self.most:
-                drawn.append(_row(action))
+                drawn.append(_row(action) + _usage_cell(plan, action))
         self.drift = [_drift_row(drift) for drift in plan.drift[: self.most]]
 
 
@@ -186,6 +187,13 @@ def _rental_line(plan: Plan) -> str:
         over = bool(budget_problem(plan))
         text += f"\n\n> [!{'WARNING' if over else 'NOTE'}]\n> **{markdown(verdict)}**"
     return text
+
+
+def _usage_cell(plan: Plan, action: Action) -> str:
+    """A release's last cell: its calls, or when they are checked."""
+    if action.kind is not ActionKind.RELEASE:
+        return ""
+    return f" {_cell(usage.describe(plan, action))} |"
 
 
 def _row(action: Action) -> str:

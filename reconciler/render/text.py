@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from reconciler.model import Action, ActionKind, Breach, Change, Drift, Plan
+from reconciler.plan import usage
 from reconciler.plan.cost import monthly_cost, price_value
 from reconciler.plan.safety import budget_problem, describe_breach
 from reconciler.render.escape import terminal
@@ -53,6 +54,8 @@ def render_text(plan: Plan, out: TextIO, color: bool = False) -> None:
     out.write(f"exoplan will change account {terminal(plan.account_sid)}:\n\n")
     for action in plan.actions:
         out.write(action_block(action, color))
+        if action.kind is ActionKind.RELEASE:
+            out.write(f"        {terminal(usage.describe(plan, action))}\n")
     for line in needs_lines(plan):
         out.write(f"  {paint('+', '32', color)} {line}\n")
     out.write(waiting_block(plan))

@@ -4,8 +4,9 @@
 real HTTP server with Exotel's codes, error bodies, legacy-host page URIs, rewritten flow
 URLs, Basic auth and rate limits (reads and writes each their own, advertised in
 ``X-RateLimit-*``), plus fault hooks for tests; ``serve`` runs one in the foreground for
-``exoplan sandbox``. This module owns HTTP and the lifecycle; ``store`` holds what the
-sandbox remembers, ``limits`` its rate windows and faults. Standard library only (plus
+``exoplan sandbox``; and the call history at ``/v1/Accounts/{account_sid}/Calls``
+(``calls``, with hooks of its own). This module owns HTTP and the lifecycle; ``store``
+holds what the sandbox remembers, ``limits`` its rate windows and faults. Standard library only (plus
 ``reconciler.manifest.numbers``), so importing it costs little.
 """
 
@@ -29,6 +30,7 @@ from urllib.parse import urlsplit
 from reconciler.manifest.numbers import try_normalise
 from reconciler.model import DEFAULT_COUNTRY
 from reconciler.sandbox import shapes
+from reconciler.sandbox.calls import CallLog, calls_route, read_calls
 from reconciler.sandbox.inventory import Inventory, available_route, load_inventory
 from reconciler.sandbox.limits import EXOTEL_RATE_LIMIT, Faults, RateLimiter
 from reconciler.sandbox.seed import load_seed
@@ -86,6 +88,7 @@ class Sandbox:
         release_lingers: float = 5.0,
         read_rate_limit: int = 0,
         drop_rate: float = 0.0,
+        calls: list[dict[str, Any]] | None = None,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, not {latency_ms}")
@@ -100,6 +103,8 @@ class Sandbox:
         self._store = NumberStore(account_sid, default_country, release_lingers)
         self._store.seed(seed or [])
         self._inventory = Inventory(inventory)
+        #: The call history (Bulk Call Details) the sandbox serves, and its test hooks.
+        self.calls = CallLog(read_calls(calls or [], default_country), account_sid, default_country)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -217,6 +222,9 @@ class Sandbox:
         extra: dict[str, str] = {}
         limiter = self._reads if request.method in ("GET", "HEAD") else self._writes
         try:
+            if (account := calls_route(request.path)) is not None:  # the Voice API: no faults
+                self._authenticate(request.authorization)
+                return self._call_history(request, account)
             self._faults.check(limiter.limit or EXOTEL_RATE_LIMIT)
             self._authenticate(request.authorization)
             available = available_route(request.path)
@@ -285,6 +293,15 @@ class Sandbox:
             )
         extra.update(limiter.admit(self.account_sid))
         return _Reply(200, self._inventory.search(country, kind, request.query), extra)
+
+    def _call_history(self, request: _Request, account: str) -> _Reply:
+        if account != self.account_sid:
+            raise ApiFailure(404, "Account not found", "NOT_FOUND")
+        if request.method != "GET":
+            raise ApiFailure(
+                405, f"Method {request.method} is not allowed here", "METHOD_NOT_ALLOWED"
+            )
+        return _Reply(*self.calls.answer(request.query))
 
     def _purchase(self, form: dict[str, str]) -> dict[str, Any]:
         """Buy from the inventory (a number not in it is still sold, at the market price);
