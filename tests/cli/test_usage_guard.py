@@ -5,6 +5,7 @@ malformed answers refuse; --ignore-usage; the window's size; quarantine ends; th
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -147,9 +148,7 @@ def test_90_days_are_asked_in_month_sized_steps(tmp_path: Path) -> None:
         assert all(high - low <= timedelta(days=31) for low, high in ranges)
         assert [r[0] for r in ranges] == sorted((r[0] for r in ranges), reverse=True)
         assert ranges[1][1] == ranges[0][0] and ranges[2][1] == ranges[1][0]
-        assert datetime.now(timezone.utc).replace(tzinfo=None) - ranges[2][0] >= timedelta(
-            days=90
-        )
+        assert datetime.now(timezone.utc).replace(tzinfo=None) - ranges[2][0] >= timedelta(days=90)
 
 
 def test_a_call_in_the_second_month_stops_the_search_there(tmp_path: Path) -> None:
@@ -200,9 +199,9 @@ def test_plan_refresh_json_carries_the_usage(tmp_path: Path) -> None:
         (release,) = [a for a in data["actions"] if a["action"] == "release"]
         usage = release["usage"]
         assert usage["calls"] == 2 and usage["window_days"] == 30
-        assert usage["last_call"] == called(DROPPED, 3)["date_created"][:11] + usage[
-            "last_call"
-        ][11:]
+        assert (
+            usage["last_call"] == called(DROPPED, 3)["date_created"][:11] + usage["last_call"][11:]
+        )
         assert data["min_idle_days"] == 30 and data["ignore_usage"] == []
         text = exoplan(sandbox, tmp_path, "plan", "--refresh", *FAST)
         assert "2 calls in 30 days, last " in text.stdout
@@ -251,3 +250,45 @@ def test_ignore_usage_that_is_no_number_is_refused(tmp_path: Path) -> None:
         assert result.code == 1
         assert "--ignore-usage 'call-me' is not a phone number" in result.stderr
         assert number(2) in owned(sandbox)
+
+
+EVIL = "\x1b]0;owned\x07\x1b[2J\x9b31m\r\u202e"
+HOSTILE = [
+    (403, {"RestException": {"Status": 403, "Message": EVIL * 50, "Code": EVIL}}),
+    (200, {"Metadata": {"Total": 10**30}, "Calls": []}),
+    (200, {"Metadata": {"Total": True}, "Calls": []}),
+    (200, {"Metadata": {"Total": 2.5}, "Calls": []}),
+    (200, {"Metadata": {"Total": 1}, "Calls": {"Sid": EVIL}}),
+    (200, {"Metadata": {"Total": 1}, "Calls": [{"DateCreated": EVIL}]}),
+    (200, {"Metadata": {"Total": 1}, "Calls": [{"DateCreated": "2099-01-01 00:00:00"}]}),
+    (200, {"Metadata": {"Total": 1}, "Calls": [{"DateCreated": ["2026-01-01"]}]}),
+    (200, {"Metadata": {"Total": 0}, "Calls": [{"DateCreated": EVIL}]}),
+    (200, {"Metadata": EVIL, "Calls": []}),
+    (200, [EVIL]),
+]
+
+
+@pytest.mark.parametrize(("status", "payload"), HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_calls_answers_are_untrusted_input(
+    tmp_path: Path, status: int, payload: Any
+) -> None:
+    with new_sandbox() as sandbox:
+        bought(tmp_path, sandbox)
+        sandbox.calls.answer_next(9, status, payload)
+        outputs = [
+            apply(sandbox, tmp_path, "--allow-release"),
+            exoplan(sandbox, tmp_path, "plan", "--refresh", *FAST),
+            exoplan(sandbox, tmp_path, "plan", "--refresh", "--format", "markdown", *FAST),
+        ]
+        assert outputs[0].code == 1, outputs[0].output
+        assert f"{DROPPED} calls could not be checked" in outputs[0].stderr
+        assert DROPPED in owned(sandbox)
+        for result in outputs:
+            assert "Traceback" not in result.output
+            assert all(ch.isprintable() or ch == "\n" for ch in result.output), result.output
+        assert "could not be checked" in outputs[1].stdout
+        assert "could not be checked" in outputs[2].stdout
+        (row,) = [
+            line for line in outputs[2].stdout.splitlines() if line.startswith(f"| `{DROPPED}")
+        ]
+        assert len(re.split(r"(?<!\\)\|", row.replace("\\\\", ""))) == 6, row  # 4 cells kept

@@ -69,7 +69,7 @@ def errors_of(data: dict[str, Any]) -> list[str]:
 
 def test_plan_data_has_the_documented_shape() -> None:
     data = plan_to_data(sample_plan())
-    assert data["format"] == "exoplan-plan" and data["version"] == 1
+    assert data["format"] == "exoplan-plan" and data["version"] == 2
     assert data["account"] == {"sid": "acme1", "region": "mumbai"}
     assert data["manifest"] == {"path": "numbers.yaml", "sha256": "ab" * 32}
     assert data["state"] == {"path": "numbers.state.json", "lineage": LINEAGE, "serial": 7}

@@ -33,6 +33,7 @@ def test_text_shows_every_action_kind_terraform_style() -> None:
         '        friendly_name: "Old name" -> "New name"\n'
         "        voice_flow: https://example.com/hook -> support-ivr (app 123456)\n"
         "  - release  +918030240009  (rental 499.00 INR/month)\n"
+        "        calls in the last 30 days are checked at apply\n"
         "\n"
         "Plan: 1 to purchase, 1 to update, 1 to release. 2 unchanged.\n"
         "Monthly rental: -499.00 INR, net -499.00 INR/month\n"
