@@ -17,6 +17,8 @@ One run prints a Markdown table with a target and a verdict per row:
     pages / 300 a minute (200 pages: 40 s), as the client paces to the advertised limit.
 (e) apply of 200 purchases to an account of 10k numbers, the sandbox losing 5% of the
     purchase answers after making the purchase: at most one listing settles them all.
+(f) the usage guard (``guard_rows``): at most one Calls request per released number
+    per month of ``releases.min_idle_days``.
 
 Each apply runs the real command in a subprocess against a sandbox in this process.
 The apply phase is timed from the sandbox's side: from the arrival of the first
@@ -373,6 +375,8 @@ def row_unknown_purchases(folder: Path, count: int, owned: int, lost: float) -> 
 
 
 def main() -> int:
+    from guard_rows import row_usage_guard  # it reads this module's helpers
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     args = parser.parse_args()
@@ -390,6 +394,7 @@ def main() -> int:
             lambda: row_refresh(folder, sizes[2]),
             lambda: row_advertised_refresh(folder, sizes[2], 300),
             lambda: row_unknown_purchases(folder, sizes[3], sizes[2], 0.05),
+            lambda: row_usage_guard(folder, sizes[2], sizes[3], 90),
         ]
         for scenario in scenarios:
             row = scenario()
