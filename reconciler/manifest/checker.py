@@ -185,7 +185,24 @@ def _explain(error: ValidationError, path: tuple[PathItem, ...]) -> list[SchemaF
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return [SchemaFinding(path, f"{name} is missing the required key '{missing}'")]
+    if kind == "dependentRequired":
+        return _dependents(error, path, name)
     return [SchemaFinding(path, _message(error, name, path))]
+
+
+def _dependents(
+    error: ValidationError, path: tuple[PathItem, ...], name: str
+) -> list[SchemaFinding]:
+    """'releases.quarantine_days needs releases.quarantine_flow too', at the key given."""
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    wanted = error.validator_value if isinstance(error.validator_value, dict) else {}
+    return [
+        SchemaFinding(path + (key,), f"{name}.{key} needs {name}.{dep} too", at_key=True)
+        for key, deps in wanted.items()
+        if key in instance
+        for dep in deps
+        if dep not in instance
+    ]
 
 
 def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> str:

@@ -110,6 +110,12 @@ def _required(instance: Any, value: Any, node: dict[str, Any], root: dict[str, A
     return not isinstance(instance, dict) or all(key in instance for key in value)
 
 
+def _dependent(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+    if not isinstance(instance, dict):
+        return True
+    return all(all(d in instance for d in deps) for k, deps in value.items() if k in instance)
+
+
 def _properties(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
     if not isinstance(instance, dict):
         return True
@@ -149,6 +155,7 @@ _CHECKS: dict[str, Check] = {
     "minimum": _minimum,
     "maximum": _maximum,
     "required": _required,
+    "dependentRequired": _dependent,
     "properties": _properties,
     "additionalProperties": _additional,
     "items": _items,

@@ -151,13 +151,7 @@ def ignore_problems(data: dict[str, Any]) -> list[tuple[tuple[PathItem, ...], st
 
 
 def _check_releases(releases: Any, flows: set[str], findings: list[Finding]) -> None:
-    block = releases if isinstance(releases, dict) else {}
-    pair = ("quarantine_flow", "quarantine_days")
-    for key, other in (pair, pair[::-1]):
-        if key in block and other not in block:
-            message = f"releases.{key} needs releases.{other} too (a quarantine needs both)"
-            findings.append(Finding(("releases", key), message, True))
-    name = block.get("quarantine_flow")
+    name = releases.get("quarantine_flow") if isinstance(releases, dict) else None
     if isinstance(name, str) and name not in flows:
         known = ", ".join(sorted(flows)) or "none defined"
         message = f"unknown quarantine_flow '{name}': define it under flows (known: {known})"

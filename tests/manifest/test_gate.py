@@ -245,3 +245,23 @@ def test_loading_a_valid_manifest_does_not_import_jsonschema() -> None:
         [sys.executable, "-c", code, example], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert run.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("instance", "verdict"),
+    [
+        ({"min_idle_days": 30}, True),
+        ({"quarantine_flow": "r", "quarantine_days": 3}, True),
+        ({"quarantine_days": 3}, False),
+        ({"quarantine_flow": "r", "min_idle_days": 0}, False),
+    ],
+)
+def test_dependent_keys_get_jsonschemas_verdict(instance: dict[str, Any], verdict: bool) -> None:
+    node = {
+        "dependentRequired": {
+            "quarantine_flow": ["quarantine_days"],
+            "quarantine_days": ["quarantine_flow"],
+        }
+    }
+    assert conforms(instance, node) is verdict
+    assert not list(Draft202012Validator(node).iter_errors(instance)) is verdict

@@ -394,3 +394,22 @@ def test_numbers_in_the_manifest_are_finite(tmp_path: Path, key: str, value: str
     ((where, message),) = problems_of(str(path))
     assert where == f"{path}:5:{len(key) + 5}"
     assert message.startswith(f"safety.{key} must be a finite number")
+
+
+@pytest.mark.parametrize(
+    ("releases", "expected", "quarantine"),
+    [
+        ("", 30, False),
+        ("releases:\n  min_idle_days: 0\n", 0, False),
+        ("releases:\n  min_idle_days: 180\n", 180, False),
+        ("releases:\n  quarantine_flow: r\n  quarantine_days: 3\n", 30, True),
+    ],
+)
+def test_min_idle_days_defaults_to_30_and_stands_without_a_quarantine(
+    tmp_path: Path, releases: str, expected: int, quarantine: bool
+) -> None:
+    text = "version: 1\naccount:\n  sid: acme1\nflows:\n  r:\n    app_id: 9\n"
+    path = write_manifest(tmp_path, text + releases + "numbers: []\n")
+    manifest = load_manifest(str(path))
+    assert manifest.min_idle_days == expected
+    assert (manifest.releases is not None) is quarantine

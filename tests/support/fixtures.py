@@ -83,6 +83,12 @@ BAD_MANIFESTS: dict[str, list[tuple[int, int, str]]] = {
     "bad-unmanaged-pattern.yaml": [
         (7, 7, 'unmanaged.ignore[1] must be a pattern of an E.164 number such as "+9122*"'),
     ],
+    "bad-min-idle-days.yaml": [
+        (5, 18, "releases.min_idle_days: 200 is greater than the maximum of 180"),
+    ],
+    "bad-quarantine-without-flow.yaml": [
+        (6, 3, "releases.quarantine_days needs releases.quarantine_flow too"),
+    ],
     "bad-empty.yaml": [(1, 1, "the manifest is empty: it needs version, account and numbers")],
     "bad-not-a-mapping.yaml": [
         (1, 1, "the manifest must be a mapping with version, account and numbers"),
