@@ -42,9 +42,10 @@ def test_windows_are_month_sized_newest_first_and_cover_the_days(days: int, coun
     assert len(ranges) == count
     assert ranges[0][1] == NOW.replace(microsecond=0) + usage.AHEAD
     assert ranges[-1][0] == NOW.replace(microsecond=0) - timedelta(days=days)
-    for (start, end), (_, older_end) in zip(ranges, ranges[1:] + [(None, ranges[-1][0])]):
+    for start, end in ranges:
         assert start < end and end - start <= timedelta(days=31)
-        assert older_end == start  # contiguous: no gap between two ranges
+    for newer, older in zip(ranges, ranges[1:], strict=False):
+        assert older[1] == newer[0]  # contiguous: no gap between two ranges
 
 
 def test_the_search_stops_at_the_first_month_with_a_call() -> None:
