@@ -311,7 +311,8 @@ def test_allow_release_releases_and_records_it(tmp_path: Path, owning: Sandbox, 
     assert (
         "Apply finished: 0 purchased, 0 adopted, 0 updated, 1 released, 0 failed." in result.stdout
     )
-    assert owning.request_log == [("DELETE", f"{COLLECTION}/SID9", 202)]
+    calls = f"/v1/Accounts/{ACCOUNT}/Calls"  # the usage guard asks first
+    assert owning.request_log == [("GET", calls, 200), ("DELETE", f"{COLLECTION}/SID9", 202)]
     assert list(owned_sids(owning)) == [number(1)]
     assert list(read_state(tmp_path)["numbers"]) == [number(1)]
     assert exo("plan", "--detailed-exitcode", env=owning.env()).code == 0

@@ -35,6 +35,7 @@ EXPECTED_TEXT = (
     '  ~ update   +918030240003  "New name"\n'
     '        friendly_name: "Old name" -> "New name"\n'
     '  - release  +918030240009  "Old desk"  (rental 499.00 INR/month)\n'
+    "        calls in the last 30 days are checked at apply\n"
     "\n"
     "Plan: 1 to purchase, 1 to update, 1 to release. 1 unchanged.\n"
     "Monthly rental: -499.00 INR, net -499.00 INR/month\n"
