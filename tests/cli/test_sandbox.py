@@ -113,3 +113,28 @@ def test_background_returns_once_listening_and_names_the_process(tmp_path: Path)
         assert listed["incoming_phone_numbers"] == []
     finally:
         os.kill(pid, signal.SIGTERM)
+
+
+def test_the_calls_flag_loads_call_records_the_sandbox_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli.main import main
+
+    calls = tmp_path / "calls.json"
+    record = {"phone_number": NUMBER, "date_created": "2026-11-05 10:00:00"}
+    calls.write_text(json.dumps([record]), encoding="utf-8")
+    seen: dict[str, Any] = {}
+
+    def capture(sandbox: Any, out: Any, given: Any) -> None:
+        seen["page"] = sandbox.calls.page(
+            "DateCreated=gte:2026-11-01 00:00:00;lte:2026-11-30 00:00:00"
+        )
+        sandbox.stop()
+
+    monkeypatch.setattr(sandbox_module, "_run_until_interrupted", capture)
+    assert main(["sandbox", "--port", "0", "--calls", str(calls)]) == 0
+    assert seen["page"]["Metadata"]["Total"] == 1
+    assert seen["page"]["Calls"][0]["DateCreated"] == "2026-11-05 10:00:00"
+    calls.write_text(json.dumps([{"phone_number": NUMBER}]), encoding="utf-8")
+    assert main(["sandbox", "--port", "0", "--calls", str(calls)]) == 1
+    assert "call record 0" in capsys.readouterr().err
