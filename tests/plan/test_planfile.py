@@ -160,6 +160,23 @@ def mutate(change: Any) -> dict[str, Any]:
             json.dumps(mutate(lambda d: d["summary"].__setitem__("purchase", 7))),
             "{path}: the plan's summary does not follow from its actions and budget",
         ),
+        (
+            json.dumps(mutate(lambda d: d.__setitem__("version", 1))),
+            "{path}: a plan file of version 1, but this exoplan reads version 2; make a new "
+            "plan with `exoplan plan --out {path}`",
+        ),
+        (
+            json.dumps(mutate(lambda d: d["actions"][2].__setitem__("usage", {"calls": "x"}))),
+            "{path}: damaged plan file at actions/2/usage: 'last_call' is a required property",
+        ),
+        (
+            json.dumps(mutate(lambda d: d.__setitem__("ignore_usage", ["0803\x1b"]))),
+            "{path}: damaged plan file at ignore_usage/0: '0803\\x1b' does not match",
+        ),
+        (
+            json.dumps(mutate(lambda d: d.__setitem__("min_idle_days", 365))),
+            "{path}: damaged plan file at min_idle_days: 365 is greater than the maximum of 180",
+        ),
     ],
 )
 def test_a_bad_plan_file_is_an_error_naming_it(
