@@ -91,8 +91,9 @@ def test_page_size_one_gives_the_count_and_the_newest_call() -> None:
         {"After": "no-such-cursor"},
     ],
 )
-def test_a_bad_question_is_a_400(query: dict[str, str]) -> None:
-    with new_sandbox(calls=RECORDS) as sandbox:
+@pytest.mark.parametrize("records", [RECORDS, []], ids=["calls", "no calls"])
+def test_a_bad_question_is_a_400(query: dict[str, str], records: list[dict[str, Any]]) -> None:
+    with new_sandbox(calls=records) as sandbox:
         status, body = ask(sandbox, **query)
     assert status == 400 and body["RestException"]["Message"]
 
