@@ -154,3 +154,17 @@ def test_a_plan_keeps_its_usage_through_a_saved_plan() -> None:
         plan_to_data(dataclasses.replace(saved, actions=(release(),)))["actions"][0]["usage"]
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "found",
+    [None, Usage(0, None, 30), Usage(3, "2026-12-01 10:48:00", 30), Usage(None, None, 30, "no")],
+)
+def test_a_plan_with_usage_is_valid_against_the_plan_schema(found: Usage | None) -> None:
+    from jsonschema import Draft202012Validator
+
+    from reconciler.manifest.schema import schema
+    from reconciler.plan.planfile import plan_to_data
+
+    data = plan_to_data(plan(release(found=found), ignore=(OTHER,)))
+    assert not list(Draft202012Validator(schema("plan")).iter_errors(data))
