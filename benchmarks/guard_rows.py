@@ -48,7 +48,7 @@ def row_usage_guard(folder: Path, owned: int, released: int, days: int) -> list[
     ok = run.code == 0 and asked <= bound and not left.intersection(gone)
     return [
         "(f)",
-        f"apply releasing {released} of {owned} numbers, none called in "
+        f"apply releasing {released} of {owned:,} numbers, none called in "
         f"`releases.min_idle_days: {days}`; sandbox latency 20 ms",
         f"{asked} Calls requests, {deletes} releases",
         f"{asked / released:.1f} Calls requests per release (process {run.wall:.1f} s)",
