@@ -90,7 +90,7 @@ def check_idle(plan: Plan) -> None:
     unknown = [a for a in asked if a.usage is None or a.usage.calls is None]
     if not used and not unknown:
         return
-    reasons = [f"{a.number} {describe(plan, a)}" for a in used + unknown]
+    reasons = [f"{a.number}: {describe(plan, a)}" for a in used + unknown]
     shown = "; ".join(shorten(r, 400) for r in reasons)
     numbers = " ".join(f"--ignore-usage {a.number}" for a in used + unknown)
     raise UnsafePlanError(

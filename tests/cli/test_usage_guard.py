@@ -65,7 +65,7 @@ def test_a_number_called_3_days_ago_is_not_released(tmp_path: Path) -> None:
         before = (tmp_path / STATE).read_bytes()
         result = apply(sandbox, tmp_path, "--allow-release")
         assert result.code == 1, result.output
-        assert f"{DROPPED} 2 calls in 30 days, last " in result.stderr
+        assert f"{DROPPED}: 2 calls in 30 days, last " in result.stderr
         assert f"re-run with --ignore-usage {DROPPED}" in result.stderr
         assert "keep it (put it back in the manifest)" in result.stderr
         assert DROPPED in owned(sandbox)
@@ -113,7 +113,7 @@ def test_an_error_or_malformed_answer_refuses_the_release(
         sandbox.calls.answer_next(3, status, payload)
         result = apply(sandbox, tmp_path, "--allow-release")
         assert result.code == 1, result.output
-        assert f"{DROPPED} calls could not be checked" in result.stderr
+        assert f"{DROPPED}: calls could not be checked" in result.stderr
         assert reason in result.stderr
         assert "Traceback" not in result.output
         assert DROPPED in owned(sandbox)
@@ -156,7 +156,7 @@ def test_a_call_in_the_second_month_stops_the_search_there(tmp_path: Path) -> No
         bought(tmp_path, sandbox, min_idle_days=90)
         result = apply(sandbox, tmp_path, "--allow-release")
         assert result.code == 1, result.output
-        assert f"{DROPPED} 1 call in 60 days, last " in result.stderr
+        assert f"{DROPPED}: 1 call in 60 days, last " in result.stderr
         assert calls_asked(sandbox) == 2
 
 
@@ -177,7 +177,7 @@ def test_a_quarantined_number_still_called_is_kept_at_the_end_of_its_quarantine(
         _backdate(tmp_path, DROPPED, 15)
         result = apply(sandbox, tmp_path, "--allow-release")
         assert result.code == 1, result.output
-        assert f"{DROPPED} 1 call in 30 days" in result.stderr
+        assert f"{DROPPED}: 1 call in 30 days" in result.stderr
         assert DROPPED in owned(sandbox)
         assert json.loads((tmp_path / STATE).read_text())["numbers"][DROPPED]["quarantined_at"]
 
@@ -240,7 +240,7 @@ def test_a_saved_plan_without_ignore_usage_is_checked_at_apply(tmp_path: Path) -
         bought(tmp_path, sandbox)
         assert exoplan(sandbox, tmp_path, "plan", "--out", "p.json").code == 0
         result = apply(sandbox, tmp_path, "p.json", "--allow-release")
-        assert result.code == 1 and f"{DROPPED} 1 call in 30 days" in result.stderr
+        assert result.code == 1 and f"{DROPPED}: 1 call in 30 days" in result.stderr
 
 
 def test_ignore_usage_that_is_no_number_is_refused(tmp_path: Path) -> None:
@@ -281,7 +281,7 @@ def test_hostile_calls_answers_are_untrusted_input(
             exoplan(sandbox, tmp_path, "plan", "--refresh", "--format", "markdown", *FAST),
         ]
         assert outputs[0].code == 1, outputs[0].output
-        assert f"{DROPPED} calls could not be checked" in outputs[0].stderr
+        assert f"{DROPPED}: calls could not be checked" in outputs[0].stderr
         assert DROPPED in owned(sandbox)
         for result in outputs:
             assert "Traceback" not in result.output

@@ -93,7 +93,7 @@ def test_check_idle_refuses_a_called_number_with_the_ways_out() -> None:
     with pytest.raises(UnsafePlanError) as caught:
         usage.check_idle(plan(called, release(OTHER, Usage(0, None, 30))))
     message = str(caught.value)
-    assert f"{GONE} 12 calls in 30 days, last 2026-12-01 10:48:00" in message
+    assert f"{GONE}: 12 calls in 30 days, last 2026-12-01 10:48:00" in message
     assert f"--ignore-usage {GONE}" in message and OTHER not in message
     assert "Wait until it has had no calls for 30 days" in message
     assert "keep it (put it back in the manifest)" in message
