@@ -21,6 +21,9 @@ DEFAULT_READ_RATE_LIMIT = 50.0
 DEFAULT_TIMEOUT = 30.0
 #: Actions in flight at once during apply.
 DEFAULT_PARALLELISM = 4
+#: The environment variables holding the API key and token, unless a manifest names others.
+DEFAULT_KEY_ENV = "EXOTEL_API_KEY"
+DEFAULT_TOKEN_ENV = "EXOTEL_API_TOKEN"
 
 #: The kinds of number Exotel sells (the ``{Type}`` of AvailablePhoneNumbers).
 NUMBER_TYPES = ("Landline", "Mobile", "TollFree")
@@ -40,6 +43,9 @@ class Account:
     region: str = "singapore"
     default_country: str = DEFAULT_COUNTRY
     flow_host: str = "my.exotel.com"
+    #: The environment variables holding this account's API key and token (names only).
+    key_env: str = DEFAULT_KEY_ENV
+    token_env: str = DEFAULT_TOKEN_ENV
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +312,9 @@ class Plan:
     max_monthly_increase: str | None = None
     #: The day (ISO, UTC) the plan was made: it decides which quarantines have run out.
     made_on: str | None = None
+    #: The environment variables holding the account's key and token (names, never values).
+    key_env: str = DEFAULT_KEY_ENV
+    token_env: str = DEFAULT_TOKEN_ENV
 
     def counts(self) -> dict[str, int]:
         tally = Counter(action.kind for action in self.actions)

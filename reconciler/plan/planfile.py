@@ -22,6 +22,8 @@ from typing import Any
 from reconciler.errors import StateError, shorten
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.model import (
+    DEFAULT_KEY_ENV,
+    DEFAULT_TOKEN_ENV,
     Action,
     ActionKind,
     Breach,
@@ -49,7 +51,7 @@ def _plan_fields(plan: Plan) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "account": {"sid": plan.account_sid, "region": plan.region},
+        "account": _account_to_data(plan),
         "manifest": {"path": plan.manifest_path, "sha256": plan.manifest_sha256},
         "state": {
             "path": plan.state_path,
@@ -67,6 +69,14 @@ def _plan_fields(plan: Plan) -> dict[str, Any]:
         "needs": plan.needs,
         "cost": _cost_to_data(plan),
     }
+
+
+def _account_to_data(plan: Plan) -> dict[str, Any]:
+    """The account; the credentials' variables only when the manifest named its own."""
+    data: dict[str, Any] = {"sid": plan.account_sid, "region": plan.region}
+    if (plan.key_env, plan.token_env) != (DEFAULT_KEY_ENV, DEFAULT_TOKEN_ENV):
+        data["credentials"] = {"key_env": plan.key_env, "token_env": plan.token_env}
+    return data
 
 
 def _cost_to_data(plan: Plan) -> dict[str, Any]:
@@ -144,7 +154,14 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
         needs=tuple(PoolNeed(**item) for item in data.get("needs", [])),
         max_monthly_increase=(data.get("cost") or {}).get("max_monthly_increase"),
         made_on=data.get("made_on"),
+        **_credentials_from_data(data["account"].get("credentials")),
     )
+
+
+def _credentials_from_data(data: dict[str, str] | None) -> dict[str, str]:
+    """The key and token variables a saved plan names (a plan saved before they were
+    recorded used the defaults)."""
+    return {} if data is None else {"key_env": data["key_env"], "token_env": data["token_env"]}
 
 
 def _action_from_data(item: dict[str, Any]) -> Action:

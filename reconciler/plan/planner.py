@@ -69,6 +69,8 @@ def make_plan(
         waiting=tuple(waiting),
         needs=tuple(needs),
         made_on=today.isoformat(),
+        key_env=manifest.account.key_env,
+        token_env=manifest.account.token_env,
     )
     return dataclasses.replace(plan, breaches=safety.mass_change(plan, state, manifest.safety))
 
