@@ -97,8 +97,9 @@ def add_api_options(cmd: argparse.ArgumentParser) -> None:
         default=DEFAULT_RATE_LIMIT,
         metavar="N",
         help=(
-            f"cap on API writes (buy, change, release) per minute (default: "
-            f"{DEFAULT_RATE_LIMIT:g}, the ExoPhone API's limit; 0: no cap)"
+            f"cap on the account's ExoPhone API requests per minute, reads and writes "
+            f"together (default: {DEFAULT_RATE_LIMIT:g}, the account's budget; 0: no cap); "
+            "on writes alone once Exotel's X-RateLimit-* headers show separate budgets"
         ),
     )
     cmd.add_argument(
@@ -108,7 +109,8 @@ def add_api_options(cmd: argparse.ArgumentParser) -> None:
         metavar="N",
         help=(
             "cap on API reads (GET) per minute (default: as Exotel advertises in its "
-            f"X-RateLimit-* headers, {DEFAULT_READ_RATE_LIMIT:g} until it does; 0: no cap)"
+            f"X-RateLimit-* headers, {DEFAULT_READ_RATE_LIMIT:g} until it does; 0: no cap); "
+            "reads also count against --rate-limit while they share the account's budget"
         ),
     )
     cmd.add_argument(

@@ -1,5 +1,6 @@
-"""reconciler.exotel.pacing: evenly spaced send slots shared by threads, pauses, two
-budgets (reads and writes), and what the server advertises in X-RateLimit-*."""
+"""reconciler.exotel.pacing: evenly spaced send slots shared by threads, pauses, one
+budget for reads and writes until the server advertises two, and what it advertises in
+X-RateLimit-*."""
 
 from __future__ import annotations
 
@@ -253,32 +254,75 @@ def test_an_unusable_advertisement_keeps_the_pace_known(nonsense: float | None) 
     assert limiter.interval == pytest.approx(1.0)
 
 
-def test_reads_and_writes_are_two_budgets() -> None:
+def test_reads_and_writes_share_one_budget_per_account() -> None:
     fake = FakeTime()
-    pacer = Pacer.configured(60, 30, 1.0, 120.0, fake.clock, fake.sleep)
+    pacer = Pacer.configured(60, None, 1.0, 120.0, fake.clock, fake.sleep)
     for method in ("PUT", "GET", "POST", "GET", "DELETE"):
-        pacer.budget(method).acquire()
-    # writes 1 s apart, reads 2 s apart, each on its own slots
-    assert fake.sleeps == pytest.approx([1.0, 1.0])
+        pacer.acquire(method)
+    assert fake.sleeps == pytest.approx([1.0] * 4)  # 60/min for all five together
+    pacer.heard("GET", 200, headers("50", "40", "60"))
+    pacer.heard("POST", 200, headers("50", "39", "60"))  # the same limit: one budget
+    assert pacer.shared is not None
     pacer.pause("GET", 30.0, "429")
-    assert pacer.budget("PUT").acquire() == pytest.approx(1.0)  # writes are not paused
-    assert pacer.waiting() == (pytest.approx(29.0), "Exotel's rate limit (HTTP 429/quota)")
+    assert pacer.acquire("PUT") == pytest.approx(30.0)  # a read's 429 holds writes too
+
+
+def two_budgets(fake: FakeTime, writes: float = 60, reads: float | None = 30) -> Pacer:
+    """A pacer that has heard Exotel advertise a read limit and a different write limit."""
+    pacer = Pacer.configured(writes, reads, 1.0, 120.0, fake.clock, fake.sleep)
+    pacer.heard("GET", 200, {"X-RateLimit-Limit": "300"})
+    pacer.heard("PUT", 200, {"X-RateLimit-Limit": "50"})
+    assert pacer.shared is None
+    return pacer
+
+
+def test_reads_and_writes_are_two_budgets_once_exotel_advertises_two() -> None:
+    fake = FakeTime()
+    pacer = two_budgets(fake)
+    start = fake.now
+    for method in ("PUT", "GET", "POST", "GET", "DELETE"):
+        pacer.acquire(method)
+    # writes 1.2 s apart (their advertised 50/min), reads 2 s (the cap), each on its own
+    # slots: the last write goes at 2.4 s, not after all five had queued one behind another
+    assert fake.now - start == pytest.approx(2.4)
+    pacer.pause("GET", 30.0, "429")
+    assert pacer.acquire("PUT") == pytest.approx(1.2)  # writes are not paused
+    assert pacer.waiting() == (pytest.approx(30.0 - 1.2), "Exotel's rate limit (HTTP 429/quota)")
+
+
+def test_an_explicit_read_cap_holds_while_the_budget_is_shared() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(600, 30, 1.0, 120.0, fake.clock, fake.sleep)
+    start = fake.now
+    for method in ("GET", "PUT", "GET"):
+        pacer.acquire(method)
+    assert fake.now - start == pytest.approx(2.0)  # the second read waited for the read cap
 
 
 def test_reads_go_at_the_default_until_the_server_advertises() -> None:
     pacer = Pacer.configured(50, None, 1.0, 120.0)
     assert pacer.reads.interval == pytest.approx(60 / DEFAULT_READ_RATE_LIMIT)
     pacer.heard("GET", 200, headers("300", "299", "60"))
+    pacer.heard("PUT", 200, headers("50", "49", "60"))
+    assert pacer.reads.interval == pytest.approx(1.2)  # its own were heard before the split
+    pacer.heard("GET", 200, headers("300", "299", "60"))
     assert pacer.reads.interval == pytest.approx(59 / 299)
-    assert pacer.writes.interval == pytest.approx(1.2)  # a read's headers are the reads'
+    assert pacer.writes.interval == pytest.approx(59 / 49)  # a read's headers are the reads'
 
 
-def test_a_spent_quota_pauses_only_its_budget() -> None:
+def test_a_spent_quota_pauses_the_shared_budget() -> None:
     fake = FakeTime()
     pacer = Pacer.configured(0, 0, 1.0, 120.0, fake.clock, fake.sleep)
     pacer.heard("POST", 200, headers("50", "0", "10"))
-    assert pacer.budget("GET").acquire() == 0.0
-    assert pacer.budget("PUT").acquire() == pytest.approx(10.0)
+    assert pacer.acquire("GET") == pytest.approx(10.0)
+
+
+def test_a_spent_quota_pauses_only_its_budget_when_there_are_two() -> None:
+    fake = FakeTime()
+    pacer = two_budgets(fake, 0, 0)
+    pacer.heard("POST", 200, headers("50", "0", "10"))
+    assert pacer.acquire("GET") == 0.0
+    assert pacer.acquire("PUT") == pytest.approx(10.0)
 
 
 def test_a_quota_reset_beyond_the_longest_wait_is_not_waited_for() -> None:
