@@ -240,6 +240,13 @@ def _add_sandbox(sub: Subparsers) -> None:
         action="store_true",
         help="return once listening (a busy port fails first) and serve from a child process",
     )
+    cmd.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="SID:KEY:TOKEN",
+        help="serve this account, with its own API key and token, instead (repeatable)",
+    )
     _add_sandbox_limits(cmd)
     _add_sandbox_files(cmd)
     cmd.set_defaults(handler=commands.sandbox)
@@ -260,6 +267,11 @@ def _add_sandbox_limits(cmd: argparse.ArgumentParser) -> None:
         default=0,
         metavar="N/min",
         help="answer 429 beyond N reads (GET) a minute (default: no limit)",
+    )
+    cmd.add_argument(
+        "--one-budget",
+        action="store_true",
+        help="count reads and writes in one --rate-limit window per account, as Exotel documents",
     )
     cmd.add_argument(
         "--latency", type=milliseconds, default=0, metavar="MS", help="delay every answer"

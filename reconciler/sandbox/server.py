@@ -11,16 +11,13 @@ sandbox remembers, ``limits`` its rate windows and faults. Standard library only
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import hmac
 import json
 import logging
-import secrets
 import socket
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
@@ -29,6 +26,7 @@ from urllib.parse import urlsplit
 from reconciler.manifest.numbers import try_normalise
 from reconciler.model import DEFAULT_COUNTRY
 from reconciler.sandbox import shapes
+from reconciler.sandbox.accounts import Tenant, Tenants
 from reconciler.sandbox.inventory import Inventory, available_route, load_inventory
 from reconciler.sandbox.limits import EXOTEL_RATE_LIMIT, Faults, RateLimiter
 from reconciler.sandbox.seed import load_seed
@@ -40,7 +38,6 @@ logger = logging.getLogger("exoplan.sandbox")
 
 _MAX_BODY = 64 * 1024
 _POLL_SECONDS = 0.01  # how soon stop() is noticed; select() wakes cost next to nothing
-_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Exotel"'}
 
 
 @dataclass(frozen=True)
@@ -86,18 +83,29 @@ class Sandbox:
         release_lingers: float = 5.0,
         read_rate_limit: int = 0,
         drop_rate: float = 0.0,
+        accounts: Sequence[tuple[str, str, str]] = (),
+        one_budget: bool = False,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, not {latency_ms}")
         self._writes = RateLimiter(rate_limit, window_seconds)
-        self._reads = RateLimiter(read_rate_limit, window_seconds)
+        # One budget: reads count in the writes' window, as Exotel documents its ExoPhone API.
+        self._reads = self._writes if one_budget else RateLimiter(read_rate_limit, window_seconds)
         self._faults = Faults(fail_rate, rng_seed, drop_rate)
         self.host, self.port, self.account_sid = host, port, account_sid
-        self.api_key = api_key or secrets.token_hex(16)
-        self.api_token = api_token or secrets.token_hex(16)
         self.rate_limit, self.read_rate_limit = rate_limit, read_rate_limit
         self.latency_ms = latency_ms
-        self._store = NumberStore(account_sid, default_country, release_lingers)
+        self._tenants = Tenants()
+        primary = self._tenants.add(
+            account_sid,
+            NumberStore(account_sid, default_country, release_lingers),
+            api_key,
+            api_token,
+        )
+        self.api_key, self.api_token = primary.api_key, primary.api_token
+        for sid, key, token in accounts:  # more accounts under the same URL
+            self._tenants.add(sid, NumberStore(sid, default_country, release_lingers), key, token)
+        self._store = primary.store
         self._store.seed(seed or [])
         self._inventory = Inventory(inventory)
         self._stopping = threading.Event()
@@ -183,8 +191,11 @@ class Sandbox:
 
     @property
     def purchases(self) -> Counter[str]:
-        """Successful purchases (committed POSTs) per E.164 number."""
-        return self._store.purchases()
+        """Successful purchases (committed POSTs) per E.164 number, of every account."""
+        total: Counter[str] = Counter()
+        for tenant in self._tenants:
+            total.update(tenant.store.purchases())
+        return total
 
     @property
     def requests_by_status(self) -> Counter[int]:
@@ -208,9 +219,19 @@ class Sandbox:
         """Another customer buys ``number``: gone from the inventory, refused at purchase."""
         self._inventory.sell(number)
 
-    def owned(self) -> list[dict[str, Any]]:
-        """Copies of the numbers the account owns now, in purchase order."""
-        return self._store.owned()
+    def owned(self, account_sid: str | None = None) -> list[dict[str, Any]]:
+        """Copies of the numbers the account (default: the primary one) owns now, in
+        purchase order."""
+        return self.tenant(account_sid).store.owned()
+
+    def tenant(self, account_sid: str | None = None) -> Tenant:
+        """One account the sandbox serves (default: the primary one); KeyError if none."""
+        return self._tenants[self.account_sid if account_sid is None else account_sid]
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        """Every account the sandbox serves, the primary one first."""
+        return list(self._tenants)
 
     def _handle(self, request: _Request) -> _Reply | None:
         """The answer to one request; None means: close the connection, answer nothing."""
@@ -218,42 +239,30 @@ class Sandbox:
         limiter = self._reads if request.method in ("GET", "HEAD") else self._writes
         try:
             self._faults.check(limiter.limit or EXOTEL_RATE_LIMIT)
-            self._authenticate(request.authorization)
+            tenant = self._tenants.authenticate(request.authorization, request.path)
             available = available_route(request.path)
             if available is not None:
-                return self._search(request, available, limiter, extra)
-            sid = route(request.path, self.account_sid)
-            extra.update(limiter.admit(self.account_sid))
-            return self._dispatch(request, sid, extra)
+                return self._search(request, tenant, limiter, extra)
+            sid = route(request.path, tenant.sid)
+            extra.update(limiter.admit(tenant.sid))
+            return self._dispatch(request, tenant.store, sid, extra)
         except ApiFailure as failure:
             return _Reply(failure.status, failure.body(), {**extra, **failure.headers})
 
-    def _authenticate(self, authorization: str) -> None:
-        if not authorization:
-            message = "Authentication required: HTTP Basic with your API key and token"
-            raise ApiFailure(401, message, "UNAUTHORIZED", _CHALLENGE)
-        scheme, _, encoded = authorization.partition(" ")
-        try:
-            given = base64.b64decode(encoded.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            given = b""
-        expected = f"{self.api_key}:{self.api_token}".encode()
-        if scheme.lower() != "basic" or not hmac.compare_digest(given, expected):
-            raise ApiFailure(401, "Invalid API key or token", "UNAUTHORIZED", _CHALLENGE)
-
-    def _dispatch(self, request: _Request, sid: str | None, extra: dict[str, str]) -> _Reply | None:
+    def _dispatch(
+        self, request: _Request, store: NumberStore, sid: str | None, extra: dict[str, str]
+    ) -> _Reply | None:
         allowed = ("GET", "POST") if sid is None else ("GET", "PUT", "DELETE")
         if request.method not in allowed:
             message = f"Method {request.method} is not allowed here"
             raise ApiFailure(405, message, "METHOD_NOT_ALLOWED", {"Allow": ", ".join(allowed)})
-        store = self._store
         if sid is None and request.method == "GET":
             page = store.listing(request.query)
             with self._log_lock:
                 self._pages[page["page"]] += 1
             return _Reply(200, page, extra)
         if sid is None:
-            record = self._purchase(parse_form(request.content_type, request.body))
+            record = self._purchase(store, parse_form(request.content_type, request.body))
             dropped = self._faults.drops()
             return None if dropped else _Reply(200, shapes.purchase_answer(record), extra)
         if request.method == "GET":
@@ -272,29 +281,34 @@ class Sandbox:
     def _search(
         self,
         request: _Request,
-        found: tuple[str, str, str],
+        tenant: Tenant,
         limiter: RateLimiter,
         extra: dict[str, str],
     ) -> _Reply:
-        account, country, kind = found
-        if account != self.account_sid:
-            raise ApiFailure(404, "Account not found", "NOT_FOUND")
+        found = available_route(request.path)
+        assert found is not None  # only searches come here
+        _, country, kind = found  # the account is the tenant's (checked on authenticating)
         if request.method != "GET":
             raise ApiFailure(
                 405, f"Method {request.method} is not allowed here", "METHOD_NOT_ALLOWED"
             )
-        extra.update(limiter.admit(self.account_sid))
+        extra.update(limiter.admit(tenant.sid))
         return _Reply(200, self._inventory.search(country, kind, request.query), extra)
 
-    def _purchase(self, form: dict[str, str]) -> dict[str, Any]:
+    def _purchase(self, store: NumberStore, form: dict[str, str]) -> dict[str, Any]:
         """Buy from the inventory (a number not in it is still sold, at the market price);
-        a number another customer bought is refused."""
-        e164 = try_normalise(form.get("PhoneNumber", "").strip(), self._store.default_country)
-        if e164 is not None and self._inventory.is_sold(e164):
+        a number another customer (or another account) bought is refused."""
+        e164 = try_normalise(form.get("PhoneNumber", "").strip(), store.default_country)
+        if e164 is not None and (self._inventory.is_sold(e164) or self._elsewhere(store, e164)):
             raise ApiFailure(400, f"PhoneNumber {e164} is not available", "NOT_AVAILABLE")
-        record = self._store.purchase(form, self._inventory.listing(e164 or ""))
+        record = store.purchase(form, self._inventory.listing(e164 or ""))
         self._inventory.take(record["phone_number"])
         return record
+
+    def _elsewhere(self, store: NumberStore, e164: str) -> bool:
+        """Whether another of the sandbox's accounts owns ``e164``."""
+        others = (tenant.store for tenant in self._tenants if tenant.store is not store)
+        return any(record["phone_number"] == e164 for other in others for record in other.owned())
 
     def _record(self, method: str, path: str, status: int) -> None:
         with self._log_lock:
