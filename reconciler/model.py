@@ -21,6 +21,8 @@ DEFAULT_READ_RATE_LIMIT = 50.0
 DEFAULT_TIMEOUT = 30.0
 #: Actions in flight at once during apply.
 DEFAULT_PARALLELISM = 4
+#: Accounts applied at once when apply is given several manifests.
+DEFAULT_JOBS = 4
 #: The environment variables holding the API key and token, unless a manifest names others.
 DEFAULT_KEY_ENV = "EXOTEL_API_KEY"
 DEFAULT_TOKEN_ENV = "EXOTEL_API_TOKEN"

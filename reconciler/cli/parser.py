@@ -37,7 +37,7 @@ from reconciler.cli.options import (
     positive_int,
     probability,
 )
-from reconciler.model import DEFAULT_PARALLELISM
+from reconciler.model import DEFAULT_JOBS, DEFAULT_PARALLELISM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +46,22 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(1, f"error: {message}\n")
+
+
+class _Manifests(argparse.Action):
+    """-f repeated: every value in ``manifests``; the first also in ``manifest``, which
+    the commands of one manifest read."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        given = [*(getattr(namespace, self.dest, None) or []), str(values)]
+        setattr(namespace, self.dest, given)
+        namespace.manifest = given[0]
 
 
 if TYPE_CHECKING:
@@ -109,15 +125,30 @@ def _globals() -> _Parser:
     return parent
 
 
-def _common_options(*, state: bool) -> _Parser:
+def _common_options(*, state: bool, several: bool = False) -> _Parser:
     common = _Parser(add_help=False, parents=[_globals()])
-    common.add_argument(
-        "-f",
-        "--manifest",
-        default=DEFAULT_MANIFEST,
-        metavar="M",
-        help=f"the manifest (default: {DEFAULT_MANIFEST})",
-    )
+    if several:  # each -f is kept in ``manifests``; ``manifest`` is set per manifest
+        common.add_argument(
+            "-f",
+            "--manifest",
+            dest="manifests",
+            action=_Manifests,
+            default=[],
+            metavar="M",
+            help=(
+                "a manifest, or a directory of them (its *.yaml and *.yml files); "
+                f"repeatable (default: {DEFAULT_MANIFEST})"
+            ),
+        )
+        common.set_defaults(manifest=DEFAULT_MANIFEST)
+    else:
+        common.add_argument(
+            "-f",
+            "--manifest",
+            default=DEFAULT_MANIFEST,
+            metavar="M",
+            help=f"the manifest (default: {DEFAULT_MANIFEST})",
+        )
     if state:
         common.add_argument(
             "--state",
@@ -125,19 +156,22 @@ def _common_options(*, state: bool) -> _Parser:
             help=(
                 "the state: a file, or postgresql://[user@]host[:port]/db?name=STATE "
                 "(default: $EXOPLAN_STATE, the manifest's state.url, else the manifest's "
-                "path with .state.json)"
+                "path with .state.json); with several manifests only a PostgreSQL URL "
+                "without name=, each manifest's state then named after its file"
             ),
         )
     return common
 
 
-def _command(sub: Subparsers, name: str, *, state: bool) -> _Parser:
-    """A command that reads -f's manifest (and, with ``state``, the state), and its help."""
-    return sub.add_parser(name, parents=[_common_options(state=state)], **help_kwargs(name))
+def _command(sub: Subparsers, name: str, *, state: bool, several: bool = False) -> _Parser:
+    """A command that reads -f's manifest (and, with ``state``, the state), and its help;
+    with ``several``, -f may be repeated and name directories."""
+    parents = [_common_options(state=state, several=several)]
+    return sub.add_parser(name, parents=parents, **help_kwargs(name))
 
 
 def _add_validate(sub: Subparsers) -> None:
-    cmd = _command(sub, "validate", state=False)
+    cmd = _command(sub, "validate", state=False, several=True)
     cmd.add_argument(
         "files",
         nargs="*",
@@ -148,7 +182,7 @@ def _add_validate(sub: Subparsers) -> None:
 
 
 def _add_plan(sub: Subparsers) -> None:
-    cmd = _command(sub, "plan", state=True)
+    cmd = _command(sub, "plan", state=True, several=True)
     add_format_options(cmd)
     cmd.add_argument("--out", metavar="PLANFILE", help="save it for `exoplan apply PLANFILE`")
     cmd.add_argument(
@@ -168,7 +202,7 @@ def _add_plan(sub: Subparsers) -> None:
 
 
 def _add_apply(sub: Subparsers) -> None:
-    cmd = _command(sub, "apply", state=True)
+    cmd = _command(sub, "apply", state=True, several=True)
     cmd.add_argument(
         "planfile", nargs="?", metavar="PLANFILE", help="a plan saved by `exoplan plan --out`"
     )
@@ -194,6 +228,13 @@ def _add_apply(sub: Subparsers) -> None:
     add_lock_option(cmd)
     add_scope_options(cmd)
     add_budget_option(cmd)
+    cmd.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"with several manifests: accounts applied at once (default: {DEFAULT_JOBS})",
+    )
     cmd.set_defaults(handler=commands.apply)
 
 
@@ -325,14 +366,14 @@ def _add_schema(sub: Subparsers) -> None:
 
 
 def _add_refresh(sub: Subparsers) -> None:
-    refresh = _command(sub, "refresh", state=True)
+    refresh = _command(sub, "refresh", state=True, several=True)
     add_api_options(refresh)
     add_lock_option(refresh)
     refresh.set_defaults(handler=commands.refresh)
 
 
 def _add_import(sub: Subparsers) -> None:
-    imp = _command(sub, "import", state=True)
+    imp = _command(sub, "import", state=True, several=True)
     imp.add_argument("numbers", nargs="*", metavar="NUMBER", help="numbers to adopt, any spelling")
     imp.add_argument("--all", action="store_true", help="adopt every owned number it lists")
     add_api_options(imp)

@@ -256,11 +256,9 @@ MAX_PLAN_BYTES = 256 << 20
 def _validate(data: Any, path: str) -> None:
     from jsonschema import Draft202012Validator
 
-    from reconciler.manifest.schema import schema
-
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StateError(f'{path}: not an exoplan plan file (no "format": "{FORMAT}")')
-    error = next(iter(Draft202012Validator(schema("plan")).iter_errors(data)), None)
+    error = next(iter(Draft202012Validator(plan_schema_part("plan")).iter_errors(data)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"
         raise StateError(
@@ -280,3 +278,12 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def plan_schema_part(name: str) -> dict[str, Any]:
+    """The plan schema narrowed to one of its shapes (``plan`` or ``plan_set``), so that a
+    damaged file's first error is about its own shape, not that it fits neither."""
+    from reconciler.manifest.schema import schema
+
+    full = schema("plan")
+    return {**{k: v for k, v in full.items() if k != "oneOf"}, "$ref": f"#/$defs/{name}"}

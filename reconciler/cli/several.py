@@ -1,0 +1,265 @@
+"""Commands over several manifests: ``-f`` repeated or naming a directory.
+
+With one manifest each command runs as it always has (its own ``run_*``); with several,
+this module runs it once per manifest, each with its own state, lock and journal, and
+puts the results together: one document of plans, one line per manifest and a total.
+A manifest that fails does not hide the others; the exit code is 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from reconciler.cli.io import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    error_lines,
+    note,
+    say,
+    use_color,
+    write_file,
+)
+from reconciler.cli.options import STATE_ENV
+from reconciler.errors import ExoplanError, UsageError
+from reconciler.manifest.load import load_manifest
+from reconciler.manifest.paths import expand
+from reconciler.manifest.shared import check_shared_numbers
+from reconciler.model import Manifest, Plan
+from reconciler.plan.several import ManifestPlan, PlanSet, taken_elsewhere
+from reconciler.render.escape import terminal
+from reconciler.state.location import is_postgres
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def manifest_paths(args: argparse.Namespace) -> list[str]:
+    """The manifests -f names (directories expanded), in order."""
+    return expand(getattr(args, "manifests", None) or [])
+
+
+def for_manifest(args: argparse.Namespace, path: str, several: bool) -> argparse.Namespace:
+    """``args`` for one manifest: -f is ``path``, --state its own state when several."""
+    one = argparse.Namespace(**vars(args))
+    one.manifest, one.manifests = path, [path]
+    if several:
+        one.state = state_for(args, path)
+    return one
+
+
+def state_for(args: argparse.Namespace, path: str) -> str | None:
+    """One manifest's --state among several: a PostgreSQL URL given without ``name=``
+    names the state after the manifest's file; without one, the manifest's own."""
+    given, flag = (args.state, "--state") if args.state else (os.environ.get(STATE_ENV), STATE_ENV)
+    if not given:
+        return None
+    if not is_postgres(given) or "name=" in given.partition("?")[2]:
+        raise UsageError(
+            f"{flag} names one state, but several manifests were given and each keeps its "
+            "own: leave it out (each manifest's state.url, else the file beside it), or "
+            "give a PostgreSQL URL without name= (each state is then named after its file)"
+        )
+    stem = os.path.splitext(os.path.basename(path))[0]
+    from urllib.parse import quote
+
+    joiner = "&" if "?" in given else "?"
+    return f"{given}{joiner}name={quote(stem, safe='')}"
+
+
+def _single(module: str, function: str, args: argparse.Namespace, path: str) -> int:
+    import importlib
+
+    handler: Handler = getattr(importlib.import_module(f"reconciler.cli.{module}"), function)
+    return handler(for_manifest(args, path, several=False))
+
+
+# -- validate ----------------------------------------------------------------------------
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Validate every manifest, then that no number is listed by two of one account."""
+    from reconciler.cli.validate import run_validate as validate_each
+
+    paths = expand(args.files) if args.files else []
+    paths += manifest_paths(args) if args.manifests or not args.files else []
+    one = argparse.Namespace(**vars(args))
+    one.files = paths
+    code = validate_each(one)
+    if code != EXIT_OK or len(paths) < 2:
+        return code
+    check_shared_numbers([load_manifest(path) for path in paths])
+    return EXIT_OK
+
+
+# -- plan --------------------------------------------------------------------------------
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    paths = manifest_paths(args)
+    if len(paths) == 1:
+        return _single("plan", "run_plan", args, paths[0])
+    plans = plan_several(args, paths)
+    if args.out and not plans.failed:
+        from reconciler.plan.setfile import plan_set_bytes
+
+        write_file(args.out, plan_set_bytes(plans), "plan")
+    from reconciler.render.several import render_several
+
+    render_several(plans, args.format, sys.stdout, use_color(args, sys.stdout))
+    if args.out:
+        if plans.failed:
+            note(f"Not saved to {args.out}: a manifest failed; fix it and plan again.")
+        else:
+            note(f"Saved the plans to {args.out}; apply them with `exoplan apply {args.out}`.")
+    if plans.failed or _over_budget(plans):
+        return EXIT_ERROR
+    return EXIT_CHANGES if args.detailed_exitcode and plans.has_changes else EXIT_OK
+
+
+def plan_several(args: argparse.Namespace, paths: list[str]) -> PlanSet:
+    """Every manifest's plan (or its error); a number listed by two manifests of one
+    account is an error before anything is planned."""
+    for path in paths:  # a --state naming one state: refused before anything is read
+        state_for(args, path)
+    loaded = {path: _load(path) for path in paths}
+    manifests = [item for item in loaded.values() if isinstance(item, Manifest)]
+    check_shared_numbers(manifests)
+    plans: dict[str, Plan] = {}
+    entries = [_plan_one(args, path, item, manifests, plans) for path, item in loaded.items()]
+    return PlanSet(tuple(entries))
+
+
+def _plan_one(
+    args: argparse.Namespace,
+    path: str,
+    item: Manifest | str,
+    manifests: list[Manifest],
+    plans: dict[str, Plan],
+) -> ManifestPlan:
+    """One manifest's entry; its pools pick no number another manifest of its account
+    lists or has picked (``plans`` holds the plans made so far)."""
+    from reconciler.cli.plan import compute_plan
+
+    if not isinstance(item, Manifest):
+        return ManifestPlan(path, None, None, item)
+    taken = taken_elsewhere(item, [(m, plans.get(m.path)) for m in manifests])
+    try:
+        plan = compute_plan(for_manifest(args, path, True), item, taken)
+    except ExoplanError as exc:
+        return ManifestPlan(path, item.account.sid, None, error_text(exc))
+    plans[path] = plan
+    return ManifestPlan(path, item.account.sid, plan)
+
+
+def _load(path: str) -> Manifest | str:
+    """The manifest at ``path``, or the text of its errors."""
+    try:
+        return load_manifest(path)
+    except ExoplanError as exc:
+        return error_text(exc)
+
+
+def error_text(exc: ExoplanError) -> str:
+    """An error's lines, as one text (each line as the command line would print it)."""
+    return "\n".join(exc.lines())
+
+
+def _over_budget(plans: PlanSet) -> bool:
+    """Print why any plan is over --max-monthly-increase; whether one is."""
+    from reconciler.plan import safety
+
+    over = False
+    for entry in plans.entries:
+        try:
+            if entry.plan is not None:
+                safety.check_budget(entry.plan)
+        except ExoplanError as exc:
+            over = True
+            note(terminal(f"error: {entry.path}: {exc}"))
+    return over
+
+
+# -- refresh and import -----------------------------------------------------------------
+
+
+def run_refresh(args: argparse.Namespace) -> int:
+    paths = manifest_paths(args)
+    if len(paths) == 1:
+        return _single("account", "run_refresh", args, paths[0])
+    from reconciler.cli.account import run_refresh as refresh_one
+
+    return _each(args, paths, lambda one: refresh_one(one), "refreshed")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Import into each manifest's state the numbers it lists (all of them: --all)."""
+    paths = manifest_paths(args)
+    if len(paths) == 1:
+        return _single("account", "run_import", args, paths[0])
+    from reconciler.cli.account import run_import as import_one
+
+    if not args.numbers and not args.all:
+        raise UsageError(
+            "name the numbers to import, or pass --all to adopt every owned number the "
+            "manifests list"
+        )
+    wanted = _numbers_by_manifest(args, paths)
+
+    def one(each: argparse.Namespace) -> int:
+        if args.all:
+            return import_one(each)
+        if not wanted[each.manifest]:
+            say("None of the numbers given is listed in this manifest; nothing to import.")
+            return EXIT_OK
+        each.numbers = wanted[each.manifest]
+        return import_one(each)
+
+    return _each(args, paths, one, "imported")
+
+
+def _numbers_by_manifest(args: argparse.Namespace, paths: list[str]) -> dict[str, list[str]]:
+    """Which manifest lists each NUMBER given; one that none lists is an error."""
+    from reconciler.manifest.numbers import try_normalise
+
+    manifests = [load_manifest(path) for path in paths]
+    found: dict[str, list[str]] = {path: [] for path in paths}
+    for text in args.numbers:
+        owners = [
+            m.path for m in manifests if try_normalise(text, m.account.default_country) in m.numbers
+        ]
+        if not owners:
+            raise UsageError(
+                f"{text[:40]} is listed in none of the manifests given: add it to the one "
+                "that should manage it first"
+            )
+        for path in owners:
+            found[path].append(text)
+    return found
+
+
+def _each(args: argparse.Namespace, paths: list[str], run: Handler, done: str) -> int:
+    """Run ``run`` on each manifest in turn under a heading; one failing does not stop
+    the others. A line per manifest and a total at the end; 1 if any failed."""
+    for path in paths:  # a --state naming one state: refused before anything is read
+        state_for(args, path)
+    failed: list[str] = []
+    color = use_color(args, sys.stderr)
+    for path in paths:
+        say(terminal(f"== {path} =="))
+        try:
+            code = run(for_manifest(args, path, True))
+        except ExoplanError as exc:
+            error_lines(exc, color)
+            code = EXIT_ERROR
+        if code != EXIT_OK:
+            failed.append(path)
+        say("")
+    for path in paths:
+        say(terminal(f"{path}: {'failed' if path in failed else done}"))
+    say(
+        f"Total: {len(paths) - len(failed)} of {len(paths)} manifests {done}, {len(failed)} failed."
+    )
+    return EXIT_ERROR if failed else EXIT_OK
