@@ -35,11 +35,7 @@ def run_apply(args: argparse.Namespace) -> int:
     manifest, saved, store = _inputs(args)
     factory = ClientFactory.from_args(args, manifest, saved)
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
-        tx.settle(factory.client)
-        plan = budgeted(args, saved or _plan(args, manifest, tx.state, factory))
-        safety.check_fresh(plan, tx.state, args.planfile, _replan(plan, args.planfile))
-        _check(plan, saved, manifest, tx.state, args)
-        tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
+        plan = checked_plan(args, tx, factory, manifest, saved)
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
         if not plan.has_changes:
             if plan.drift:
@@ -55,6 +51,24 @@ def run_apply(args: argparse.Namespace) -> int:
     # A signal that came once every request had ended still stopped the run: the state
     # was saved whole first, and the exit code says it was signalled.
     return code or (1 if result.failed else 0)
+
+
+def checked_plan(
+    args: argparse.Namespace,
+    tx: StateTransaction,
+    factory: ClientFactory,
+    manifest: Manifest,
+    saved: Plan | None,
+    taken: frozenset[str] = frozenset(),
+) -> Plan:
+    """Settle the state, then the plan to apply (``saved``, or made now; pools never
+    pick a number in ``taken``), once every check before the first request passed."""
+    tx.settle(factory.client)
+    plan = budgeted(args, saved or _plan(args, manifest, tx.state, factory, taken))
+    safety.check_fresh(plan, tx.state, args.planfile, _replan(plan, args.planfile))
+    _check(plan, saved, manifest, tx.state, args)
+    tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
+    return plan
 
 
 def _execute(
@@ -81,10 +95,14 @@ def _execute(
 
 
 def _plan(
-    args: argparse.Namespace, manifest: Manifest, state: State, factory: ClientFactory
+    args: argparse.Namespace,
+    manifest: Manifest,
+    state: State,
+    factory: ClientFactory,
+    taken: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan apply makes itself; pools short of members are filled from the inventory."""
-    candidates = pool_candidates(factory.client, manifest, state)
+    candidates = pool_candidates(factory.client, manifest, state, taken)
     plan = make_plan(manifest, state, candidates=candidates)
     return scoped(args, plan, manifest, state)
 

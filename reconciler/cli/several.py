@@ -182,6 +182,32 @@ def _over_budget(plans: PlanSet) -> bool:
     return over
 
 
+# -- apply -------------------------------------------------------------------------------
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    if args.planfile:
+        from reconciler.plan.setfile import load_saved
+
+        saved = load_saved(args.planfile)
+        if saved is None:  # a plan of one manifest
+            return _single("apply", "run_apply", args, args.manifest)
+        if args.target or args.exclude:
+            raise UsageError(
+                f"--target and --exclude cannot change a saved plan ({args.planfile} records "
+                "its own scope): make a new one with `exoplan plan --target ... --out`"
+            )
+        from reconciler.cli.apply_several import run_apply_several
+
+        return run_apply_several(args, [entry.path for entry in saved.entries], saved)
+    paths = manifest_paths(args)
+    if len(paths) == 1:
+        return _single("apply", "run_apply", args, paths[0])
+    from reconciler.cli.apply_several import run_apply_several
+
+    return run_apply_several(args, paths, None)
+
+
 # -- refresh and import -----------------------------------------------------------------
 
 
