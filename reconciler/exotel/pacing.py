@@ -120,11 +120,6 @@ class RateLimiter:
         self._pause_reason = ""
 
     @property
-    def capped(self) -> bool:
-        """Whether the user set a cap on this budget."""
-        return self._cap > 0
-
-    @property
     def interval(self) -> float:
         """Seconds between two slots now (0.0 when unlimited)."""
         with self._lock:
@@ -226,11 +221,10 @@ class Pacer:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> Pacer:
-        """Reads and writes together capped at ``writes`` a minute (0: no cap; with no
-        ``reads`` either, DEFAULT_READ_RATE_LIMIT until Exotel advertises) while they
-        share one budget, reads also at ``reads`` when given; once Exotel advertises two
-        budgets, writes capped at ``writes``, reads at ``reads`` (0: no cap; without it,
-        DEFAULT_READ_RATE_LIMIT until Exotel advertises its read limit). Configured rates
+        """Reads and writes together capped at ``writes`` a minute (0: no cap) while they
+        share one budget; reads also capped at ``reads`` (0: no cap; without it,
+        DEFAULT_READ_RATE_LIMIT until Exotel advertises a limit), and writes at
+        ``writes``, each on its own once Exotel advertises two budgets. Configured rates
         are used at ``headroom`` of their value."""
         fallback = DEFAULT_READ_RATE_LIMIT if reads is None else reads
         return cls(
@@ -244,22 +238,17 @@ class Pacer:
             ),
             max_wait,
             clock,
-            shared=RateLimiter(
-                writes * headroom,
-                clock,
-                sleep,
-                until_advertised=(writes or (0.0 if reads is not None else fallback)) * headroom,
-                name="reads and writes",
-            ),
+            shared=RateLimiter(writes * headroom, clock, sleep, name="reads and writes"),
         )
 
     def acquire(self, method: str) -> float:
-        """Block until ``method`` may be sent; the seconds waited. A read also keeps
-        to an explicit read cap while the budget is shared."""
+        """Block until ``method`` may be sent; the seconds waited. While the budget is
+        shared, a read also keeps to the reads' own pace (their cap, or the default
+        until Exotel advertises)."""
         shared = self.shared
         if shared is None:
             return self.budget(method).acquire()
-        waited = self.reads.acquire() if method == "GET" and self.reads.capped else 0.0
+        waited = self.reads.acquire() if method == "GET" else 0.0
         return waited + shared.acquire()
 
     def budget(self, method: str) -> RateLimiter:
@@ -275,6 +264,8 @@ class Pacer:
         told = advertised(headers, now_epoch, self._max_wait)
         self._compare(method, told.limit)
         self.budget(method).advertise(told.interval())
+        if method == "GET" and self.shared is not None:
+            self.reads.advertise(told.interval())  # what reads may do once on their own
         quota = retry.quota_reset_delay(headers, now_epoch)
         if quota and status != 429 and quota <= self._max_wait:
             self.pause(method, quota, "rate-limit quota spent")

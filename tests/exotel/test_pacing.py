@@ -303,10 +303,8 @@ def test_reads_go_at_the_default_until_the_server_advertises() -> None:
     pacer = Pacer.configured(50, None, 1.0, 120.0)
     assert pacer.reads.interval == pytest.approx(60 / DEFAULT_READ_RATE_LIMIT)
     pacer.heard("GET", 200, headers("300", "299", "60"))
+    assert pacer.reads.interval == pytest.approx(59 / 299)  # heard while still shared
     pacer.heard("PUT", 200, headers("50", "49", "60"))
-    assert pacer.reads.interval == pytest.approx(1.2)  # its own were heard before the split
-    pacer.heard("GET", 200, headers("300", "299", "60"))
-    assert pacer.reads.interval == pytest.approx(59 / 299)
     assert pacer.writes.interval == pytest.approx(59 / 49)  # a read's headers are the reads'
 
 
@@ -330,3 +328,15 @@ def test_a_quota_reset_beyond_the_longest_wait_is_not_waited_for() -> None:
     pacer = Pacer.configured(0, 0, 1.0, 120.0, fake.clock, fake.sleep)
     pacer.heard("GET", 200, headers("50", "0", "3600"))
     assert pacer.budget("GET").acquire() == 0.0
+
+
+def test_no_cap_on_the_budget_leaves_writes_unpaced_and_reads_at_their_default() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(0, None, 1.0, 120.0, fake.clock, fake.sleep)
+    start = fake.now
+    for _ in range(5):
+        pacer.acquire("POST")
+    assert fake.now == start  # --rate-limit 0: writes go at once
+    pacer.acquire("GET")
+    pacer.acquire("GET")
+    assert fake.now - start == pytest.approx(60 / DEFAULT_READ_RATE_LIMIT)
