@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from apply_bench import e164
 from sandbox_run import REPO, AnswerClock, _on_terminal
 
+from reconciler.exotel.client import Credentials, ExotelClient
+from reconciler.exotel.factory import PACING_HEADROOM
 from reconciler.sandbox.server import Sandbox
 
 ACCOUNTS = 4
@@ -110,11 +113,6 @@ def row_accounts(folder: Path, count: int, limit: int) -> list[str]:
 def row_one_budget(count: int, limit: int) -> list[str]:
     """(g): one account's client sending reads and writes at once, on a sandbox that
     counts both in one budget: together they stay within it (no 429)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from reconciler.exotel.client import Credentials, ExotelClient
-    from reconciler.exotel.factory import PACING_HEADROOM
-
     sid, key, token = _credentials(0)
     per_window = round(limit * WINDOW / 60)
     with Sandbox(

@@ -28,6 +28,22 @@ STATE_ENV = "EXOPLAN_STATE"
 DEFAULT_MANIFEST = "numbers.yaml"
 
 
+class Manifests(argparse.Action):
+    """-f repeated: every value in ``manifests``; the first also in ``manifest``, which
+    the commands of one manifest read."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        given = [*(getattr(namespace, self.dest, None) or []), str(values)]
+        setattr(namespace, self.dest, given)
+        namespace.manifest = given[0]
+
+
 def add_format_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--format",

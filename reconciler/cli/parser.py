@@ -19,6 +19,7 @@ from reconciler.cli.driftflags import add_drift_flags, add_state_diff_flags
 from reconciler.cli.helptext import help_kwargs
 from reconciler.cli.options import (
     DEFAULT_MANIFEST,
+    Manifests,
     add_account_sid_option,
     add_api_options,
     add_budget_option,
@@ -29,14 +30,10 @@ from reconciler.cli.options import (
     country_code,
     destination,
     digits,
-    milliseconds,
-    non_negative,
     number_type,
-    per_minute,
-    port,
     positive_int,
-    probability,
 )
+from reconciler.cli.sandbox_options import add_sandbox_options
 from reconciler.model import DEFAULT_JOBS, DEFAULT_PARALLELISM
 
 
@@ -46,22 +43,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(1, f"error: {message}\n")
-
-
-class _Manifests(argparse.Action):
-    """-f repeated: every value in ``manifests``; the first also in ``manifest``, which
-    the commands of one manifest read."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: object,
-        option_string: str | None = None,
-    ) -> None:
-        given = [*(getattr(namespace, self.dest, None) or []), str(values)]
-        setattr(namespace, self.dest, given)
-        namespace.manifest = given[0]
 
 
 if TYPE_CHECKING:
@@ -132,7 +113,7 @@ def _common_options(*, state: bool, several: bool = False) -> _Parser:
             "-f",
             "--manifest",
             dest="manifests",
-            action=_Manifests,
+            action=Manifests,
             default=[],
             metavar="M",
             help=(
@@ -269,87 +250,8 @@ def _add_search(sub: Subparsers) -> None:
 
 def _add_sandbox(sub: Subparsers) -> None:
     cmd = sub.add_parser("sandbox", parents=[_globals()], **help_kwargs("sandbox"))
-    cmd.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
-    )
-    cmd.add_argument(
-        "--port", type=port, default=8080, help="port (default: 8080; 0 picks a free one)"
-    )
-    add_account_sid_option(cmd, "the account SID it serves (default: acme1)", "acme1")
-    cmd.add_argument(
-        "--background",
-        action="store_true",
-        help="return once listening (a busy port fails first) and serve from a child process",
-    )
-    cmd.add_argument(
-        "--account",
-        action="append",
-        default=[],
-        metavar="SID:KEY:TOKEN",
-        help="serve this account, with its own API key and token, instead (repeatable)",
-    )
-    _add_sandbox_limits(cmd)
-    _add_sandbox_files(cmd)
+    add_sandbox_options(cmd)
     cmd.set_defaults(handler=commands.sandbox)
-
-
-def _add_sandbox_limits(cmd: argparse.ArgumentParser) -> None:
-    """How the sandbox limits, slows and fails what it is asked."""
-    cmd.add_argument(
-        "--rate-limit",
-        type=per_minute,
-        default=0,
-        metavar="N/min",
-        help="answer 429 beyond N writes (buy, change, release) a minute (default: no limit)",
-    )
-    cmd.add_argument(
-        "--read-rate-limit",
-        type=per_minute,
-        default=0,
-        metavar="N/min",
-        help="answer 429 beyond N reads (GET) a minute (default: no limit)",
-    )
-    cmd.add_argument(
-        "--one-budget",
-        action="store_true",
-        help="count reads and writes in one --rate-limit window per account, as Exotel documents",
-    )
-    cmd.add_argument(
-        "--latency", type=milliseconds, default=0, metavar="MS", help="delay every answer"
-    )
-    cmd.add_argument(
-        "--fail-rate",
-        type=probability,
-        default=0.0,
-        metavar="P",
-        help="answer this share of requests with a random 5xx (0 to 1)",
-    )
-    cmd.add_argument(
-        "--drop-rate",
-        type=probability,
-        default=0.0,
-        metavar="P",
-        help="make this share of purchases, then close the connection unanswered (0 to 1)",
-    )
-
-
-def _add_sandbox_files(cmd: argparse.ArgumentParser) -> None:
-    """What the sandbox's account owns and sells at start, and how releases linger."""
-    cmd.add_argument(
-        "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
-    )
-    cmd.add_argument(
-        "--inventory",
-        metavar="FILE",
-        help="JSON or YAML list of numbers for sale, replacing the built-in inventory",
-    )
-    cmd.add_argument(
-        "--release-lingers",
-        type=non_negative,
-        default=5.0,
-        metavar="SECONDS",
-        help="how long a released number stays listed after its 202, as Exotel's may (default: 5)",
-    )
 
 
 def _add_schema(sub: Subparsers) -> None:

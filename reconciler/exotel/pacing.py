@@ -120,6 +120,11 @@ class RateLimiter:
         self._pause_reason = ""
 
     @property
+    def cap_interval(self) -> float:
+        """Seconds between two slots at the user's cap (0.0: no cap)."""
+        return self._cap
+
+    @property
     def interval(self) -> float:
         """Seconds between two slots now (0.0 when unlimited)."""
         with self._lock:
@@ -210,6 +215,7 @@ class Pacer:
         self._clock = clock
         self._lock = threading.Lock()
         self._limits: dict[str, int] = {}  # the limit last advertised, per kind
+        self._cap = writes.cap_interval  # --rate-limit's pace: the shared budget's floor
 
     @classmethod
     def configured(
@@ -221,11 +227,11 @@ class Pacer:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> Pacer:
-        """Reads and writes together capped at ``writes`` a minute (0: no cap) while they
-        share one budget; reads also capped at ``reads`` (0: no cap; without it,
-        DEFAULT_READ_RATE_LIMIT until Exotel advertises a limit), and writes at
-        ``writes``, each on its own once Exotel advertises two budgets. Configured rates
-        are used at ``headroom`` of their value."""
+        """Writes capped at ``writes`` a minute, reads at ``reads`` (0: no cap; without
+        it, DEFAULT_READ_RATE_LIMIT until Exotel advertises a limit), and while they share
+        the account's budget, both together paced to what Exotel advertises for it, or
+        until it does, to ``writes`` a minute. Configured rates are used at ``headroom``
+        of their value."""
         fallback = DEFAULT_READ_RATE_LIMIT if reads is None else reads
         return cls(
             RateLimiter(writes * headroom, clock, sleep, name="writes"),
@@ -238,18 +244,17 @@ class Pacer:
             ),
             max_wait,
             clock,
-            shared=RateLimiter(writes * headroom, clock, sleep, name="reads and writes"),
+            shared=RateLimiter(
+                0.0, clock, sleep, until_advertised=writes * headroom, name="reads and writes"
+            ),
         )
 
     def acquire(self, method: str) -> float:
-        """Block until ``method`` may be sent; the seconds waited. While the budget is
-        shared, a read also keeps to the reads' own pace (their cap, or the default
-        until Exotel advertises)."""
+        """Block until ``method`` may be sent; the seconds waited: its own kind's slot
+        (reads or writes), then, while the budget is shared, the account's."""
+        waited = (self.reads if method == "GET" else self.writes).acquire()
         shared = self.shared
-        if shared is None:
-            return self.budget(method).acquire()
-        waited = self.reads.acquire() if method == "GET" else 0.0
-        return waited + shared.acquire()
+        return waited + (shared.acquire() if shared is not None else 0.0)
 
     def budget(self, method: str) -> RateLimiter:
         shared = self.shared
@@ -263,12 +268,24 @@ class Pacer:
         now_epoch = time.time()
         told = advertised(headers, now_epoch, self._max_wait)
         self._compare(method, told.limit)
-        self.budget(method).advertise(told.interval())
-        if method == "GET" and self.shared is not None:
-            self.reads.advertise(told.interval())  # what reads may do once on their own
+        (self.reads if method == "GET" else self.writes).advertise(told.interval())
+        shared = self.shared
+        if shared is not None:
+            shared.advertise(self._budget_interval(told))
         quota = retry.quota_reset_delay(headers, now_epoch)
         if quota and status != 429 and quota <= self._max_wait:
             self.pause(method, quota, "rate-limit quota spent")
+
+    def _budget_interval(self, told: Advertised) -> float | None:
+        """The shared budget's pace from an answer: what it advertises, but never faster
+        than its limit a minute or --rate-limit, whichever is the looser (a sliding
+        window's remaining count, spread until its reset, can run ahead of the limit)."""
+        by_limit = _WINDOW / told.limit if told.limit else None
+        paced = told.interval()
+        if by_limit is None and paced is None:
+            return None
+        floor = self._cap if by_limit is None else min(by_limit, self._cap)
+        return max(paced or 0.0, floor)
 
     def _compare(self, method: str, limit: int | None) -> None:
         """Split the shared budget when reads and writes advertise different limits."""

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hmac
 import secrets
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -55,6 +56,20 @@ class Tenants:
     def __init__(self) -> None:
         self._by_sid: dict[str, Tenant] = {}
 
+    @classmethod
+    def of(
+        cls,
+        primary: tuple[str, str | None, str | None],
+        more: Iterable[tuple[str, str, str]],
+        store: Callable[[str], NumberStore],
+    ) -> Tenants:
+        """The primary account (its key and token made up when not given), then ``more``,
+        each with a ``store`` of its own."""
+        tenants = cls()
+        for sid, key, token in (primary, *more):
+            tenants.add(sid, store(sid), key, token)
+        return tenants
+
     def add(
         self, sid: str, store: NumberStore, api_key: str | None, api_token: str | None
     ) -> Tenant:
@@ -68,7 +83,7 @@ class Tenants:
     def __getitem__(self, sid: str) -> Tenant:
         return self._by_sid[sid]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Tenant]:
         return iter(self._by_sid.values())
 
     def authenticate(self, authorization: str, path: str) -> Tenant:

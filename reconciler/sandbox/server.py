@@ -2,8 +2,10 @@
 
 ``Sandbox`` serves ``/v2_beta/Accounts/{account_sid}/IncomingPhoneNumbers[/{sid}]`` on a
 real HTTP server with Exotel's codes, error bodies, legacy-host page URIs, rewritten flow
-URLs, Basic auth and rate limits (reads and writes each their own, advertised in
-``X-RateLimit-*``), plus fault hooks for tests; ``serve`` runs one in the foreground for
+URLs, Basic auth and rate limits (reads and writes each their own, or with
+``one_budget`` one window for both as Exotel documents; advertised in
+``X-RateLimit-*``), for one account or several under one URL (``accounts``, each with
+its own key, token and numbers: see ``accounts``), plus fault hooks for tests; ``serve`` runs one in the foreground for
 ``exoplan sandbox``. This module owns HTTP and the lifecycle; ``store`` holds what the
 sandbox remembers, ``limits`` its rate windows and faults. Standard library only (plus
 ``reconciler.manifest.numbers``), so importing it costs little.
@@ -61,6 +63,11 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _store_of(default_country: str, release_lingers: float, account_sid: str) -> NumberStore:
+    """A new account's (empty) store of numbers."""
+    return NumberStore(account_sid, default_country, release_lingers)
+
+
 class Sandbox:
     """A faithful local ExoPhone API on a real HTTP server; see the module docstring."""
 
@@ -89,31 +96,27 @@ class Sandbox:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, not {latency_ms}")
         self._writes = RateLimiter(rate_limit, window_seconds)
-        # One budget: reads count in the writes' window, as Exotel documents its ExoPhone API.
         self._reads = self._writes if one_budget else RateLimiter(read_rate_limit, window_seconds)
         self._faults = Faults(fail_rate, rng_seed, drop_rate)
         self.host, self.port, self.account_sid = host, port, account_sid
         self.rate_limit, self.read_rate_limit = rate_limit, read_rate_limit
         self.latency_ms = latency_ms
-        self._tenants = Tenants()
-        primary = self._tenants.add(
-            account_sid,
-            NumberStore(account_sid, default_country, release_lingers),
-            api_key,
-            api_token,
-        )
+        store = functools.partial(_store_of, default_country, release_lingers)
+        self._tenants = Tenants.of((account_sid, api_key, api_token), accounts, store)
+        primary = self._tenants[account_sid]
         self.api_key, self.api_token = primary.api_key, primary.api_token
-        for sid, key, token in accounts:  # more accounts under the same URL
-            self._tenants.add(sid, NumberStore(sid, default_country, release_lingers), key, token)
         self._store = primary.store
         self._store.seed(seed or [])
         self._inventory = Inventory(inventory)
+        self._start_records()
+
+    def _start_records(self) -> None:
+        """No server yet, and nothing answered."""
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._log_lock = threading.Lock()
-        self._statuses: Counter[int] = Counter()
-        self._pages: Counter[int] = Counter()
+        self._statuses, self._pages = Counter[int](), Counter[int]()
         self._log: list[tuple[str, str, int]] = []
 
     def listen(self) -> None:

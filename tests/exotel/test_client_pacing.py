@@ -94,9 +94,10 @@ def test_a_listing_is_paced_on_the_reads_budget_once_exotel_advertises_two(http:
     http.mock.get(ROOT, json=page([{**OWNED, "sid": "PN2"}]))
     client = http.client(rate_limit=1, read_rate_limit=None)
     client.update("PN1", {"FriendlyName": "x"})
-    client.get_number("PN1")  # still on the shared budget: waits its minute; then two
+    client.get_number("PN1")  # still on the shared budget, advertised at 50/min; then two
     assert len(client.list_numbers()) == 2
-    assert http.sleeps == [60.0, pytest.approx(0.2)]  # reads then on their own, 300/min
+    # never the 60 s between writes; then reads on their own at 300/min
+    assert http.sleeps == [pytest.approx(1.2), pytest.approx(0.2)]
 
 
 def test_a_429_on_a_read_holds_back_reads_but_not_writes_on_two_budgets(http: Http) -> None:

@@ -340,3 +340,27 @@ def test_no_cap_on_the_budget_leaves_writes_unpaced_and_reads_at_their_default()
     pacer.acquire("GET")
     pacer.acquire("GET")
     assert fake.now - start == pytest.approx(60 / DEFAULT_READ_RATE_LIMIT)
+
+
+@pytest.mark.parametrize(
+    ("cap", "advertised", "interval"),
+    [
+        # a sliding window's 59 left in 6 s would be 700/min: held to the 600/min cap
+        (600, ("60", "59", "6"), 60 / 600),
+        # Exotel advertising 300/min: the account's budget goes at 300, above the 50 cap
+        (50, ("300", "299", "60"), 60 / 300),
+        # nothing but a limit: that limit, though the cap is looser
+        (600, ("120", None, None), 60 / 120),
+    ],
+)
+def test_the_shared_budget_never_runs_ahead_of_its_limit_or_the_cap(
+    cap: float, advertised: tuple[str, str | None, str | None], interval: float
+) -> None:
+    pacer = Pacer.configured(cap, None, 1.0, 120.0)
+    limit, remaining, reset = advertised
+    told = {"X-RateLimit-Limit": limit}
+    if remaining is not None and reset is not None:
+        told = headers(limit, remaining, reset)
+    pacer.heard("GET", 200, told)
+    assert pacer.shared is not None
+    assert pacer.shared.interval == pytest.approx(interval)
