@@ -113,9 +113,10 @@ def add_api_options(cmd: argparse.ArgumentParser) -> None:
         default=DEFAULT_RATE_LIMIT,
         metavar="N",
         help=(
-            f"cap on the account's ExoPhone API requests per minute, reads and writes "
-            f"together (default: {DEFAULT_RATE_LIMIT:g}, the account's budget; 0: no cap); "
-            "on writes alone once Exotel's X-RateLimit-* headers show separate budgets"
+            f"cap on API writes (buy, change, release) per minute (default: "
+            f"{DEFAULT_RATE_LIMIT:g}, the ExoPhone API's limit; 0: no cap); reads and "
+            "writes together keep to the account's one budget, as Exotel advertises it "
+            "in X-RateLimit-*, at this rate until it does"
         ),
     )
     cmd.add_argument(
@@ -126,7 +127,7 @@ def add_api_options(cmd: argparse.ArgumentParser) -> None:
         help=(
             "cap on API reads (GET) per minute (default: as Exotel advertises in its "
             f"X-RateLimit-* headers, {DEFAULT_READ_RATE_LIMIT:g} until it does; 0: no cap); "
-            "reads also count against --rate-limit while they share the account's budget"
+            "reads also count in the account's one budget (see --rate-limit)"
         ),
     )
     cmd.add_argument(
