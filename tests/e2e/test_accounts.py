@@ -18,6 +18,7 @@ from reconciler.manifest.schema import schema
 from reconciler.sandbox.server import Sandbox
 from tests.support.project import FLOWS, numbers
 from tests.support.run import FAST, exoplan, finish, start_exoplan, wait_for
+from tests.support.sandbox import fetch
 
 ACME, GLOBEX = "acme1", "globex1"
 CREDENTIALS = {
@@ -299,3 +300,35 @@ def test_pools_of_one_account_never_pick_the_same_number(tmp_path: Path) -> None
             for action in entry["plan"]["actions"]
         ]
         assert len(picked) == 4 and len(set(picked)) == 4
+
+
+def test_validate_names_a_number_shared_by_two_manifests_of_one_account(tmp_path: Path) -> None:
+    folder = repository(tmp_path)
+    manifest(folder, "acme-sales.yml", ACME, [*SALES, SUPPORT[0]])
+    result = exoplan(None, tmp_path, "validate", "-f", "accounts")
+    assert result.code == 1
+    assert "is also listed in accounts/acme-sales.yml:" in result.stderr
+
+
+def test_refresh_and_import_over_several_manifests(tmp_path: Path) -> None:
+    folder = repository(tmp_path)
+    with sandbox() as server:
+        for account, wanted in ((ACME, [SUPPORT[0], SALES[0]]), (GLOBEX, [HELPDESK[0]])):
+            key_env, token_env, key, token = CREDENTIALS[account]
+            for e164 in wanted:
+                url = f"{server.url}/v2_beta/Accounts/{account}/IncomingPhoneNumbers"
+                assert fetch("POST", url, data={"PhoneNumber": e164}, auth=(key, token)).ok
+        imported = run(server, tmp_path, "import", "-f", "accounts", SUPPORT[0], HELPDESK[0], *FAST)
+        assert imported.code == 0, imported.output
+        assert state_numbers(folder, "acme-support") == [SUPPORT[0]]
+        assert state_numbers(folder, "globex") == [HELPDESK[0]]
+        assert not (folder / "acme-sales.state.json").exists()
+        assert "Total: 3 of 3 manifests imported, 0 failed." in imported.stdout
+        nowhere = run(server, tmp_path, "import", "-f", "accounts", "+918030249999", *FAST)
+        assert nowhere.code == 1 and "is listed in none of the manifests" in nowhere.stderr
+        refreshed = run(
+            server, tmp_path, "refresh", "-f", "accounts", *FAST, globex1="bad-token-42"
+        )
+        assert refreshed.code == 1, refreshed.output
+        assert "accounts/acme-support.yaml: refreshed" in refreshed.stdout
+        assert "accounts/globex.yaml: failed" in refreshed.stdout
