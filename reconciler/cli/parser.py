@@ -345,7 +345,7 @@ _COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "apply": _add_apply,
     "refresh": _add_refresh,
     "import": _add_import,
-    "drift": lambda sub: add_drift_flags(_command(sub, "drift", state=True)),
+    "drift": lambda sub: add_drift_flags(_command(sub, "drift", state=True, several=True)),
     "export": _add_export,
     "state": _add_state,
     "force-unlock": _add_force_unlock,

@@ -121,6 +121,8 @@ def test_three_manifests_on_two_accounts_plan_apply_then_plan_clean(tmp_path: Pa
         )
         assert again.code == 0, again.output
         assert dict(server.purchases) == dict.fromkeys(SUPPORT + SALES + HELPDESK, 1)
+        drift = run(server, tmp_path, "drift", "-f", "accounts", *FAST)
+        assert drift.code == 0, drift.output
 
 
 def test_a_number_in_two_manifests_of_one_account_names_both_files_and_lines(
