@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -88,22 +88,33 @@ def _prepare_all(
 ) -> list[Job]:
     """Lock, settle and check every manifest; with a saved plan, any failure refuses it."""
     if saved is None:
-        for path in paths:
-            state_for(args, path)  # --state naming one state: refused first
-        loaded = {path: _load(path) for path in paths}
-        manifests = [m for m in loaded.values() if isinstance(m, Manifest)]
-        check_shared_numbers(manifests)
-        jobs = [_prepare(args, path, item, None, manifests, held) for path, item in loaded.items()]
-    else:
-        jobs = [_prepare(args, e.path, None, e.plan, [], held) for e in saved.entries]
-        refused = [job for job in jobs if job.error is not None]
-        if refused:
-            raise SavedPlanRefused(
-                f"{args.planfile}: the saved plan covers {len(jobs)} manifests and "
-                f"{len(refused)} of them cannot be applied as planned; none was applied. "
-                f"Make a new plan with `exoplan plan -f ... --out {args.planfile}`",
-                [f"  {job.path}: {line}" for job in refused for line in _lines(job.error)],
-            )
+        return _prepare_manifests(args, paths, held)
+    jobs = [_prepare(args, e.path, None, e.plan, (), held) for e in saved.entries]
+    refused = [job for job in jobs if job.error is not None]
+    if refused:
+        raise SavedPlanRefused(
+            f"{args.planfile}: the saved plan covers {len(jobs)} manifests and "
+            f"{len(refused)} of them cannot be applied as planned; none was applied. "
+            f"Make a new plan with `exoplan plan -f ... --out {args.planfile}`",
+            [f"  {job.path}: {line}" for job in refused for line in _lines(job.error)],
+        )
+    return jobs
+
+
+def _prepare_manifests(args: argparse.Namespace, paths: list[str], held: ExitStack) -> list[Job]:
+    """Each manifest's job; a pool never picks what another manifest of its account
+    lists or picked before it."""
+    for path in paths:
+        state_for(args, path)  # --state naming one state: refused first
+    loaded = {path: _load(path) for path in paths}
+    manifests = [m for m in loaded.values() if isinstance(m, Manifest)]
+    check_shared_numbers(manifests)
+    picked: dict[str, Plan | None] = {}
+    jobs = []
+    for path, item in loaded.items():
+        others = [(m, picked.get(m.path)) for m in manifests]
+        jobs.append(_prepare(args, path, item, None, others, held))
+        picked[path] = jobs[-1].plan
     return jobs
 
 
@@ -135,7 +146,7 @@ def _prepare(
     path: str,
     item: Manifest | str | None,
     saved: Plan | None,
-    manifests: list[Manifest],
+    others: Sequence[tuple[Manifest, Plan | None]],
     held: ExitStack,
 ) -> Job:
     if isinstance(item, str):
@@ -151,9 +162,7 @@ def _prepare(
         job.tx = held.enter_context(
             StateTransaction(store, "exoplan apply", args.lock_timeout, note)
         )
-        taken = (
-            taken_elsewhere(manifest, [(m, None) for m in manifests]) if manifest else frozenset()
-        )
+        taken = taken_elsewhere(manifest, others) if manifest else frozenset()
         job.plan = checked_plan(one, job.tx, job.factory, manifest, saved, taken)
     except ExoplanError as exc:
         job.error = error_text(exc)

@@ -334,3 +334,16 @@ def test_refresh_and_import_over_several_manifests(tmp_path: Path) -> None:
         assert refreshed.code == 1, refreshed.output
         assert "accounts/acme-support.yaml: refreshed" in refreshed.stdout
         assert "accounts/globex.yaml: failed" in refreshed.stdout
+
+
+def test_apply_fills_pools_of_one_account_with_distinct_numbers(tmp_path: Path) -> None:
+    folder = tmp_path / "accounts"
+    folder.mkdir()
+    pool = {"count": 2, "country": "IN", "type": "Landline", "voice_flow": "support-ivr"}
+    manifest(folder, "a.yaml", ACME, [], pools={"desk": pool})
+    manifest(folder, "b.yaml", ACME, [], pools={"desk": pool})
+    with sandbox() as server:
+        result = run(server, tmp_path, "apply", "-f", "accounts", "--auto-approve", *FAST)
+        assert result.code == 0, result.output
+        assert len(server.purchases) == 4 and set(server.purchases.values()) == {1}
+        assert len(set(state_numbers(folder, "a")) | set(state_numbers(folder, "b"))) == 4
