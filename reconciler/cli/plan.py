@@ -121,10 +121,14 @@ def priced(plan: Plan, client: ExotelClient, state: State) -> Plan:
 
 
 def scoped(args: argparse.Namespace, plan: Plan, manifest: Manifest, state: State) -> Plan:
-    """The plan restricted by --target and --exclude (unchanged without them)."""
-    targets = scope.resolve("--target", args.target, manifest, state)
-    excludes = scope.resolve("--exclude", args.exclude, manifest, state)
-    return scope.restrict(plan, manifest, state, targets, excludes)
+    """The plan restricted by --target and --exclude (unchanged without them); one of
+    several manifests skips the numbers it does not know, and with --target naming none
+    of its numbers it plans nothing."""
+    several = getattr(args, "several", False)
+    targets = scope.resolve("--target", args.target, manifest, state, several)
+    excludes = scope.resolve("--exclude", args.exclude, manifest, state, several)
+    none_targeted = bool(args.target) and not targets
+    return scope.restrict(plan, manifest, state, targets, excludes, none_targeted)
 
 
 def warn_about_journal(where: str) -> None:

@@ -44,7 +44,7 @@ def manifest_paths(args: argparse.Namespace) -> list[str]:
 def for_manifest(args: argparse.Namespace, path: str, several: bool) -> argparse.Namespace:
     """``args`` for one manifest: -f is ``path``, --state its own state when several."""
     one = argparse.Namespace(**vars(args))
-    one.manifest, one.manifests = path, [path]
+    one.manifest, one.manifests, one.several = path, [path], several
     if several:
         one.state = state_for(args, path)
     return one
@@ -129,7 +129,30 @@ def plan_several(args: argparse.Namespace, paths: list[str]) -> PlanSet:
     check_shared_numbers(manifests)
     plans: dict[str, Plan] = {}
     entries = [_plan_one(args, path, item, manifests, plans) for path, item in loaded.items()]
+    _check_scope_known(args, manifests, entries)
     return PlanSet(tuple(entries))
+
+
+def _check_scope_known(
+    args: argparse.Namespace, manifests: list[Manifest], entries: list[ManifestPlan]
+) -> None:
+    """A --target or --exclude that no manifest planned knows is a typo, as with one."""
+    from reconciler.manifest.numbers import try_normalise
+
+    scoped = {
+        number
+        for entry in entries
+        if entry.plan is not None and entry.plan.scope is not None
+        for number in (*entry.plan.scope.targets, *entry.plan.scope.excludes)
+    }
+    for flag, written in (("--target", args.target), ("--exclude", args.exclude)):
+        for text in written or ():
+            spellings = {try_normalise(text, m.account.default_country) for m in manifests}
+            if not spellings & scoped:
+                raise UsageError(
+                    f"{flag} {text[:40]}: no manifest given lists it nor manages it in its "
+                    "state; name a number the plan could touch"
+                )
 
 
 def _plan_one(

@@ -347,3 +347,14 @@ def test_apply_fills_pools_of_one_account_with_distinct_numbers(tmp_path: Path) 
         assert result.code == 0, result.output
         assert len(server.purchases) == 4 and set(server.purchases.values()) == {1}
         assert len(set(state_numbers(folder, "a")) | set(state_numbers(folder, "b"))) == 4
+
+
+def test_target_picks_the_manifest_that_knows_the_number(tmp_path: Path) -> None:
+    repository(tmp_path)
+    result = exoplan(None, tmp_path, "plan", "-f", "accounts", "--target", HELPDESK[0])
+    assert result.code == 0, result.output
+    assert "Total: 3 manifests, 1 to purchase, 0 to update, 0 to release." in result.stdout
+    assert result.stdout.count("(--target names none of its numbers)") == 2
+    typo = exoplan(None, tmp_path, "plan", "-f", "accounts", "--target", "+918030249999")
+    assert typo.code == 1 and typo.stdout == ""
+    assert "--target +918030249999: no manifest given lists it" in typo.stderr
