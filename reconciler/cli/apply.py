@@ -47,7 +47,7 @@ def run_apply(args: argparse.Namespace) -> int:
         result, code = _execute(tx, plan, client, args)
     say(f"\nApply finished: {summary(result)}.")
     if result.failed:
-        note(_failure_advice(result))
+        note(failure_advice(result))
     # A signal that came once every request had ended still stopped the run: the state
     # was saved whole first, and the exit code says it was signalled.
     return code or (1 if result.failed else 0)
@@ -201,7 +201,7 @@ def confirm(args: argparse.Namespace) -> None:
     )
 
 
-def _failure_advice(result: ApplyResult) -> str:
+def failure_advice(result: ApplyResult) -> str:
     lines = []
     failed = [o for o in result.outcomes if not o.ok]
     if failed:

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
-from reconciler.cli.apply import _failure_advice, checked_plan, confirm
+from reconciler.cli.apply import checked_plan, confirm, failure_advice
 from reconciler.cli.io import EXIT_ERROR, EXIT_OK, note, say, use_color
 from reconciler.cli.several import error_text, for_manifest, state_for
 from reconciler.cli.signals import GracefulStop
@@ -266,7 +266,7 @@ def _finish(jobs: list[Job], signal_code: int | None) -> int:
     )
     for job in failed:
         if job.result is not None and job.result.failed:
-            note(terminal_lines(f"{job.path}:\n{_failure_advice(job.result)}"))
+            note(terminal_lines(f"{job.path}:\n{failure_advice(job.result)}"))
     if signal_code:
         return signal_code
     return EXIT_ERROR if failed else EXIT_OK
