@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+from reconciler.apply.executor import Stop
+from reconciler.apply.transaction import StateTransaction
 from reconciler.cli.apply import checked_plan, confirm, failure_advice
 from reconciler.cli.io import EXIT_ERROR, EXIT_OK, note, say, use_color
 from reconciler.cli.several import error_text, for_manifest, state_for
@@ -33,8 +35,6 @@ from reconciler.render.escape import terminal, terminal_lines
 from reconciler.render.progress import summary
 from reconciler.render.several import render_several
 from reconciler.state.backends import open_store
-from reconciler.state.executor import Stop
-from reconciler.state.transaction import StateTransaction
 
 
 @dataclass

@@ -23,7 +23,7 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def apply(args: argparse.Namespace) -> int:
-    from reconciler.cli.apply import run_apply
+    from reconciler.cli.several import run_apply  # one manifest or several
 
     return run_apply(args)
 
