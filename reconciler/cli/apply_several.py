@@ -23,7 +23,7 @@ from reconciler.apply.executor import Stop
 from reconciler.apply.transaction import StateTransaction
 from reconciler.cli.apply import checked_plan, confirm, failure_advice
 from reconciler.cli.io import EXIT_ERROR, EXIT_OK, note, say, use_color
-from reconciler.cli.several import error_text, for_manifest, state_for
+from reconciler.cli.manifests import error_text, for_manifest, state_for
 from reconciler.cli.signals import GracefulStop
 from reconciler.errors import ExoplanError, StateError
 from reconciler.exotel.factory import ClientFactory

@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, error_lines, use_color
+from reconciler.cli.manifests import for_manifest, state_for
 from reconciler.cli.options import open_state
 from reconciler.cli.plan import warn_about_journal
-from reconciler.cli.several import for_manifest, state_for
 from reconciler.errors import ExoplanError
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.load import load_manifest

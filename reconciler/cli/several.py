@@ -9,7 +9,6 @@ A manifest that fails does not hide the others; the exit code is 1 if any failed
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 
@@ -23,7 +22,7 @@ from reconciler.cli.io import (
     use_color,
     write_file,
 )
-from reconciler.cli.options import STATE_ENV
+from reconciler.cli.manifests import error_text, for_manifest, manifest_paths, state_for
 from reconciler.errors import ExoplanError, UsageError
 from reconciler.manifest.load import load_manifest
 from reconciler.manifest.paths import expand
@@ -31,42 +30,8 @@ from reconciler.manifest.shared import check_shared_numbers
 from reconciler.model import Manifest, Plan
 from reconciler.plan.several import ManifestPlan, PlanSet, taken_elsewhere
 from reconciler.render.escape import terminal
-from reconciler.state.location import is_postgres
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def manifest_paths(args: argparse.Namespace) -> list[str]:
-    """The manifests -f names (directories expanded), in order."""
-    return expand(getattr(args, "manifests", None) or [])
-
-
-def for_manifest(args: argparse.Namespace, path: str, several: bool) -> argparse.Namespace:
-    """``args`` for one manifest: -f is ``path``, --state its own state when several."""
-    one = argparse.Namespace(**vars(args))
-    one.manifest, one.manifests, one.several = path, [path], several
-    if several:
-        one.state = state_for(args, path)
-    return one
-
-
-def state_for(args: argparse.Namespace, path: str) -> str | None:
-    """One manifest's --state among several: a PostgreSQL URL given without ``name=``
-    names the state after the manifest's file; without one, the manifest's own."""
-    given, flag = (args.state, "--state") if args.state else (os.environ.get(STATE_ENV), STATE_ENV)
-    if not given:
-        return None
-    if not is_postgres(given) or "name=" in given.partition("?")[2]:
-        raise UsageError(
-            f"{flag} names one state, but several manifests were given and each keeps its "
-            "own: leave it out (each manifest's state.url, else the file beside it), or "
-            "give a PostgreSQL URL without name= (each state is then named after its file)"
-        )
-    stem = os.path.splitext(os.path.basename(path))[0]
-    from urllib.parse import quote
-
-    joiner = "&" if "?" in given else "?"
-    return f"{given}{joiner}name={quote(stem, safe='')}"
 
 
 def _single(module: str, function: str, args: argparse.Namespace, path: str) -> int:
@@ -183,11 +148,6 @@ def _load(path: str) -> Manifest | str:
         return load_manifest(path)
     except ExoplanError as exc:
         return error_text(exc)
-
-
-def error_text(exc: ExoplanError) -> str:
-    """An error's lines, as one text (each line as the command line would print it)."""
-    return "\n".join(exc.lines())
 
 
 def _over_budget(plans: PlanSet) -> bool:

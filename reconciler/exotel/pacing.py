@@ -322,8 +322,12 @@ class Pacer:
         return max(waits, default=None)
 
     def eta(self, calls: int) -> float | None:
-        """Seconds until ``calls`` more writes are done (see RateLimiter.eta)."""
-        return self.writes.eta(calls)
+        """Seconds until ``calls`` more writes are done (see RateLimiter.eta): at their
+        own pace, or the shared budget's when that is slower (a read's 429 holds it)."""
+        shared = self.shared
+        etas = [self.writes.eta(calls), shared.eta(calls) if shared is not None else None]
+        known = [eta for eta in etas if eta is not None]
+        return max(known) if known else None
 
 
 def pace(per_minute: float) -> str:

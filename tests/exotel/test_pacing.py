@@ -149,10 +149,18 @@ def test_the_eta_of_writes_is_a_pause_then_one_slot_each() -> None:
     pacer = Pacer.configured(60, 30, 1.0, 120.0, fake.clock, fake.sleep)
     assert pacer.eta(5) == pytest.approx(5.0)  # one write a second
     pacer.pause("GET", 30.0, "429")
-    assert pacer.eta(5) == pytest.approx(5.0)  # a pause of reads holds no write back
-    pacer.pause("POST", 30.0, "429")
-    assert pacer.eta(5) == pytest.approx(35.0)
+    assert pacer.eta(5) == pytest.approx(35.0)  # one budget: a read's 429 holds writes too
     assert pacer.eta(0) == 0.0
+
+
+def test_the_eta_of_writes_on_their_own_budget_ignores_a_pause_of_reads() -> None:
+    fake = FakeTime()
+    pacer = two_budgets(fake, 60, 30)
+    assert pacer.eta(5) == pytest.approx(5 * 1.2)  # at the 50/min advertised for writes
+    pacer.pause("GET", 30.0, "429")
+    assert pacer.eta(5) == pytest.approx(5 * 1.2)  # a pause of reads holds no write back
+    pacer.pause("POST", 30.0, "429")
+    assert pacer.eta(5) == pytest.approx(30.0 + 5 * 1.2)
 
 
 def test_unpaced_writes_have_no_eta_of_their_own() -> None:

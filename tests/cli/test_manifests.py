@@ -1,4 +1,4 @@
-"""reconciler.cli.several: where each of several manifests keeps its state."""
+"""reconciler.cli.manifests: where each of several manifests keeps its state."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from reconciler.cli.several import state_for
+from reconciler.cli.manifests import state_for
 from reconciler.errors import UsageError
 
 
