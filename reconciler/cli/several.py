@@ -34,11 +34,9 @@ from reconciler.render.escape import terminal
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _single(module: str, function: str, args: argparse.Namespace, path: str) -> int:
-    import importlib
-
-    handler: Handler = getattr(importlib.import_module(f"reconciler.cli.{module}"), function)
-    return handler(for_manifest(args, path, several=False))
+def _single(run: Handler, args: argparse.Namespace, path: str) -> int:
+    """The command of one manifest, as it always ran."""
+    return run(for_manifest(args, path, several=False))
 
 
 # -- validate ----------------------------------------------------------------------------
@@ -65,7 +63,9 @@ def run_validate(args: argparse.Namespace) -> int:
 def run_plan(args: argparse.Namespace) -> int:
     paths = manifest_paths(args)
     if len(paths) == 1:
-        return _single("plan", "run_plan", args, paths[0])
+        from reconciler.cli.plan import run_plan as plan_one
+
+        return _single(plan_one, args, paths[0])
     plans = plan_several(args, paths)
     if args.out and not plans.failed:
         from reconciler.plan.setfile import plan_set_bytes
@@ -174,7 +174,7 @@ def run_apply(args: argparse.Namespace) -> int:
 
         saved = load_saved(args.planfile)
         if saved is None:  # a plan of one manifest
-            return _single("apply", "run_apply", args, args.manifest)
+            return _single(_apply_one(), args, args.manifest)
         if args.target or args.exclude:
             raise UsageError(
                 f"--target and --exclude cannot change a saved plan ({args.planfile} records "
@@ -185,31 +185,37 @@ def run_apply(args: argparse.Namespace) -> int:
         return run_apply_several(args, [entry.path for entry in saved.entries], saved)
     paths = manifest_paths(args)
     if len(paths) == 1:
-        return _single("apply", "run_apply", args, paths[0])
+        return _single(_apply_one(), args, paths[0])
     from reconciler.cli.apply_several import run_apply_several
 
     return run_apply_several(args, paths, None)
+
+
+def _apply_one() -> Handler:
+    from reconciler.cli.apply import run_apply
+
+    return run_apply
 
 
 # -- refresh and import -----------------------------------------------------------------
 
 
 def run_refresh(args: argparse.Namespace) -> int:
-    paths = manifest_paths(args)
-    if len(paths) == 1:
-        return _single("account", "run_refresh", args, paths[0])
     from reconciler.cli.account import run_refresh as refresh_one
 
-    return _each(args, paths, lambda one: refresh_one(one), "refreshed")
+    paths = manifest_paths(args)
+    if len(paths) == 1:
+        return _single(refresh_one, args, paths[0])
+    return _each(args, paths, refresh_one, "refreshed")
 
 
 def run_import(args: argparse.Namespace) -> int:
     """Import into each manifest's state the numbers it lists (all of them: --all)."""
-    paths = manifest_paths(args)
-    if len(paths) == 1:
-        return _single("account", "run_import", args, paths[0])
     from reconciler.cli.account import run_import as import_one
 
+    paths = manifest_paths(args)
+    if len(paths) == 1:
+        return _single(import_one, args, paths[0])
     if not args.numbers and not args.all:
         raise UsageError(
             "name the numbers to import, or pass --all to adopt every owned number the "
