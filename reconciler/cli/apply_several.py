@@ -151,22 +151,32 @@ def _prepare(
 ) -> Job:
     if isinstance(item, str):
         return Job(path, None, error=item)
-    manifest = item
-    account = manifest.account.sid if manifest is not None else (saved and saved.account_sid)
+    account = item.account.sid if item is not None else (saved and saved.account_sid)
     job = Job(path, account or None)
     one = for_manifest(args, path, several=True)
     try:
+        manifest = item or _saved_manifest(saved, args.planfile)
         state_path = one.state or (saved.state_path if saved else _state_of(one, manifest))
         job.factory = held.enter_context(ClientFactory.from_args(one, manifest, saved))
         store = open_store(str(state_path))
         job.tx = held.enter_context(
             StateTransaction(store, "exoplan apply", args.lock_timeout, note)
         )
-        taken = taken_elsewhere(manifest, others) if manifest else frozenset()
+        taken = taken_elsewhere(manifest, others)
         job.plan = checked_plan(one, job.tx, job.factory, manifest, saved, taken)
     except ExoplanError as exc:
         job.error = error_text(exc)
     return job
+
+
+def _saved_manifest(saved: Plan | None, planfile: str) -> Manifest:
+    """The manifest a saved plan was made from, as it was reviewed (else an error)."""
+    from reconciler.plan import safety
+
+    assert saved is not None  # a job has a manifest or a saved plan
+    manifest = load_manifest(saved.manifest_path)
+    safety.check_manifest(saved, manifest, planfile)
+    return manifest
 
 
 def _state_of(one: argparse.Namespace, manifest: Manifest | None) -> str:
