@@ -140,13 +140,13 @@ def _inputs(args: argparse.Namespace) -> tuple[Manifest, Plan | None, Store]:
         manifest = load_manifest(path)
         safety.check_manifest(saved, manifest, args.planfile)
         store = open_state(argparse.Namespace(**{**vars(args), "manifest": path}), manifest)
-        _check_same_state(saved, store.where, args.planfile)
+        check_same_state(saved, store.where, args.planfile)
         return manifest, saved, store
     manifest = load_manifest(args.manifest)
     return manifest, None, open_state(args, manifest)
 
 
-def _check_same_state(saved: Plan, where: str, planfile: str) -> None:
+def check_same_state(saved: Plan, where: str, planfile: str) -> None:
     if same_location(saved.state_path, where):
         return
     made = _made_with(saved)

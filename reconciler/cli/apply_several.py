@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 from reconciler.apply.executor import Stop
 from reconciler.apply.transaction import StateTransaction
-from reconciler.cli.apply import checked_plan, confirm, failure_advice
+from reconciler.cli.apply import check_same_state, checked_plan, confirm, failure_advice
 from reconciler.cli.io import EXIT_ERROR, EXIT_OK, note, say, use_color
 from reconciler.cli.manifests import error_text, for_manifest, state_for
+from reconciler.cli.options import open_state
 from reconciler.cli.signals import GracefulStop
 from reconciler.errors import ExoplanError, StateError
 from reconciler.exotel.factory import ClientFactory
@@ -34,7 +35,6 @@ from reconciler.plan.several import ManifestPlan, PlanSet, taken_elsewhere
 from reconciler.render.escape import terminal, terminal_lines
 from reconciler.render.progress import summary
 from reconciler.render.several import render_several
-from reconciler.state.backends import open_store
 
 
 @dataclass
@@ -156,9 +156,10 @@ def _prepare(
     one = for_manifest(args, path, several=True)
     try:
         manifest = item or _saved_manifest(saved, args.planfile)
-        state_path = one.state or (saved.state_path if saved else _state_of(one, manifest))
+        store = open_state(one, manifest)  # as plan chooses it, never by the plan file
+        if saved is not None:
+            check_same_state(saved, store.where, args.planfile)
         job.factory = held.enter_context(ClientFactory.from_args(one, manifest, saved))
-        store = open_store(str(state_path))
         job.tx = held.enter_context(
             StateTransaction(store, "exoplan apply", args.lock_timeout, note)
         )
@@ -177,12 +178,6 @@ def _saved_manifest(saved: Plan | None, planfile: str) -> Manifest:
     manifest = load_manifest(saved.manifest_path)
     safety.check_manifest(saved, manifest, planfile)
     return manifest
-
-
-def _state_of(one: argparse.Namespace, manifest: Manifest | None) -> str:
-    from reconciler.cli.options import state_path_for
-
-    return state_path_for(one, manifest)
 
 
 def _plans(jobs: list[Job]) -> list[Plan]:
