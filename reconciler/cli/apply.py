@@ -102,7 +102,7 @@ def _plan(
     taken: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan apply makes itself; pools short of members are filled from the inventory."""
-    candidates = pool_candidates(factory.client, manifest, state, taken)
+    candidates = pool_candidates(factory.client, manifest, state, taken=taken)
     plan = make_plan(manifest, state, candidates=candidates)
     return scoped(args, plan, manifest, state)
 
