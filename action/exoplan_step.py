@@ -71,7 +71,9 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 
 def exoplan_argv(inputs: Inputs, out: Path) -> list[str]:
     """The exoplan command line (without ``exoplan``) that the inputs ask for."""
-    argv = [inputs.command, "-f", inputs.manifest]
+    argv = [inputs.command]
+    for manifest in inputs.manifest.splitlines():  # a file or a directory, one a line
+        argv += ["-f", manifest.strip()] if manifest.strip() else []
     if inputs.command == "validate":
         return argv
     if inputs.state:

@@ -17,7 +17,9 @@ One run prints a Markdown table with a target and a verdict per row:
     pages / 300 a minute (200 pages: 40 s), as the client paces to the advertised limit.
 (e) apply of 200 purchases to an account of 10k numbers, the sandbox losing 5% of the
     purchase answers after making the purchase: at most one listing settles them all.
-(f) the usage guard (``guard_rows``): at most one Calls request per released number
+(f), (g) many accounts side by side, and one budget for reads and writes: see
+    ``accounts_rows.py``.
+(h) the usage guard (``guard_rows``): at most one Calls request per released number
     per month of ``releases.min_idle_days``.
 
 Each apply runs the real command in a subprocess against a sandbox in this process.
@@ -39,14 +41,14 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from sandbox_run import Run, run_exoplan  # noqa: E402
 
 from reconciler.sandbox.server import Sandbox  # noqa: E402
 
@@ -108,110 +110,6 @@ def write_state(manifest: Path, records: list[dict[str, Any]]) -> None:
         "numbers": {r["phone_number"]: {**r, "protect": False} for r in records},
     }
     manifest.with_suffix(".state.json").write_text(json.dumps(state), encoding="utf-8")
-
-
-class AnswerClock:
-    """Polls the sandbox's request log and notes when the first and last answers came."""
-
-    def __init__(self, sandbox: Sandbox, every: float = 0.001) -> None:
-        self.sandbox = sandbox
-        self.every = every
-        self.first: float | None = None
-        self.last: float | None = None
-        self._seen = 0
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> AnswerClock:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-        self._thread.join()
-        self._look()
-
-    def _run(self) -> None:
-        while not self._done.wait(self.every):
-            self._look()
-
-    def _look(self) -> None:
-        count = len(self.sandbox.request_log)
-        if count > self._seen:
-            now = time.perf_counter()
-            self.first = now if self.first is None else self.first
-            self.last = now
-            self._seen = count
-
-
-@dataclass
-class Run:
-    """One command against one sandbox: what the sandbox saw and how long it took."""
-
-    code: int
-    output: str
-    wall: float
-    requests: int
-    statuses: dict[int, int]
-    span: float  # first request's arrival to last answer, seconds
-    purchases: dict[str, int]
-
-
-def run_exoplan(sandbox: Sandbox, folder: Path, args: list[str]) -> Run:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOTEL_")}
-    env.update(sandbox.env(), PYTHONPATH=str(REPO), NO_COLOR="1")
-    command = [sys.executable, "-m", "reconciler", *args]
-    with AnswerClock(sandbox) as clock:
-        started = time.perf_counter()
-        done = _on_terminal(command, folder, env)
-        wall = time.perf_counter() - started
-    statuses = dict(sandbox.requests_by_status)
-    latency = sandbox.latency_ms / 1000
-    span = (clock.last - clock.first + latency) if clock.first and clock.last else math.nan
-    return Run(
-        done.returncode,
-        done.stdout + done.stderr,
-        wall,
-        sum(statuses.values()),
-        statuses,
-        span,
-        dict(sandbox.purchases),
-    )
-
-
-def _on_terminal(command: list[str], folder: Path, env: dict[str, str]) -> Any:
-    """Run ``command`` with stdout on a pseudo-terminal, so that apply draws its live
-    progress display as a person would see it (stderr piped, stdin from /dev/null)."""
-    master, slave = os.openpty()
-    process = subprocess.Popen(
-        command,
-        cwd=folder,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    os.close(slave)
-    shown = bytearray()
-
-    def drain() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child has closed the terminal
-                return
-            if not chunk:
-                return
-            shown.extend(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    _, stderr = process.communicate()
-    reader.join(10)
-    os.close(master)
-    stdout = shown.decode("utf-8", "replace")
-    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def apply_scenario(
@@ -380,7 +278,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     args = parser.parse_args()
-    sizes = (90, 80, 1000, 60) if args.quick else (300, 400, 10_000, 200)
+    sizes = (90, 80, 1000, 60, 30) if args.quick else (300, 400, 10_000, 200, 100)
+    import accounts_rows  # beside this file; it imports this module's helpers
+
     header = ["", "scenario", "requests", "achieved", "ratio", "target", "result"]
     print("| " + " | ".join(header) + " |")
     print("| " + " | ".join("---" for _ in header) + " |")
@@ -394,6 +294,8 @@ def main() -> int:
             lambda: row_refresh(folder, sizes[2]),
             lambda: row_advertised_refresh(folder, sizes[2], 300),
             lambda: row_unknown_purchases(folder, sizes[3], sizes[2], 0.05),
+            lambda: accounts_rows.row_accounts(folder, sizes[4], 600),
+            lambda: accounts_rows.row_one_budget(sizes[4], 600),
             lambda: row_usage_guard(folder, sizes[2], sizes[3], 90),
         ]
         for scenario in scenarios:

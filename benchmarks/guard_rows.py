@@ -1,4 +1,4 @@
-"""apply_bench's row (f): what the usage guard costs.
+"""apply_bench's row (h): what the usage guard costs.
 
 An apply that releases numbers nobody called, with ``releases.min_idle_days`` of 90
 days, against a sandbox serving call history (all of it older than the window): the
@@ -26,7 +26,7 @@ def old_calls(numbers: list[str], days: int) -> list[dict[str, str]]:
 
 
 def row_usage_guard(folder: Path, owned: int, released: int, days: int) -> list[str]:
-    """(f): the Calls requests an apply of ``released`` idle releases makes."""
+    """(h): the Calls requests an apply of ``released`` idle releases makes."""
     manifest = write_manifest(folder, owned - released)
     manifest.write_text(
         manifest.read_text(encoding="utf-8") + f"releases:\n  min_idle_days: {days}\n",
@@ -47,7 +47,7 @@ def row_usage_guard(folder: Path, owned: int, released: int, days: int) -> list[
     bound = released * math.ceil(days / 30)
     ok = run.code == 0 and asked <= bound and not left.intersection(gone)
     return [
-        "(f)",
+        "(h)",
         f"apply releasing {released} of {owned:,} numbers, none called in "
         f"`releases.min_idle_days: {days}`; sandbox latency 20 ms",
         f"{asked} Calls requests, {deletes} releases",

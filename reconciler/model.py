@@ -25,6 +25,11 @@ DEFAULT_PARALLELISM = 4
 VOICE_RATE_LIMIT = 200.0
 #: Days without a call a number needs before it may be released (``releases.min_idle_days``).
 DEFAULT_MIN_IDLE_DAYS = 30
+#: Accounts applied at once when apply is given several manifests.
+DEFAULT_JOBS = 4
+#: The environment variables holding the API key and token, unless a manifest names others.
+DEFAULT_KEY_ENV = "EXOTEL_API_KEY"
+DEFAULT_TOKEN_ENV = "EXOTEL_API_TOKEN"
 
 #: The kinds of number Exotel sells (the ``{Type}`` of AvailablePhoneNumbers).
 NUMBER_TYPES = ("Landline", "Mobile", "TollFree")
@@ -44,6 +49,9 @@ class Account:
     region: str = "singapore"
     default_country: str = DEFAULT_COUNTRY
     flow_host: str = "my.exotel.com"
+    #: The environment variables holding this account's API key and token (names only).
+    key_env: str = DEFAULT_KEY_ENV
+    token_env: str = DEFAULT_TOKEN_ENV
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +341,9 @@ class Plan:
     #: given to --ignore-usage, whose calls are not asked.
     min_idle_days: int = DEFAULT_MIN_IDLE_DAYS
     ignore_usage: tuple[str, ...] = ()
+    #: The environment variables holding the account's key and token (names, never values).
+    key_env: str = DEFAULT_KEY_ENV
+    token_env: str = DEFAULT_TOKEN_ENV
 
     def counts(self) -> dict[str, int]:
         tally = Counter(action.kind for action in self.actions)

@@ -36,13 +36,7 @@ def run_apply(args: argparse.Namespace) -> int:
     manifest, saved, store = _inputs(args)
     factory = ClientFactory.from_args(args, manifest, saved)
     with StateTransaction(store, "exoplan apply", args.lock_timeout, note) as tx, factory:
-        tx.settle(factory.client)
-        plan = budgeted(args, saved or _plan(args, manifest, tx.state, factory))
-        plan = guard.configured(args, plan, manifest, saved is not None)
-        safety.check_fresh(plan, tx.state, args.planfile, _replan(plan, args.planfile))
-        _check(plan, saved, manifest, tx.state, args)
-        plan = guard.refuse_used(plan, factory)  # asks Exotel: after every offline check
-        tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
+        plan = checked_plan(args, tx, factory, manifest, saved)
         write_plan(plan, "text", sys.stdout, use_color(args, sys.stdout))
         if not plan.has_changes:
             if plan.drift:
@@ -54,10 +48,30 @@ def run_apply(args: argparse.Namespace) -> int:
         result, code = _execute(tx, plan, client, args)
     say(f"\nApply finished: {summary(result)}.")
     if result.failed:
-        note(_failure_advice(result))
+        note(failure_advice(result))
     # A signal that came once every request had ended still stopped the run: the state
     # was saved whole first, and the exit code says it was signalled.
     return code or (1 if result.failed else 0)
+
+
+def checked_plan(
+    args: argparse.Namespace,
+    tx: StateTransaction,
+    factory: ClientFactory,
+    manifest: Manifest,
+    saved: Plan | None,
+    taken: frozenset[str] = frozenset(),
+) -> Plan:
+    """Settle the state, then the plan to apply (``saved``, or made now; pools never
+    pick a number in ``taken``), once every check before the first request passed."""
+    tx.settle(factory.client)
+    plan = budgeted(args, saved or _plan(args, manifest, tx.state, factory, taken))
+    plan = guard.configured(args, plan, manifest, saved is not None)
+    safety.check_fresh(plan, tx.state, args.planfile, _replan(plan, args.planfile))
+    _check(plan, saved, manifest, tx.state, args)
+    plan = guard.refuse_used(plan, factory)  # asks Exotel: after every offline check
+    tx.record_drift(plan.drift)  # a plan made with --refresh showed it; record it
+    return plan
 
 
 def _execute(
@@ -84,10 +98,14 @@ def _execute(
 
 
 def _plan(
-    args: argparse.Namespace, manifest: Manifest, state: State, factory: ClientFactory
+    args: argparse.Namespace,
+    manifest: Manifest,
+    state: State,
+    factory: ClientFactory,
+    taken: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan apply makes itself; pools short of members are filled from the inventory."""
-    candidates = pool_candidates(factory.client, manifest, state)
+    candidates = pool_candidates(factory.client, manifest, state, taken=taken)
     plan = make_plan(manifest, state, candidates=candidates)
     return scoped(args, plan, manifest, state)
 
@@ -125,13 +143,13 @@ def _inputs(args: argparse.Namespace) -> tuple[Manifest, Plan | None, Store]:
         manifest = load_manifest(path)
         safety.check_manifest(saved, manifest, args.planfile)
         store = open_state(argparse.Namespace(**{**vars(args), "manifest": path}), manifest)
-        _check_same_state(saved, store.where, args.planfile)
+        check_same_state(saved, store.where, args.planfile)
         return manifest, saved, store
     manifest = load_manifest(args.manifest)
     return manifest, None, open_state(args, manifest)
 
 
-def _check_same_state(saved: Plan, where: str, planfile: str) -> None:
+def check_same_state(saved: Plan, where: str, planfile: str) -> None:
     if same_location(saved.state_path, where):
         return
     made = _made_with(saved)
@@ -186,7 +204,7 @@ def confirm(args: argparse.Namespace) -> None:
     )
 
 
-def _failure_advice(result: ApplyResult) -> str:
+def failure_advice(result: ApplyResult) -> str:
     lines = []
     failed = [o for o in result.outcomes if not o.ok]
     if failed:

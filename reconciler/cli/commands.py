@@ -11,19 +11,19 @@ import gc
 
 
 def validate(args: argparse.Namespace) -> int:
-    from reconciler.cli.validate import run_validate
+    from reconciler.cli.several import run_validate  # one manifest or several
 
     return run_validate(args)
 
 
 def plan(args: argparse.Namespace) -> int:
-    from reconciler.cli.plan import run_plan
+    from reconciler.cli.several import run_plan  # one manifest or several
 
     return run_plan(args)
 
 
 def apply(args: argparse.Namespace) -> int:
-    from reconciler.cli.apply import run_apply
+    from reconciler.cli.several import run_apply  # one manifest or several
 
     return run_apply(args)
 
@@ -54,13 +54,13 @@ def schema(args: argparse.Namespace) -> int:
 
 
 def refresh(args: argparse.Namespace) -> int:
-    from reconciler.cli.account import run_refresh
+    from reconciler.cli.several import run_refresh  # one manifest or several
 
     return run_refresh(args)
 
 
 def import_numbers(args: argparse.Namespace) -> int:
-    from reconciler.cli.account import run_import
+    from reconciler.cli.several import run_import  # one manifest or several
 
     return run_import(args)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 #: Arguments (dests) that name a file: completion offers file names for them.
 FILE_ARGUMENTS = frozenset(
-    {"manifest", "state", "planfile", "out", "output", "to", "seed", "inventory"}
+    {"manifest", "manifests", "state", "planfile", "out", "output", "to", "seed", "inventory"}
 )
 
 

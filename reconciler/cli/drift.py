@@ -13,11 +13,13 @@ import sys
 from collections.abc import Sequence
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, error_lines, use_color
+from reconciler.cli.manifests import for_manifest, state_for
 from reconciler.cli.options import open_state
 from reconciler.cli.plan import warn_about_journal
-from reconciler.errors import ExoplanError, UsageError
+from reconciler.errors import ExoplanError
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.load import load_manifest
+from reconciler.manifest.paths import expand
 from reconciler.model import Manifest, State
 from reconciler.plan import drift, safety
 from reconciler.render.drift import render_drift
@@ -35,9 +37,10 @@ def run_drift(args: argparse.Namespace) -> int:
 def check_drift(args: argparse.Namespace, paths: Sequence[str]) -> DriftReport:
     """The drift of the manifests at ``paths`` (each with its own state), each account
     listed once; ``args`` gives --state and the API options."""
-    if len(paths) > 1 and args.state:
-        raise UsageError("--state names one state: with several manifests, leave it out")
-    pairs = [_read(args, path) for path in paths]
+    several = len(paths) > 1
+    for path in paths:  # --state naming one state with several: refused before reading
+        state_for(args, path) if several else None
+    pairs = [_read(args, path, several) for path in paths]
     return drift.report(pairs, _listings(args, pairs))
 
 
@@ -48,16 +51,15 @@ def drift_exit_code(report: DriftReport) -> int:
 
 
 def manifest_paths(args: argparse.Namespace) -> list[str]:
-    """The manifests -f names: one today, a list once -f may be repeated."""
-    given = args.manifest
-    return list(given) if isinstance(given, (list, tuple)) else [given]
+    """The manifests -f names (repeated, or a directory of them)."""
+    return expand(getattr(args, "manifests", None) or [args.manifest])
 
 
-def _read(args: argparse.Namespace, path: str) -> Pair:
+def _read(args: argparse.Namespace, path: str, several: bool = False) -> Pair:
     """A manifest and its state, read without a lock; an error in either stops the
     run (a missing state would turn its numbers into "unmanaged" ones)."""
     manifest = load_manifest(path)
-    own = argparse.Namespace(**{**vars(args), "manifest": path})  # -f as this one manifest
+    own = for_manifest(args, path, several)  # -f as this one manifest, and its state
     reading = open_state(own, manifest).read()
     if reading.journal_left:
         warn_about_journal(reading.journal_where)

@@ -17,11 +17,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "plan": (
         "show what apply would change",
-        "exoplan plan -f numbers.yaml\nexoplan plan --refresh --out numbers.plan",
+        "exoplan plan -f numbers.yaml\nexoplan plan --refresh --out numbers.plan\n"
+        "exoplan plan -f accounts/",
     ),
     "apply": (
         "make the account match the plan",
-        "exoplan apply -f numbers.yaml\nexoplan apply numbers.plan --auto-approve",
+        "exoplan apply -f numbers.yaml\nexoplan apply numbers.plan --auto-approve\n"
+        "exoplan apply -f accounts/ --jobs 4",
     ),
     "refresh": (
         "update the state from the live account",

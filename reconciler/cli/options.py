@@ -28,6 +28,22 @@ STATE_ENV = "EXOPLAN_STATE"
 DEFAULT_MANIFEST = "numbers.yaml"
 
 
+class Manifests(argparse.Action):
+    """-f repeated: every value in ``manifests``; the first also in ``manifest``, which
+    the commands of one manifest read."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        given = [*(getattr(namespace, self.dest, None) or []), str(values)]
+        setattr(namespace, self.dest, given)
+        namespace.manifest = given[0]
+
+
 def add_format_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--format",
@@ -98,7 +114,9 @@ def add_api_options(cmd: argparse.ArgumentParser) -> None:
         metavar="N",
         help=(
             f"cap on API writes (buy, change, release) per minute (default: "
-            f"{DEFAULT_RATE_LIMIT:g}, the ExoPhone API's limit; 0: no cap)"
+            f"{DEFAULT_RATE_LIMIT:g}, the ExoPhone API's limit; 0: no cap); reads and "
+            "writes together keep to the account's one budget, as Exotel advertises it "
+            "in X-RateLimit-*, at this rate until it does"
         ),
     )
     cmd.add_argument(
@@ -108,7 +126,8 @@ def add_api_options(cmd: argparse.ArgumentParser) -> None:
         metavar="N",
         help=(
             "cap on API reads (GET) per minute (default: as Exotel advertises in its "
-            f"X-RateLimit-* headers, {DEFAULT_READ_RATE_LIMIT:g} until it does; 0: no cap)"
+            f"X-RateLimit-* headers, {DEFAULT_READ_RATE_LIMIT:g} until it does; 0: no cap); "
+            "reads also count in the account's one budget (see --rate-limit)"
         ),
     )
     cmd.add_argument(
@@ -312,24 +331,4 @@ def add_usage_option(cmd: argparse.ArgumentParser) -> None:
             "release NUMBER even if it was called within releases.min_idle_days "
             "(repeatable; recorded in a saved plan)"
         ),
-    )
-
-
-def add_sandbox_files(cmd: argparse.ArgumentParser) -> None:
-    """What the sandbox's account owns and sells at start, and how releases linger."""
-    cmd.add_argument(
-        "--seed", metavar="FILE", help="JSON or YAML list of numbers the account owns at start"
-    )
-    cmd.add_argument(
-        "--inventory",
-        metavar="FILE",
-        help="JSON or YAML list of numbers for sale, replacing the built-in inventory",
-    )
-    cmd.add_argument("--calls", metavar="FILE", help="JSON or YAML list of calls to serve")
-    cmd.add_argument(
-        "--release-lingers",
-        type=non_negative,
-        default=5.0,
-        metavar="SECONDS",
-        help="how long a released number stays listed after its 202, as Exotel's may (default: 5)",
     )

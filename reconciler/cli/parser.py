@@ -19,26 +19,23 @@ from reconciler.cli.driftflags import add_drift_flags, add_state_diff_flags
 from reconciler.cli.helptext import help_kwargs
 from reconciler.cli.options import (
     DEFAULT_MANIFEST,
+    Manifests,
     add_account_sid_option,
     add_api_options,
     add_budget_option,
     add_format_options,
     add_lock_option,
-    add_sandbox_files,
     add_scope_options,
     add_usage_option,
     circle,
     country_code,
     destination,
     digits,
-    milliseconds,
     number_type,
-    per_minute,
-    port,
     positive_int,
-    probability,
 )
-from reconciler.model import DEFAULT_PARALLELISM
+from reconciler.cli.sandbox_options import add_sandbox_options
+from reconciler.model import DEFAULT_JOBS, DEFAULT_PARALLELISM
 
 
 class _Parser(argparse.ArgumentParser):
@@ -110,15 +107,30 @@ def _globals() -> _Parser:
     return parent
 
 
-def _common_options(*, state: bool) -> _Parser:
+def _common_options(*, state: bool, several: bool = False) -> _Parser:
     common = _Parser(add_help=False, parents=[_globals()])
-    common.add_argument(
-        "-f",
-        "--manifest",
-        default=DEFAULT_MANIFEST,
-        metavar="M",
-        help=f"the manifest (default: {DEFAULT_MANIFEST})",
-    )
+    if several:  # each -f is kept in ``manifests``; ``manifest`` is set per manifest
+        common.add_argument(
+            "-f",
+            "--manifest",
+            dest="manifests",
+            action=Manifests,
+            default=[],
+            metavar="M",
+            help=(
+                "a manifest, or a directory of them (its *.yaml and *.yml files); "
+                f"repeatable (default: {DEFAULT_MANIFEST})"
+            ),
+        )
+        common.set_defaults(manifest=DEFAULT_MANIFEST)
+    else:
+        common.add_argument(
+            "-f",
+            "--manifest",
+            default=DEFAULT_MANIFEST,
+            metavar="M",
+            help=f"the manifest (default: {DEFAULT_MANIFEST})",
+        )
     if state:
         common.add_argument(
             "--state",
@@ -126,19 +138,22 @@ def _common_options(*, state: bool) -> _Parser:
             help=(
                 "the state: a file, or postgresql://[user@]host[:port]/db?name=STATE "
                 "(default: $EXOPLAN_STATE, the manifest's state.url, else the manifest's "
-                "path with .state.json)"
+                "path with .state.json); with several manifests only a PostgreSQL URL "
+                "without name=, each manifest's state then named after its file"
             ),
         )
     return common
 
 
-def _command(sub: Subparsers, name: str, *, state: bool) -> _Parser:
-    """A command that reads -f's manifest (and, with ``state``, the state), and its help."""
-    return sub.add_parser(name, parents=[_common_options(state=state)], **help_kwargs(name))
+def _command(sub: Subparsers, name: str, *, state: bool, several: bool = False) -> _Parser:
+    """A command that reads -f's manifest (and, with ``state``, the state), and its help;
+    with ``several``, -f may be repeated and name directories."""
+    parents = [_common_options(state=state, several=several)]
+    return sub.add_parser(name, parents=parents, **help_kwargs(name))
 
 
 def _add_validate(sub: Subparsers) -> None:
-    cmd = _command(sub, "validate", state=False)
+    cmd = _command(sub, "validate", state=False, several=True)
     cmd.add_argument(
         "files",
         nargs="*",
@@ -149,7 +164,7 @@ def _add_validate(sub: Subparsers) -> None:
 
 
 def _add_plan(sub: Subparsers) -> None:
-    cmd = _command(sub, "plan", state=True)
+    cmd = _command(sub, "plan", state=True, several=True)
     add_format_options(cmd)
     cmd.add_argument("--out", metavar="PLANFILE", help="save it for `exoplan apply PLANFILE`")
     cmd.add_argument(
@@ -170,7 +185,7 @@ def _add_plan(sub: Subparsers) -> None:
 
 
 def _add_apply(sub: Subparsers) -> None:
-    cmd = _command(sub, "apply", state=True)
+    cmd = _command(sub, "apply", state=True, several=True)
     cmd.add_argument(
         "planfile", nargs="?", metavar="PLANFILE", help="a plan saved by `exoplan plan --out`"
     )
@@ -197,6 +212,13 @@ def _add_apply(sub: Subparsers) -> None:
     add_scope_options(cmd)
     add_budget_option(cmd)
     add_usage_option(cmd)
+    cmd.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=DEFAULT_JOBS,
+        metavar="N",
+        help=f"with several manifests: accounts applied at once (default: {DEFAULT_JOBS})",
+    )
     cmd.set_defaults(handler=commands.apply)
 
 
@@ -231,56 +253,8 @@ def _add_search(sub: Subparsers) -> None:
 
 def _add_sandbox(sub: Subparsers) -> None:
     cmd = sub.add_parser("sandbox", parents=[_globals()], **help_kwargs("sandbox"))
-    cmd.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
-    )
-    cmd.add_argument(
-        "--port", type=port, default=8080, help="port (default: 8080; 0 picks a free one)"
-    )
-    add_account_sid_option(cmd, "the account SID it serves (default: acme1)", "acme1")
-    cmd.add_argument(
-        "--background",
-        action="store_true",
-        help="return once listening (a busy port fails first) and serve from a child process",
-    )
-    _add_sandbox_limits(cmd)
-    add_sandbox_files(cmd)
+    add_sandbox_options(cmd)
     cmd.set_defaults(handler=commands.sandbox)
-
-
-def _add_sandbox_limits(cmd: argparse.ArgumentParser) -> None:
-    """How the sandbox limits, slows and fails what it is asked."""
-    cmd.add_argument(
-        "--rate-limit",
-        type=per_minute,
-        default=0,
-        metavar="N/min",
-        help="answer 429 beyond N writes (buy, change, release) a minute (default: no limit)",
-    )
-    cmd.add_argument(
-        "--read-rate-limit",
-        type=per_minute,
-        default=0,
-        metavar="N/min",
-        help="answer 429 beyond N reads (GET) a minute (default: no limit)",
-    )
-    cmd.add_argument(
-        "--latency", type=milliseconds, default=0, metavar="MS", help="delay every answer"
-    )
-    cmd.add_argument(
-        "--fail-rate",
-        type=probability,
-        default=0.0,
-        metavar="P",
-        help="answer this share of requests with a random 5xx (0 to 1)",
-    )
-    cmd.add_argument(
-        "--drop-rate",
-        type=probability,
-        default=0.0,
-        metavar="P",
-        help="make this share of purchases, then close the connection unanswered (0 to 1)",
-    )
 
 
 def _add_schema(sub: Subparsers) -> None:
@@ -297,14 +271,14 @@ def _add_schema(sub: Subparsers) -> None:
 
 
 def _add_refresh(sub: Subparsers) -> None:
-    refresh = _command(sub, "refresh", state=True)
+    refresh = _command(sub, "refresh", state=True, several=True)
     add_api_options(refresh)
     add_lock_option(refresh)
     refresh.set_defaults(handler=commands.refresh)
 
 
 def _add_import(sub: Subparsers) -> None:
-    imp = _command(sub, "import", state=True)
+    imp = _command(sub, "import", state=True, several=True)
     imp.add_argument("numbers", nargs="*", metavar="NUMBER", help="numbers to adopt, any spelling")
     imp.add_argument("--all", action="store_true", help="adopt every owned number it lists")
     add_api_options(imp)
@@ -374,7 +348,7 @@ _COMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "apply": _add_apply,
     "refresh": _add_refresh,
     "import": _add_import,
-    "drift": lambda sub: add_drift_flags(_command(sub, "drift", state=True)),
+    "drift": lambda sub: add_drift_flags(_command(sub, "drift", state=True, several=True)),
     "export": _add_export,
     "state": _add_state,
     "force-unlock": _add_force_unlock,

@@ -25,16 +25,7 @@ if TYPE_CHECKING:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    manifest, reading = read_inputs(args)
-    state = reading.state
-    if reading.journal_left:
-        warn_about_journal(reading.journal_where)
-    plan = refreshed_plan(args, manifest, state) if args.refresh else make_plan(manifest, state)
-    plan = guard.configured(
-        args, budgeted(args, scoped(args, plan, manifest, state)), manifest, False
-    )
-    if args.refresh:
-        plan = guard.refreshed(args, plan, manifest)
+    plan = compute_plan(args)
     if args.out:
         save_plan(plan, args.out)
     write_plan(plan, args.format, sys.stdout, use_color(args, sys.stdout))
@@ -44,25 +35,48 @@ def run_plan(args: argparse.Namespace) -> int:
     return plan_exit_code(plan, args.detailed_exitcode)
 
 
+def compute_plan(
+    args: argparse.Namespace, manifest: Manifest | None = None, taken: frozenset[str] = frozenset()
+) -> Plan:
+    """The plan of -f's manifest (or ``manifest``, already loaded) against its state;
+    pools never pick a number in ``taken``."""
+    manifest, reading = read_inputs(args, manifest)
+    state = reading.state
+    if reading.journal_left:
+        warn_about_journal(reading.journal_where)
+    if args.refresh:
+        plan = refreshed_plan(args, manifest, state, taken)
+    else:
+        plan = make_plan(manifest, state)
+    plan = budgeted(args, scoped(args, plan, manifest, state))
+    plan = guard.configured(args, plan, manifest, False)
+    return guard.refreshed(args, plan, manifest) if args.refresh else plan
+
+
 def budgeted(args: argparse.Namespace, plan: Plan) -> Plan:
     """``plan`` with --max-monthly-increase as its budget, when given."""
     limit = getattr(args, "max_monthly_increase", None)
     return plan if limit is None else dataclasses.replace(plan, max_monthly_increase=limit)
 
 
-def read_inputs(args: argparse.Namespace) -> tuple[Manifest, Reading]:
-    """The manifest and a read of its state's store: no lock, nothing written."""
-    manifest = load_manifest(args.manifest)
+def read_inputs(
+    args: argparse.Namespace, manifest: Manifest | None = None
+) -> tuple[Manifest, Reading]:
+    """The manifest (unless given) and a read of its state's store: no lock, nothing
+    written."""
+    manifest = manifest or load_manifest(args.manifest)
     return manifest, open_state(args, manifest).read()
 
 
-def refreshed_plan(args: argparse.Namespace, manifest: Manifest, state: State) -> Plan:
+def refreshed_plan(
+    args: argparse.Namespace, manifest: Manifest, state: State, taken: frozenset[str] = frozenset()
+) -> Plan:
     """plan --refresh: read the account, plan against that view; the state is not written."""
     with ClientFactory.from_args(args, manifest) as factory:
         owned = factory.client().owned_index()
         found = drift.detect(state, owned, manifest)
         current = drift.refreshed(state, owned)
-        candidates = pool_candidates(factory.client, manifest, current, owned)
+        candidates = pool_candidates(factory.client, manifest, current, owned, taken)
         plan = make_plan(manifest, current, candidates=candidates)
         plan = priced(plan, factory.client(), current)
     return dataclasses.replace(
@@ -75,9 +89,11 @@ def pool_candidates(
     manifest: Manifest,
     state: State,
     owned: Mapping[str, object] | None = None,
+    taken: frozenset[str] = frozenset(),
 ) -> dict[str, list[Available]] | None:
     """The inventory searched for every pool short of members, less the numbers the
-    account ``owned`` (listed here when not given); None when no pool is short, and then
+    account ``owned`` (listed here when not given) and those in ``taken`` (listed or
+    picked by another manifest of the account); None when no pool is short, and then
     ``client`` is not even built."""
     needs = pools.expand(manifest, state)[1]
     if not needs:
@@ -88,6 +104,7 @@ def pool_candidates(
         criteria = manifest.pools[need.pool].criteria
         if criteria not in searched:
             found = pools.for_sale(client().search_available(criteria), owned)
+            found = [candidate for candidate in found if candidate.number not in taken]
             searched[criteria] = cost.in_account_currency(found, state)
     return {need.pool: searched[manifest.pools[need.pool].criteria] for need in needs}
 
@@ -107,10 +124,14 @@ def priced(plan: Plan, client: ExotelClient, state: State) -> Plan:
 
 
 def scoped(args: argparse.Namespace, plan: Plan, manifest: Manifest, state: State) -> Plan:
-    """The plan restricted by --target and --exclude (unchanged without them)."""
-    targets = scope.resolve("--target", args.target, manifest, state)
-    excludes = scope.resolve("--exclude", args.exclude, manifest, state)
-    return scope.restrict(plan, manifest, state, targets, excludes)
+    """The plan restricted by --target and --exclude (unchanged without them); one of
+    several manifests skips the numbers it does not know, and with --target naming none
+    of its numbers it plans nothing."""
+    several = getattr(args, "several", False)
+    targets = scope.resolve("--target", args.target, manifest, state, several)
+    excludes = scope.resolve("--exclude", args.exclude, manifest, state, several)
+    none_targeted = bool(args.target) and not targets
+    return scope.restrict(plan, manifest, state, targets, excludes, none_targeted)
 
 
 def warn_about_journal(where: str) -> None:

@@ -12,13 +12,27 @@ import time
 from typing import Any, TextIO
 
 from reconciler.errors import UsageError
+from reconciler.sandbox.accounts import parse_account
 from reconciler.sandbox.calls import load_calls
 from reconciler.sandbox.server import Sandbox, load_inventory, load_seed
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
-    # Credentials already exported for exoplan are accepted by the sandbox, so the
-    # same shell can start it and apply against it; otherwise it makes its own.
+    try:
+        accounts = [parse_account(text) for text in args.account]
+    except ValueError as exc:
+        print(f"error: sandbox: {exc}", file=sys.stderr)
+        return 1
+    key: str | None
+    token: str | None
+    if accounts:  # the first --account is the one a --seed fills
+        (sid, key, token), more = accounts[0], accounts[1:]
+    else:
+        # Credentials already exported for exoplan are accepted by the sandbox, so the
+        # same shell can start it and apply against it; otherwise it makes its own.
+        sid, more = args.account_sid, []
+        key = os.environ.get("EXOTEL_API_KEY") or None
+        token = os.environ.get("EXOTEL_API_TOKEN") or None
     return serve(
         args.host,
         args.port,
@@ -26,15 +40,17 @@ def run_sandbox(args: argparse.Namespace) -> int:
         args.latency,
         args.fail_rate,
         args.seed,
-        args.account_sid,
-        api_key=os.environ.get("EXOTEL_API_KEY") or None,
-        api_token=os.environ.get("EXOTEL_API_TOKEN") or None,
+        sid,
+        api_key=key,
+        api_token=token,
         inventory_path=getattr(args, "inventory", None),
         background=args.background,
         calls_path=getattr(args, "calls", None),
         release_lingers=args.release_lingers,
         read_rate_limit=args.read_rate_limit,
         drop_rate=args.drop_rate,
+        accounts=more,
+        one_budget=args.one_budget,
     )
 
 
@@ -135,20 +151,35 @@ def banner(sandbox: Sandbox, given: frozenset[str] = frozenset()) -> str:
     Variables in ``given`` came from the user's environment and are not echoed: they
     might be real credentials.
     """
+    # With several accounts, each key and token was given on the command line: the
+    # manifests' account.credentials name the variables that hold them.
+    env = sandbox.env() if len(sandbox.tenants) == 1 else {"EXOTEL_API_URL": sandbox.url}
     exports = "".join(
         f"  export {name}={shlex.quote(value)}\n"
         if name not in given
         else f"  # {name}: the value already in your environment\n"
-        for name, value in sandbox.env().items()
+        for name, value in env.items()
     )
     return (
         f"Exotel sandbox (ExoPhone API v2_beta) listening on {sandbox.url}\n"
         f"{len(sandbox.owned())} number(s) owned at start.\n\n"
         "Paste into the shell that runs exoplan:\n"
         f"{exports}\n"
-        "Use this account sid in the manifest:\n"
-        f"  account:\n    sid: {sandbox.account_sid}\n\n"
+        f"{_accounts_text(sandbox)}\n"
         "Press Ctrl-C to stop.\n"
+    )
+
+
+def _accounts_text(sandbox: Sandbox) -> str:
+    """Which account sid(s) to write in manifests."""
+    if len(sandbox.tenants) == 1:
+        return (
+            f"Use this account sid in the manifest:\n  account:\n    sid: {sandbox.account_sid}\n"
+        )
+    sids = "".join(f"  {tenant.sid}\n" for tenant in sandbox.tenants)
+    return (
+        "It serves these accounts, each with the key and token given for it (name their "
+        "variables in each manifest's account.credentials):\n" + sids
     )
 
 

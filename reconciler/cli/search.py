@@ -42,4 +42,6 @@ def _factory(args: argparse.Namespace) -> ClientFactory:
         rate_limit=args.rate_limit,
         read_rate_limit=args.read_rate_limit,
         timeout=args.timeout,
+        key_env=manifest.account.key_env,
+        token_env=manifest.account.token_env,
     )

@@ -73,7 +73,8 @@ def exotel_message(answer: Answer) -> tuple[str, str | None]:
 #: What usually lies behind the errors a first run meets (the docs' error-code page).
 HINTS = {
     401: (
-        "wrong EXOTEL_API_KEY or EXOTEL_API_TOKEN, or the account is in the other region: "
+        "wrong API key or token (in the variables account.credentials names, by default "
+        "EXOTEL_API_KEY and EXOTEL_API_TOKEN), or the account is in the other region: "
         "check account.region"
     ),
     403: (

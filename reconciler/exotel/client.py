@@ -237,7 +237,7 @@ class ExotelClient:
 
     def _send(self, method: str, path: str, fields: Mapping[str, Any] | None) -> answers.Answer:
         """Send one request through the limiter; the one place requests' errors are converted."""
-        self._pacer.budget(method).acquire()
+        self._pacer.acquire(method)
         if self._stopped.is_set():
             raise ApiNotSent(
                 "not sent: exoplan is stopping", method=method, path=self._prefix + path

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.model import (
     DEFAULT_COUNTRY,
+    DEFAULT_KEY_ENV,
     DEFAULT_PARALLELISM,
     DEFAULT_RATE_LIMIT,
     DEFAULT_TIMEOUT,
+    DEFAULT_TOKEN_ENV,
     VOICE_RATE_LIMIT,
 )
 
@@ -47,6 +49,8 @@ class ClientFactory:
         timeout: float = DEFAULT_TIMEOUT,
         pool_size: int = 4,
         env: Mapping[str, str] = os.environ,
+        key_env: str = DEFAULT_KEY_ENV,
+        token_env: str = DEFAULT_TOKEN_ENV,
     ) -> None:
         self.account_sid = account_sid
         self.region = region
@@ -56,6 +60,8 @@ class ClientFactory:
         self.timeout = timeout
         self.pool_size = pool_size
         self.env = env
+        self.key_env = key_env
+        self.token_env = token_env
         self._client: ExotelClient | None = None
         self._calls: CallsClient | None = None
 
@@ -64,15 +70,19 @@ class ClientFactory:
         cls, args: argparse.Namespace, manifest: Manifest | None, plan: Plan | None = None
     ) -> ClientFactory:
         if manifest is not None:
-            sid, region = manifest.account.sid, manifest.account.region
-            country = manifest.account.default_country
+            account = manifest.account
+            sid, region, country = account.sid, account.region, account.default_country
+            key_env, token_env = account.key_env, account.token_env
         else:
             assert plan is not None
             sid, region, country = plan.account_sid, plan.region, DEFAULT_COUNTRY
+            key_env, token_env = plan.key_env, plan.token_env
         return cls(
             sid,
             region,
             default_country=country,
+            key_env=key_env,
+            token_env=token_env,
             rate_limit=float(getattr(args, "rate_limit", DEFAULT_RATE_LIMIT)),
             read_rate_limit=getattr(args, "read_rate_limit", None),
             timeout=float(getattr(args, "timeout", DEFAULT_TIMEOUT)),
@@ -83,7 +93,7 @@ class ClientFactory:
         if self._client is None:
             from reconciler.exotel.client import ExotelClient, base_url_for, credentials_from_env
 
-            credentials = credentials_from_env(self.env)
+            credentials = credentials_from_env(self.env, self.key_env, self.token_env)
             self._client = ExotelClient(
                 self.account_sid,
                 base_url_for(self.region, self.env),

@@ -1,13 +1,16 @@
 """Client-side pacing for Exotel's API: send slots per budget, paced to what Exotel
 advertises; no network here.
 
-Reads (GET) and writes (POST, PUT, DELETE) each have a budget of their own, a
-:class:`RateLimiter` that hands out evenly spaced send slots shared by every thread of
-one client, so a limit holds without the server having to answer 429. How far apart the
-slots are is the stricter of the user's cap and what Exotel last advertised for that
-budget in its ``X-RateLimit-*`` headers (:func:`advertised`), or, until it advertises,
-a configured rate. ``pause_until`` holds one budget's threads back at once after a 429
-or a spent quota. :class:`Pacer` holds the two budgets of one client.
+Exotel documents one ExoPhone budget per account (50/min), not one for reads and one for
+writes, so reads (GET) and writes (POST, PUT, DELETE) share one :class:`RateLimiter`, a
+queue of evenly spaced send slots shared by every thread of one client, so that the
+limit holds without the server having to answer 429. Only when Exotel's
+``X-RateLimit-*`` headers advertise a different limit for reads than for writes are the
+two paced apart, each on a budget of its own. How far apart the slots are is the
+stricter of the user's cap and what Exotel last advertised for that budget
+(:func:`advertised`), or, until it advertises, a configured rate. ``pause_until`` holds
+one budget's threads back at once after a 429 or a spent quota. :class:`Pacer` holds the
+budgets of one client.
 
 Header values are never trusted beyond their shape: a value that is not a plain count,
 a reset too far away, a limit of 0 are ignored, and the configured pace stays.
@@ -117,6 +120,11 @@ class RateLimiter:
         self._pause_reason = ""
 
     @property
+    def cap_interval(self) -> float:
+        """Seconds between two slots at the user's cap (0.0: no cap)."""
+        return self._cap
+
+    @property
     def interval(self) -> float:
         """Seconds between two slots now (0.0 when unlimited)."""
         with self._lock:
@@ -188,16 +196,26 @@ class RateLimiter:
 
 
 class Pacer:
-    """The two budgets of one client, reads (GET) and writes (the rest), and what each
-    answer's headers say about its own budget. Pauses last at most ``max_wait`` s."""
+    """The budgets of one client: one shared by reads and writes (the account's ExoPhone
+    budget) until answers advertise separate limits for reads (GET) and writes (the
+    rest), then one each. Pauses last at most ``max_wait`` s."""
 
     def __init__(
-        self, writes: RateLimiter, reads: RateLimiter, max_wait: float, clock: Clock
+        self,
+        writes: RateLimiter,
+        reads: RateLimiter,
+        max_wait: float,
+        clock: Clock,
+        shared: RateLimiter | None = None,
     ) -> None:
         self.writes = writes
         self.reads = reads
+        self.shared = shared
         self._max_wait = max_wait
         self._clock = clock
+        self._lock = threading.Lock()
+        self._limits: dict[str, int] = {}  # the limit last advertised, per kind
+        self._cap = writes.cap_interval  # --rate-limit's pace: the shared budget's floor
 
     @classmethod
     def configured(
@@ -209,9 +227,11 @@ class Pacer:
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> Pacer:
-        """Writes capped at ``writes`` a minute, reads at ``reads`` (0: no cap); without
-        ``reads``, reads go at DEFAULT_READ_RATE_LIMIT until Exotel advertises its read
-        limit. Configured rates are used at ``headroom`` of their value."""
+        """Writes capped at ``writes`` a minute, reads at ``reads`` (0: no cap; without
+        it, DEFAULT_READ_RATE_LIMIT until Exotel advertises a limit), and while they share
+        the account's budget, both together paced to what Exotel advertises for it, or
+        until it does, to ``writes`` a minute. Configured rates are used at ``headroom``
+        of their value."""
         fallback = DEFAULT_READ_RATE_LIMIT if reads is None else reads
         return cls(
             RateLimiter(writes * headroom, clock, sleep, name="writes"),
@@ -224,9 +244,22 @@ class Pacer:
             ),
             max_wait,
             clock,
+            shared=RateLimiter(
+                0.0, clock, sleep, until_advertised=writes * headroom, name="reads and writes"
+            ),
         )
 
+    def acquire(self, method: str) -> float:
+        """Block until ``method`` may be sent; the seconds waited: its own kind's slot
+        (reads or writes), then, while the budget is shared, the account's."""
+        waited = (self.reads if method == "GET" else self.writes).acquire()
+        shared = self.shared
+        return waited + (shared.acquire() if shared is not None else 0.0)
+
     def budget(self, method: str) -> RateLimiter:
+        shared = self.shared
+        if shared is not None:
+            return shared
         return self.reads if method == "GET" else self.writes
 
     def heard(self, method: str, status: int, headers: Mapping[str, str]) -> None:
@@ -234,10 +267,45 @@ class Pacer:
         is spent (and this is no 429, which waits on its own), pause until the reset."""
         now_epoch = time.time()
         told = advertised(headers, now_epoch, self._max_wait)
-        self.budget(method).advertise(told.interval())
+        self._compare(method, told.limit)
+        (self.reads if method == "GET" else self.writes).advertise(told.interval())
+        shared = self.shared
+        if shared is not None:
+            shared.advertise(self._budget_interval(told))
         quota = retry.quota_reset_delay(headers, now_epoch)
         if quota and status != 429 and quota <= self._max_wait:
             self.pause(method, quota, "rate-limit quota spent")
+
+    def _budget_interval(self, told: Advertised) -> float | None:
+        """The shared budget's pace from an answer: what it advertises, but never faster
+        than its limit a minute or --rate-limit, whichever is the looser (a sliding
+        window's remaining count, spread until its reset, can run ahead of the limit)."""
+        by_limit = _WINDOW / told.limit if told.limit else None
+        paced = told.interval()
+        if by_limit is None and paced is None:
+            return None
+        floor = self._cap if by_limit is None else min(by_limit, self._cap)
+        return max(paced or 0.0, floor)
+
+    def _compare(self, method: str, limit: int | None) -> None:
+        """Split the shared budget when reads and writes advertise different limits."""
+        if limit is None or self.shared is None:
+            return
+        kind, other = ("reads", "writes") if method == "GET" else ("writes", "reads")
+        with self._lock:
+            self._limits[kind] = limit
+            theirs = self._limits.get(other)
+            if self.shared is None or theirs is None or theirs == limit:
+                return
+            log.info(
+                "Exotel advertises a %s limit of %d and a %s limit of %d a minute: "
+                "pacing reads and writes on separate budgets",
+                kind,
+                limit,
+                other,
+                theirs,
+            )
+            self.shared = None
 
     def pause(self, method: str, delay: float, why: str) -> None:
         """Hold back every thread sending on ``method``'s budget (at most max_wait s)."""
@@ -248,13 +316,18 @@ class Pacer:
         self.budget(method).pause_until(self._clock() + delay, reason)
 
     def waiting(self) -> tuple[float, str] | None:
-        """The longer of the two budgets' waits (see RateLimiter.waiting)."""
-        waits = [w for w in (self.writes.waiting(), self.reads.waiting()) if w is not None]
+        """The longest of the budgets' waits (see RateLimiter.waiting)."""
+        budgets = (self.writes, self.reads, self.shared)
+        waits = [w for b in budgets if b is not None and (w := b.waiting()) is not None]
         return max(waits, default=None)
 
     def eta(self, calls: int) -> float | None:
-        """Seconds until ``calls`` more writes are done (see RateLimiter.eta)."""
-        return self.writes.eta(calls)
+        """Seconds until ``calls`` more writes are done (see RateLimiter.eta): at their
+        own pace, or the shared budget's when that is slower (a read's 429 holds it)."""
+        shared = self.shared
+        etas = [self.writes.eta(calls), shared.eta(calls) if shared is not None else None]
+        known = [eta for eta in etas if eta is not None]
+        return max(known) if known else None
 
 
 def pace(per_minute: float) -> str:

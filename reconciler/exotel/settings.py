@@ -18,7 +18,6 @@ REGION_HOSTS: dict[str, str] = {
     "mumbai": "https://api.in.exotel.com",
 }
 _KEY, _TOKEN, _URL = "EXOTEL_API_KEY", "EXOTEL_API_TOKEN", "EXOTEL_API_URL"
-_KEY, _TOKEN, _URL = "EXOTEL_API_KEY", "EXOTEL_API_TOKEN", "EXOTEL_API_URL"
 
 
 @dataclass(frozen=True, repr=False)
@@ -32,17 +31,20 @@ class Credentials:
         return "Credentials(api_key='***', api_token='***')"
 
 
-def credentials_from_env(env: Mapping[str, str] = os.environ) -> Credentials:
-    """Read the key and token from the environment; UsageError names what is missing."""
-    values = {name: env.get(name, "").strip() for name in (_KEY, _TOKEN)}
-    missing = [name for name, value in values.items() if not value]
+def credentials_from_env(
+    env: Mapping[str, str] = os.environ, key_env: str = _KEY, token_env: str = _TOKEN
+) -> Credentials:
+    """Read the key and token from the variables ``key_env`` and ``token_env`` (a
+    manifest's ``account.credentials``); UsageError names what is missing."""
+    values = {name: env.get(name, "").strip() for name in (key_env, token_env)}
+    missing = [name for name in (key_env, token_env) if not values[name]]
     if missing:
         names, verb = " and ".join(missing), "is" if len(missing) == 1 else "are"
         hint = "export the API key and token from Exotel's dashboard (Settings > API Settings)"
         raise UsageError(f"{names} {verb} not set; {hint}")
     for name, value in values.items():
         _check_sendable(name, value)
-    return Credentials(values[_KEY], values[_TOKEN])
+    return Credentials(values[key_env], values[token_env])
 
 
 def _check_sendable(name: str, value: str) -> None:

@@ -222,6 +222,8 @@ def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> s
         values = error.validator_value
         options = ", ".join(str(v) for v in values) if isinstance(values, list) else str(values)
         return f"{name} must be one of: {options} (not {_shown(error.instance)})"
+    if kind == "pattern" and path[-1:] in (("key_env",), ("token_env",)):
+        return _not_a_variable_name(name)
     if kind == "pattern" and path[-1:] == ("default_country",):
         return f"{name} must be a two-letter country code such as IN, not {_shown(error.instance)}"
     if kind == "pattern" and path[-1:] == ("flow_host",):
@@ -242,6 +244,14 @@ def _message(error: ValidationError, name: str, path: tuple[PathItem, ...]) -> s
     if kind == "minLength":
         return f"{name} must not be empty"
     return f"{name}: {shorten(error.message, 200)}"
+
+
+def _not_a_variable_name(name: str) -> str:
+    """Its value is never shown: a secret pasted here by mistake must not be echoed."""
+    return (
+        f"{name} must name an environment variable (letters, digits and _), such as "
+        "ACME_KEY: the key and token go in that variable, never in the manifest"
+    )
 
 
 def _shown(value: Any) -> str:

@@ -28,7 +28,9 @@ from reconciler.manifest.schema import schema
 from reconciler.manifest.yaml import Locator, PathItem, parse, syntax_problem
 from reconciler.model import (
     DEFAULT_COUNTRY,
+    DEFAULT_KEY_ENV,
     DEFAULT_MIN_IDLE_DAYS,
+    DEFAULT_TOKEN_ENV,
     IGNORABLE_FIELDS,
     Account,
     Flow,
@@ -310,11 +312,14 @@ def _duplicate(entries: list[Any], first: int, second: int, e164: str) -> Findin
 def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str) -> Manifest:
     account_data = data["account"]
     country = str(account_data.get("default_country", DEFAULT_COUNTRY)).upper()
+    credentials = account_data.get("credentials") or {}
     account = Account(
         sid=account_data["sid"],
         region=account_data.get("region", "singapore"),
         default_country=country,
         flow_host=account_data.get("flow_host", DEFAULT_FLOW_HOST).lower(),
+        key_env=credentials.get("key_env", DEFAULT_KEY_ENV),
+        token_env=credentials.get("token_env", DEFAULT_TOKEN_ENV),
     )
     flows = {
         str(name): Flow(str(name), str(flow["app_id"]).strip())

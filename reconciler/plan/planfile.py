@@ -22,7 +22,9 @@ from typing import Any
 from reconciler.errors import StateError, shorten
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.model import (
+    DEFAULT_KEY_ENV,
     DEFAULT_MIN_IDLE_DAYS,
+    DEFAULT_TOKEN_ENV,
     Action,
     ActionKind,
     Breach,
@@ -51,7 +53,7 @@ def _plan_fields(plan: Plan) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "account": {"sid": plan.account_sid, "region": plan.region},
+        "account": _account_to_data(plan),
         "manifest": {"path": plan.manifest_path, "sha256": plan.manifest_sha256},
         "state": {
             "path": plan.state_path,
@@ -71,6 +73,14 @@ def _plan_fields(plan: Plan) -> dict[str, Any]:
         "needs": plan.needs,
         "cost": _cost_to_data(plan),
     }
+
+
+def _account_to_data(plan: Plan) -> dict[str, Any]:
+    """The account; the credentials' variables only when the manifest named its own."""
+    data: dict[str, Any] = {"sid": plan.account_sid, "region": plan.region}
+    if (plan.key_env, plan.token_env) != (DEFAULT_KEY_ENV, DEFAULT_TOKEN_ENV):
+        data["credentials"] = {"key_env": plan.key_env, "token_env": plan.token_env}
+    return data
 
 
 def _cost_to_data(plan: Plan) -> dict[str, Any]:
@@ -152,7 +162,14 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
         made_on=data.get("made_on"),
         min_idle_days=data.get("min_idle_days", DEFAULT_MIN_IDLE_DAYS),
         ignore_usage=tuple(data.get("ignore_usage", ())),
+        **_credentials_from_data(data["account"].get("credentials")),
     )
+
+
+def _credentials_from_data(data: dict[str, str] | None) -> dict[str, str]:
+    """The key and token variables a saved plan names (a plan saved before they were
+    recorded used the defaults)."""
+    return {} if data is None else {"key_env": data["key_env"], "token_env": data["token_env"]}
 
 
 def _action_from_data(item: dict[str, Any]) -> Action:
@@ -248,8 +265,6 @@ MAX_PLAN_BYTES = 256 << 20
 def _validate(data: Any, path: str) -> None:
     from jsonschema import Draft202012Validator
 
-    from reconciler.manifest.schema import schema
-
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise StateError(f'{path}: not an exoplan plan file (no "format": "{FORMAT}")')
     if data.get("version") != VERSION:
@@ -257,7 +272,7 @@ def _validate(data: Any, path: str) -> None:
             f"{path}: a plan file of version {shorten(repr(data.get('version')))}, but this "
             f"exoplan reads version {VERSION}; make a new plan with `exoplan plan --out {path}`"
         )
-    error = next(iter(Draft202012Validator(schema("plan")).iter_errors(data)), None)
+    error = next(iter(Draft202012Validator(plan_schema_part("plan")).iter_errors(data)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"
         raise StateError(
@@ -277,3 +292,12 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def plan_schema_part(name: str) -> dict[str, Any]:
+    """The plan schema narrowed to one of its shapes (``plan`` or ``plan_set``), so that a
+    damaged file's first error is about its own shape, not that it fits neither."""
+    from reconciler.manifest.schema import schema
+
+    full = schema("plan")
+    return {**{k: v for k, v in full.items() if k != "oneOf"}, "$ref": f"#/$defs/{name}"}

@@ -56,7 +56,16 @@ def make_plan(
     leaving, waiting = quarantine.leaving(manifest, state, gone, today)
     actions.extend(leaving)
     actions.sort(key=_order)
-    plan = Plan(
+    plan = _plan_of(manifest, state, actions, unchanged, today)
+    plan = dataclasses.replace(plan, waiting=tuple(waiting), needs=tuple(needs))
+    return dataclasses.replace(plan, breaches=safety.mass_change(plan, state, manifest.safety))
+
+
+def _plan_of(
+    manifest: Manifest, state: State, actions: list[Action], unchanged: int, today: date
+) -> Plan:
+    """The plan of ``actions``, naming what it was made from (and when)."""
+    return Plan(
         actions=tuple(actions),
         account_sid=manifest.account.sid,
         region=manifest.account.region,
@@ -66,11 +75,10 @@ def make_plan(
         state_lineage=state.lineage,
         state_serial=state.serial,
         unchanged=unchanged,
-        waiting=tuple(waiting),
-        needs=tuple(needs),
         made_on=today.isoformat(),
+        key_env=manifest.account.key_env,
+        token_env=manifest.account.token_env,
     )
-    return dataclasses.replace(plan, breaches=safety.mass_change(plan, state, manifest.safety))
 
 
 _RANKS = {kind: kind.rank for kind in ActionKind}

@@ -26,11 +26,21 @@ def known_numbers(manifest: Manifest, state: State) -> list[str]:
     return list(dict.fromkeys([*manifest.numbers, *state.numbers]))
 
 
-def resolve(flag: str, written: Sequence[str], manifest: Manifest, state: State) -> tuple[str, ...]:
+def resolve(
+    flag: str, written: Sequence[str], manifest: Manifest, state: State, lenient: bool = False
+) -> tuple[str, ...]:
     """``written`` names in their resolved form (E.164, or ``pool:NAME``); UsageError
-    naming ``flag`` for one that neither the manifest nor the state knows."""
+    naming ``flag`` for one that neither the manifest nor the state knows (with
+    ``lenient``, one of several manifests: left out, another manifest may know it)."""
     known = set(known_numbers(manifest, state))
-    return tuple(dict.fromkeys(_resolved(flag, text, manifest, state, known) for text in written))
+    found = []
+    for text in written:
+        try:
+            found.append(_resolved(flag, text, manifest, state, known))
+        except UsageError:
+            if not lenient:
+                raise
+    return tuple(dict.fromkeys(found))
 
 
 def _resolved(flag: str, text: str, manifest: Manifest, state: State, known: set[str]) -> str:
@@ -86,11 +96,13 @@ def restrict(
     state: State,
     targets: tuple[str, ...],
     excludes: tuple[str, ...],
+    none_targeted: bool = False,
 ) -> Plan:
-    """``plan`` limited to ``targets`` (all when empty) less ``excludes``."""
-    if not targets and not excludes:
+    """``plan`` limited to ``targets`` (all when empty; none with ``none_targeted``: the
+    targets are another manifest's) less ``excludes``."""
+    if not targets and not excludes and not none_targeted:
         return plan
-    chosen = _Chooser(state, targets, excludes)
+    chosen = _Chooser(state, ("",) if none_targeted else targets, excludes)  # "": no number
     known = known_numbers(manifest, state)
     actions = tuple(a for a in plan.actions if chosen.action(a))
     acted = {a.number for a in actions}

@@ -117,8 +117,9 @@ def partial_note(plan: Plan) -> str:
     assert plan.scope is not None
     scope = plan.scope
     flags = [f"--target {n}" for n in scope.targets] + [f"--exclude {n}" for n in scope.excludes]
+    why = ", ".join(flags) or "--target names none of its numbers"
     return (
-        f"Partial plan: {scope.selected} of {scope.total} numbers ({', '.join(flags)}); "
+        f"Partial plan: {scope.selected} of {scope.total} numbers ({why}); "
         "the others are left as they are."
     )
 

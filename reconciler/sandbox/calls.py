@@ -118,6 +118,15 @@ class CallLog:
         with self._lock:
             self._scripted += [(status, payload)] * n
 
+    def serve(self, account: str, tenant: str, method: str, query: str) -> tuple[int, Any]:
+        """``method .../Accounts/{account}/Calls?query`` from the credentials of account
+        ``tenant``: one call log serves every account, since a number belongs to one."""
+        if account != tenant:
+            raise ApiFailure(404, "Account not found", "NOT_FOUND")
+        if method != "GET":
+            raise ApiFailure(405, f"Method {method} is not allowed here", "METHOD_NOT_ALLOWED")
+        return self.answer(query)
+
     def answer(self, query: str) -> tuple[int, Any]:
         """(status, body) for ``GET .../Calls?query``: a scripted answer, or the page."""
         with self._lock:

@@ -2,27 +2,26 @@
 
 ``Sandbox`` serves ``/v2_beta/Accounts/{account_sid}/IncomingPhoneNumbers[/{sid}]`` on a
 real HTTP server with Exotel's codes, error bodies, legacy-host page URIs, rewritten flow
-URLs, Basic auth and rate limits (reads and writes each their own, advertised in
-``X-RateLimit-*``), plus fault hooks for tests; ``serve`` runs one in the foreground for
-``exoplan sandbox``; and the call history at ``/v1/Accounts/{account_sid}/Calls``
-(``calls``, with hooks of its own). This module owns HTTP and the lifecycle; ``store``
-holds what the sandbox remembers, ``limits`` its rate windows and faults. Standard library only (plus
+URLs, Basic auth and rate limits (reads and writes each their own, or with
+``one_budget`` one window for both as Exotel documents; advertised in
+``X-RateLimit-*``), for one account or several under one URL (``accounts``, each with
+its own key, token and numbers: see ``accounts``), plus fault hooks for tests; ``serve``
+runs one in the foreground for ``exoplan sandbox``; and the call history at
+``/v1/Accounts/{account_sid}/Calls`` (``calls``, with hooks of its own). This module owns
+HTTP and the lifecycle; ``store`` holds what the sandbox remembers, ``limits`` its rate
+windows and faults. Standard library only (plus
 ``reconciler.manifest.numbers``), so importing it costs little.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import hmac
 import json
 import logging
-import secrets
 import socket
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -30,11 +29,14 @@ from urllib.parse import urlsplit
 from reconciler.manifest.numbers import try_normalise
 from reconciler.model import DEFAULT_COUNTRY
 from reconciler.sandbox import shapes
+from reconciler.sandbox.accounts import Tenant, Tenants
 from reconciler.sandbox.calls import CallLog, calls_route, read_calls
 from reconciler.sandbox.inventory import Inventory, available_route, load_inventory
 from reconciler.sandbox.limits import EXOTEL_RATE_LIMIT, Faults, RateLimiter
 from reconciler.sandbox.seed import load_seed
 from reconciler.sandbox.store import ApiFailure, NumberStore, parse_form, route
+from reconciler.sandbox.wire import Reply as _Reply
+from reconciler.sandbox.wire import Request as _Request
 
 __all__ = ["ApiFailure", "Sandbox", "load_inventory", "load_seed"]
 
@@ -42,28 +44,11 @@ logger = logging.getLogger("exoplan.sandbox")
 
 _MAX_BODY = 64 * 1024
 _POLL_SECONDS = 0.01  # how soon stop() is noticed; select() wakes cost next to nothing
-_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Exotel"'}
 
 
-@dataclass(frozen=True)
-class _Request:
-    """The parts of an HTTP request the API looks at."""
-
-    method: str
-    path: str
-    query: str
-    authorization: str
-    content_type: str
-    body: bytes
-
-
-@dataclass(frozen=True)
-class _Reply:
-    """A JSON answer: status, body and extra headers."""
-
-    status: int
-    payload: Any
-    headers: dict[str, str] = field(default_factory=dict)
+def _store_of(default_country: str, release_lingers: float, account_sid: str) -> NumberStore:
+    """A new account's (empty) store of numbers."""
+    return NumberStore(account_sid, default_country, release_lingers)
 
 
 class Sandbox:
@@ -89,28 +74,35 @@ class Sandbox:
         read_rate_limit: int = 0,
         drop_rate: float = 0.0,
         calls: list[dict[str, Any]] | None = None,
+        accounts: Sequence[tuple[str, str, str]] = (),
+        one_budget: bool = False,
     ) -> None:
         if latency_ms < 0:
             raise ValueError(f"latency_ms must not be negative, not {latency_ms}")
         self._writes = RateLimiter(rate_limit, window_seconds)
-        self._reads = RateLimiter(read_rate_limit, window_seconds)
+        self._reads = self._writes if one_budget else RateLimiter(read_rate_limit, window_seconds)
         self._faults = Faults(fail_rate, rng_seed, drop_rate)
         self.host, self.port, self.account_sid = host, port, account_sid
-        self.api_key = api_key or secrets.token_hex(16)
-        self.api_token = api_token or secrets.token_hex(16)
         self.rate_limit, self.read_rate_limit = rate_limit, read_rate_limit
         self.latency_ms = latency_ms
-        self._store = NumberStore(account_sid, default_country, release_lingers)
+        store = functools.partial(_store_of, default_country, release_lingers)
+        self._tenants = Tenants.of((account_sid, api_key, api_token), accounts, store)
+        primary = self._tenants[account_sid]
+        self.api_key, self.api_token = primary.api_key, primary.api_token
+        self._store = primary.store
         self._store.seed(seed or [])
         self._inventory = Inventory(inventory)
         #: The call history (Bulk Call Details) the sandbox serves, and its test hooks.
         self.calls = CallLog(read_calls(calls or [], default_country), account_sid, default_country)
+        self._start_records()
+
+    def _start_records(self) -> None:
+        """No server yet, and nothing answered."""
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._log_lock = threading.Lock()
-        self._statuses: Counter[int] = Counter()
-        self._pages: Counter[int] = Counter()
+        self._statuses, self._pages = Counter[int](), Counter[int]()
         self._log: list[tuple[str, str, int]] = []
 
     def listen(self) -> None:
@@ -188,8 +180,11 @@ class Sandbox:
 
     @property
     def purchases(self) -> Counter[str]:
-        """Successful purchases (committed POSTs) per E.164 number."""
-        return self._store.purchases()
+        """Successful purchases (committed POSTs) per E.164 number, of every account."""
+        total: Counter[str] = Counter()
+        for tenant in self._tenants:
+            total.update(tenant.store.purchases())
+        return total
 
     @property
     def requests_by_status(self) -> Counter[int]:
@@ -213,9 +208,19 @@ class Sandbox:
         """Another customer buys ``number``: gone from the inventory, refused at purchase."""
         self._inventory.sell(number)
 
-    def owned(self) -> list[dict[str, Any]]:
-        """Copies of the numbers the account owns now, in purchase order."""
-        return self._store.owned()
+    def owned(self, account_sid: str | None = None) -> list[dict[str, Any]]:
+        """Copies of the numbers the account (default: the primary one) owns now, in
+        purchase order."""
+        return self.tenant(account_sid).store.owned()
+
+    def tenant(self, account_sid: str | None = None) -> Tenant:
+        """One account the sandbox serves (default: the primary one); KeyError if none."""
+        return self._tenants[self.account_sid if account_sid is None else account_sid]
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        """Every account the sandbox serves, the primary one first."""
+        return list(self._tenants)
 
     def _handle(self, request: _Request) -> _Reply | None:
         """The answer to one request; None means: close the connection, answer nothing."""
@@ -223,45 +228,33 @@ class Sandbox:
         limiter = self._reads if request.method in ("GET", "HEAD") else self._writes
         try:
             if (account := calls_route(request.path)) is not None:  # the Voice API: no faults
-                self._authenticate(request.authorization)
-                return self._call_history(request, account)
+                tenant = self._tenants.authenticate(request.authorization, request.path)
+                return _Reply(*self.calls.serve(account, tenant.sid, request.method, request.query))
             self._faults.check(limiter.limit or EXOTEL_RATE_LIMIT)
-            self._authenticate(request.authorization)
+            tenant = self._tenants.authenticate(request.authorization, request.path)
             available = available_route(request.path)
             if available is not None:
-                return self._search(request, available, limiter, extra)
-            sid = route(request.path, self.account_sid)
-            extra.update(limiter.admit(self.account_sid))
-            return self._dispatch(request, sid, extra)
+                return self._search(request, tenant, limiter, extra)
+            sid = route(request.path, tenant.sid)
+            extra.update(limiter.admit(tenant.sid))
+            return self._dispatch(request, tenant.store, sid, extra)
         except ApiFailure as failure:
             return _Reply(failure.status, failure.body(), {**extra, **failure.headers})
 
-    def _authenticate(self, authorization: str) -> None:
-        if not authorization:
-            message = "Authentication required: HTTP Basic with your API key and token"
-            raise ApiFailure(401, message, "UNAUTHORIZED", _CHALLENGE)
-        scheme, _, encoded = authorization.partition(" ")
-        try:
-            given = base64.b64decode(encoded.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            given = b""
-        expected = f"{self.api_key}:{self.api_token}".encode()
-        if scheme.lower() != "basic" or not hmac.compare_digest(given, expected):
-            raise ApiFailure(401, "Invalid API key or token", "UNAUTHORIZED", _CHALLENGE)
-
-    def _dispatch(self, request: _Request, sid: str | None, extra: dict[str, str]) -> _Reply | None:
+    def _dispatch(
+        self, request: _Request, store: NumberStore, sid: str | None, extra: dict[str, str]
+    ) -> _Reply | None:
         allowed = ("GET", "POST") if sid is None else ("GET", "PUT", "DELETE")
         if request.method not in allowed:
             message = f"Method {request.method} is not allowed here"
             raise ApiFailure(405, message, "METHOD_NOT_ALLOWED", {"Allow": ", ".join(allowed)})
-        store = self._store
         if sid is None and request.method == "GET":
             page = store.listing(request.query)
             with self._log_lock:
                 self._pages[page["page"]] += 1
             return _Reply(200, page, extra)
         if sid is None:
-            record = self._purchase(parse_form(request.content_type, request.body))
+            record = self._purchase(store, parse_form(request.content_type, request.body))
             dropped = self._faults.drops()
             return None if dropped else _Reply(200, shapes.purchase_answer(record), extra)
         if request.method == "GET":
@@ -280,38 +273,34 @@ class Sandbox:
     def _search(
         self,
         request: _Request,
-        found: tuple[str, str, str],
+        tenant: Tenant,
         limiter: RateLimiter,
         extra: dict[str, str],
     ) -> _Reply:
-        account, country, kind = found
-        if account != self.account_sid:
-            raise ApiFailure(404, "Account not found", "NOT_FOUND")
+        found = available_route(request.path)
+        assert found is not None  # only searches come here
+        _, country, kind = found  # the account is the tenant's (checked on authenticating)
         if request.method != "GET":
             raise ApiFailure(
                 405, f"Method {request.method} is not allowed here", "METHOD_NOT_ALLOWED"
             )
-        extra.update(limiter.admit(self.account_sid))
+        extra.update(limiter.admit(tenant.sid))
         return _Reply(200, self._inventory.search(country, kind, request.query), extra)
 
-    def _call_history(self, request: _Request, account: str) -> _Reply:
-        if account != self.account_sid:
-            raise ApiFailure(404, "Account not found", "NOT_FOUND")
-        if request.method != "GET":
-            raise ApiFailure(
-                405, f"Method {request.method} is not allowed here", "METHOD_NOT_ALLOWED"
-            )
-        return _Reply(*self.calls.answer(request.query))
-
-    def _purchase(self, form: dict[str, str]) -> dict[str, Any]:
+    def _purchase(self, store: NumberStore, form: dict[str, str]) -> dict[str, Any]:
         """Buy from the inventory (a number not in it is still sold, at the market price);
-        a number another customer bought is refused."""
-        e164 = try_normalise(form.get("PhoneNumber", "").strip(), self._store.default_country)
-        if e164 is not None and self._inventory.is_sold(e164):
+        a number another customer (or another account) bought is refused."""
+        e164 = try_normalise(form.get("PhoneNumber", "").strip(), store.default_country)
+        if e164 is not None and (self._inventory.is_sold(e164) or self._elsewhere(store, e164)):
             raise ApiFailure(400, f"PhoneNumber {e164} is not available", "NOT_AVAILABLE")
-        record = self._store.purchase(form, self._inventory.listing(e164 or ""))
+        record = store.purchase(form, self._inventory.listing(e164 or ""))
         self._inventory.take(record["phone_number"])
         return record
+
+    def _elsewhere(self, store: NumberStore, e164: str) -> bool:
+        """Whether another of the sandbox's accounts owns ``e164``."""
+        others = (tenant.store for tenant in self._tenants if tenant.store is not store)
+        return any(record["phone_number"] == e164 for other in others for record in other.owned())
 
     def _record(self, method: str, path: str, status: int) -> None:
         with self._log_lock:

@@ -138,3 +138,38 @@ def test_the_calls_flag_loads_call_records_the_sandbox_serves(
     calls.write_text(json.dumps([{"phone_number": NUMBER}]), encoding="utf-8")
     assert main(["sandbox", "--port", "0", "--calls", str(calls)]) == 1
     assert "call record 0" in capsys.readouterr().err
+
+
+def test_several_accounts_each_with_its_own_key_and_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli.main import main
+
+    seen: dict[str, Any] = {}
+
+    def pretend_ctrl_c() -> None:
+        banner = capsys.readouterr().out
+        url = re.findall(r"export EXOTEL_API_URL=(\S+)", banner)[0]
+        seen["listed"] = "  acme1\n  beta2\n" in banner and "key-b" not in banner
+        beta = "/v2_beta/Accounts/beta2/IncomingPhoneNumbers"
+        seen["own"] = fetch("GET", url + beta, auth=("key-b", "token-b")).status_code
+        seen["other"] = fetch("GET", url + beta, auth=("key-a", "token-a")).status_code
+        seen["none"] = fetch("GET", url + beta, auth=("key-a", "token-b")).status_code
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sandbox_module, "_wait_for_interrupt", pretend_ctrl_c)
+    accounts = ["--account", "acme1:key-a:token-a", "--account", "beta2:key-b:token-b"]
+    assert main(["sandbox", "--port", "0", *accounts]) == 0
+    assert seen == {"listed": True, "own": 200, "other": 404, "none": 401}
+
+
+@pytest.mark.parametrize("given", ["acme1", "acme1:key", "acme1::token", ":key:token"])
+def test_an_account_that_is_not_sid_key_token_is_refused_without_echoing_it(
+    given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli.main import main
+
+    assert main(["sandbox", "--port", "0", "--account", given]) == 1
+    err = capsys.readouterr().err
+    assert "--account expects SID:KEY:TOKEN" in err
+    assert "token" not in err.replace("TOKEN", "") and "key" not in err.replace("KEY", "")

@@ -478,6 +478,30 @@ def test_a_plan_with_changes(tmp_path: Path) -> None:
     assert folder.parent == Path(env["RUNNER_TEMP"]) and folder.name.startswith("exoplan-plan-")
 
 
+def test_a_directory_of_manifests_is_planned_in_one_comment(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "examples" / "accounts", tmp_path / "accounts")
+    env = step_env(tmp_path, command="plan", manifest="accounts")
+    assert run_main_step(tmp_path, env).returncode == 0
+    found = outputs(env)
+    assert (found["exitcode"], found["has-changes"]) == ("2", "true")
+    markdown = Path(found["plan-markdown"]).read_text(encoding="utf-8")
+    assert markdown.count(MARKER) == 1
+    assert "### exoplan plan for 3 manifests" in markdown
+    assert markdown.count("<details><summary>accounts/") == 3
+    saved = json.loads(Path(found["plan-json"]).read_text(encoding="utf-8"))
+    assert saved["format"] == "exoplan-plan-set" and saved["totals"]["purchase"] == 5
+
+
+def test_several_manifests_one_a_line(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "examples" / "accounts", tmp_path / "accounts")
+    manifests = "accounts/globex.yaml\n\naccounts/acme-sales.yaml\n"
+    env = step_env(tmp_path, command="validate", manifest=manifests)
+    done = run_main_step(tmp_path, env)
+    assert outputs(env)["exitcode"] == "0", done.stdout
+    assert "accounts/globex.yaml: valid" in done.stdout
+    assert "accounts/acme-sales.yaml: valid" in done.stdout
+
+
 def test_a_plan_without_changes(tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path, "version: 1\naccount:\n  sid: acme1\nnumbers: []\n")
     env = step_env(tmp_path, command="plan", manifest=str(manifest))
@@ -496,7 +520,7 @@ def test_a_failed_plan_annotates_and_puts_the_errors_in_the_comment(tmp_path: Pa
     assert len(annotations) == 8
     assert annotations[0] == (
         "::error file=numbers.yaml,line=4,col=3::unknown key 'colour' in account: allowed keys "
-        "are default_country, flow_host, region, sid"
+        "are credentials, default_country, flow_host, region, sid"
     )
     found = outputs(env)
     assert found["exitcode"] == "1" and found["plan-json"] == ""

@@ -127,6 +127,13 @@ def test_missing_credentials_name_the_variable(env: dict[str, str], named: str) 
     assert "API Settings" in str(caught.value)
 
 
+def test_credentials_come_from_the_variables_the_manifest_names() -> None:
+    env = {"EXOTEL_API_KEY": "wrong", "ACME_KEY": KEY, "ACME_TOKEN": TOKEN}
+    assert credentials_from_env(env, "ACME_KEY", "ACME_TOKEN") == Credentials(KEY, TOKEN)
+    with pytest.raises(UsageError, match="^ACME_TOKEN is not set"):
+        credentials_from_env({"ACME_KEY": KEY}, "ACME_KEY", "ACME_TOKEN")
+
+
 def test_credentials_come_from_env_and_hide_in_repr() -> None:
     creds = credentials_from_env({"EXOTEL_API_KEY": KEY, "EXOTEL_API_TOKEN": f"{TOKEN}\n"})
     assert creds == Credentials(KEY, TOKEN)

@@ -1,6 +1,7 @@
-"""The client's two budgets over HTTP (``responses``): reads paced to what Exotel
-advertises, writes capped by --rate-limit, 429s and spent quotas holding back only their
-own budget, and headers that cannot be read leaving the configured pace alone."""
+"""The client's budgets over HTTP (``responses``): reads and writes on one budget until
+Exotel advertises two, reads paced to what Exotel advertises, writes capped by
+--rate-limit, 429s and spent quotas holding back their budget, and headers that cannot
+be read leaving the configured pace alone."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def test_an_explicit_read_rate_limit_caps_what_exotel_advertises(http: Http) -> 
 
 def test_a_read_limit_slower_than_the_cap_is_honoured(http: Http) -> None:
     http.mock.get(f"{ROOT}/PN1", json=OWNED, headers={"X-RateLimit-Limit": "10"})
-    assert reads(http, http.client(read_rate_limit=600), 3) == pytest.approx([6.0, 6.0])
+    assert sum(reads(http, http.client(read_rate_limit=600), 3)) == pytest.approx(12.0)
 
 
 @pytest.mark.parametrize(
@@ -76,23 +77,38 @@ def test_headers_that_cannot_be_read_keep_the_configured_pace(
     assert reads(http, http.client(read_rate_limit=None), 3) == pytest.approx([1.2, 1.2])
 
 
-def test_a_listing_is_paced_on_the_reads_budget_only(http: Http) -> None:
+def test_a_listing_and_writes_share_the_accounts_budget(http: Http) -> None:
+    http.mock.get(ROOT, json=page([OWNED], next_uri="next"), headers={"X-RateLimit-Limit": "50"})
+    http.mock.get(ROOT, json=page([{**OWNED, "sid": "PN2"}]))
+    http.mock.put(f"{ROOT}/PN1", json=OWNED, headers={"X-RateLimit-Limit": "50"})
+    client = http.client(rate_limit=60, read_rate_limit=None)
+    assert len(client.list_numbers()) == 2
+    client.update("PN1", {"FriendlyName": "x"})
+    assert http.sleeps == pytest.approx([1.2, 1.2])  # three requests on one 50/min budget
+
+
+def test_a_listing_is_paced_on_the_reads_budget_once_exotel_advertises_two(http: Http) -> None:
+    http.mock.put(f"{ROOT}/PN1", json=OWNED, headers={"X-RateLimit-Limit": "50"})
+    http.mock.get(f"{ROOT}/PN1", json=OWNED, headers={"X-RateLimit-Limit": "300"})
     http.mock.get(ROOT, json=page([OWNED], next_uri="next"), headers={"X-RateLimit-Limit": "300"})
     http.mock.get(ROOT, json=page([{**OWNED, "sid": "PN2"}]))
     client = http.client(rate_limit=1, read_rate_limit=None)
+    client.update("PN1", {"FriendlyName": "x"})
+    client.get_number("PN1")  # still on the shared budget, advertised at 50/min; then two
     assert len(client.list_numbers()) == 2
-    assert http.sleeps == [pytest.approx(0.2)]  # not the 60 s between writes
+    # never the 60 s between writes; then reads on their own at 300/min
+    assert http.sleeps == [pytest.approx(1.2), pytest.approx(0.2)]
 
 
-def test_a_429_on_a_read_holds_back_reads_but_not_writes(http: Http) -> None:
-    http.mock.get(ROOT, status=429, headers={"Retry-After": "30"})
+def test_a_429_on_a_read_holds_back_reads_but_not_writes_on_two_budgets(http: Http) -> None:
+    http.mock.put(f"{ROOT}/PN1", json=OWNED, headers={"X-RateLimit-Limit": "50"})
+    http.mock.get(ROOT, status=429, headers={"Retry-After": "30", "X-RateLimit-Limit": "300"})
     http.mock.get(ROOT, json=page([OWNED]))
-    http.mock.put(f"{ROOT}/PN1", json=OWNED)
     fake = FakeTime(1000.0)
     seen: list[tuple[float, str] | None] = []
 
     def sleep(seconds: float) -> None:
-        if not seen:  # while the reads wait out the 429, a write goes at once
+        if seconds == 30.0:  # while the reads wait out the 429, a write goes at once
             seen.append(client.waiting())
             client.update("PN1", {"FriendlyName": "x"})
         fake.sleep(seconds)
@@ -101,7 +117,8 @@ def test_a_429_on_a_read_holds_back_reads_but_not_writes(http: Http) -> None:
     client = ExotelClient(
         "acme1", BASE, credentials, rate_limit=0, read_rate_limit=0, sleep=sleep, clock=fake.clock
     )
+    client.update("PN1", {"FriendlyName": "x"})
     assert client.list_numbers() == [OWNED]
-    assert fake.sleeps == [30.0]
+    assert fake.sleeps[-1] == 30.0
     assert seen == [(30.0, "Exotel's rate limit (HTTP 429/quota)")]
-    assert [call.request.method for call in http.mock.calls] == ["GET", "PUT", "GET"]
+    assert [call.request.method for call in http.mock.calls] == ["PUT", "GET", "PUT", "GET"]

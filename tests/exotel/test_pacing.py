@@ -1,5 +1,6 @@
-"""reconciler.exotel.pacing: evenly spaced send slots shared by threads, pauses, two
-budgets (reads and writes), and what the server advertises in X-RateLimit-*."""
+"""reconciler.exotel.pacing: evenly spaced send slots shared by threads, pauses, one
+budget for reads and writes until the server advertises two, and what it advertises in
+X-RateLimit-*."""
 
 from __future__ import annotations
 
@@ -148,10 +149,18 @@ def test_the_eta_of_writes_is_a_pause_then_one_slot_each() -> None:
     pacer = Pacer.configured(60, 30, 1.0, 120.0, fake.clock, fake.sleep)
     assert pacer.eta(5) == pytest.approx(5.0)  # one write a second
     pacer.pause("GET", 30.0, "429")
-    assert pacer.eta(5) == pytest.approx(5.0)  # a pause of reads holds no write back
-    pacer.pause("POST", 30.0, "429")
-    assert pacer.eta(5) == pytest.approx(35.0)
+    assert pacer.eta(5) == pytest.approx(35.0)  # one budget: a read's 429 holds writes too
     assert pacer.eta(0) == 0.0
+
+
+def test_the_eta_of_writes_on_their_own_budget_ignores_a_pause_of_reads() -> None:
+    fake = FakeTime()
+    pacer = two_budgets(fake, 60, 30)
+    assert pacer.eta(5) == pytest.approx(5 * 1.2)  # at the 50/min advertised for writes
+    pacer.pause("GET", 30.0, "429")
+    assert pacer.eta(5) == pytest.approx(5 * 1.2)  # a pause of reads holds no write back
+    pacer.pause("POST", 30.0, "429")
+    assert pacer.eta(5) == pytest.approx(30.0 + 5 * 1.2)
 
 
 def test_unpaced_writes_have_no_eta_of_their_own() -> None:
@@ -253,32 +262,73 @@ def test_an_unusable_advertisement_keeps_the_pace_known(nonsense: float | None) 
     assert limiter.interval == pytest.approx(1.0)
 
 
-def test_reads_and_writes_are_two_budgets() -> None:
+def test_reads_and_writes_share_one_budget_per_account() -> None:
     fake = FakeTime()
-    pacer = Pacer.configured(60, 30, 1.0, 120.0, fake.clock, fake.sleep)
+    pacer = Pacer.configured(60, None, 1.0, 120.0, fake.clock, fake.sleep)
     for method in ("PUT", "GET", "POST", "GET", "DELETE"):
-        pacer.budget(method).acquire()
-    # writes 1 s apart, reads 2 s apart, each on its own slots
-    assert fake.sleeps == pytest.approx([1.0, 1.0])
+        pacer.acquire(method)
+    assert fake.sleeps == pytest.approx([1.0] * 4)  # 60/min for all five together
+    pacer.heard("GET", 200, headers("50", "40", "60"))
+    pacer.heard("POST", 200, headers("50", "39", "60"))  # the same limit: one budget
+    assert pacer.shared is not None
     pacer.pause("GET", 30.0, "429")
-    assert pacer.budget("PUT").acquire() == pytest.approx(1.0)  # writes are not paused
-    assert pacer.waiting() == (pytest.approx(29.0), "Exotel's rate limit (HTTP 429/quota)")
+    assert pacer.acquire("PUT") == pytest.approx(30.0)  # a read's 429 holds writes too
+
+
+def two_budgets(fake: FakeTime, writes: float = 60, reads: float | None = 30) -> Pacer:
+    """A pacer that has heard Exotel advertise a read limit and a different write limit."""
+    pacer = Pacer.configured(writes, reads, 1.0, 120.0, fake.clock, fake.sleep)
+    pacer.heard("GET", 200, {"X-RateLimit-Limit": "300"})
+    pacer.heard("PUT", 200, {"X-RateLimit-Limit": "50"})
+    assert pacer.shared is None
+    return pacer
+
+
+def test_reads_and_writes_are_two_budgets_once_exotel_advertises_two() -> None:
+    fake = FakeTime()
+    pacer = two_budgets(fake)
+    start = fake.now
+    for method in ("PUT", "GET", "POST", "GET", "DELETE"):
+        pacer.acquire(method)
+    # writes 1.2 s apart (their advertised 50/min), reads 2 s (the cap), each on its own
+    # slots: the last write goes at 2.4 s, not after all five had queued one behind another
+    assert fake.now - start == pytest.approx(2.4)
+    pacer.pause("GET", 30.0, "429")
+    assert pacer.acquire("PUT") == pytest.approx(1.2)  # writes are not paused
+    assert pacer.waiting() == (pytest.approx(30.0 - 1.2), "Exotel's rate limit (HTTP 429/quota)")
+
+
+def test_an_explicit_read_cap_holds_while_the_budget_is_shared() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(600, 30, 1.0, 120.0, fake.clock, fake.sleep)
+    start = fake.now
+    for method in ("GET", "PUT", "GET"):
+        pacer.acquire(method)
+    assert fake.now - start == pytest.approx(2.0)  # the second read waited for the read cap
 
 
 def test_reads_go_at_the_default_until_the_server_advertises() -> None:
     pacer = Pacer.configured(50, None, 1.0, 120.0)
     assert pacer.reads.interval == pytest.approx(60 / DEFAULT_READ_RATE_LIMIT)
     pacer.heard("GET", 200, headers("300", "299", "60"))
-    assert pacer.reads.interval == pytest.approx(59 / 299)
-    assert pacer.writes.interval == pytest.approx(1.2)  # a read's headers are the reads'
+    assert pacer.reads.interval == pytest.approx(59 / 299)  # heard while still shared
+    pacer.heard("PUT", 200, headers("50", "49", "60"))
+    assert pacer.writes.interval == pytest.approx(59 / 49)  # a read's headers are the reads'
 
 
-def test_a_spent_quota_pauses_only_its_budget() -> None:
+def test_a_spent_quota_pauses_the_shared_budget() -> None:
     fake = FakeTime()
     pacer = Pacer.configured(0, 0, 1.0, 120.0, fake.clock, fake.sleep)
     pacer.heard("POST", 200, headers("50", "0", "10"))
-    assert pacer.budget("GET").acquire() == 0.0
-    assert pacer.budget("PUT").acquire() == pytest.approx(10.0)
+    assert pacer.acquire("GET") == pytest.approx(10.0)
+
+
+def test_a_spent_quota_pauses_only_its_budget_when_there_are_two() -> None:
+    fake = FakeTime()
+    pacer = two_budgets(fake, 0, 0)
+    pacer.heard("POST", 200, headers("50", "0", "10"))
+    assert pacer.acquire("GET") == 0.0
+    assert pacer.acquire("PUT") == pytest.approx(10.0)
 
 
 def test_a_quota_reset_beyond_the_longest_wait_is_not_waited_for() -> None:
@@ -286,3 +336,39 @@ def test_a_quota_reset_beyond_the_longest_wait_is_not_waited_for() -> None:
     pacer = Pacer.configured(0, 0, 1.0, 120.0, fake.clock, fake.sleep)
     pacer.heard("GET", 200, headers("50", "0", "3600"))
     assert pacer.budget("GET").acquire() == 0.0
+
+
+def test_no_cap_on_the_budget_leaves_writes_unpaced_and_reads_at_their_default() -> None:
+    fake = FakeTime()
+    pacer = Pacer.configured(0, None, 1.0, 120.0, fake.clock, fake.sleep)
+    start = fake.now
+    for _ in range(5):
+        pacer.acquire("POST")
+    assert fake.now == start  # --rate-limit 0: writes go at once
+    pacer.acquire("GET")
+    pacer.acquire("GET")
+    assert fake.now - start == pytest.approx(60 / DEFAULT_READ_RATE_LIMIT)
+
+
+@pytest.mark.parametrize(
+    ("cap", "advertised", "interval"),
+    [
+        # a sliding window's 59 left in 6 s would be 700/min: held to the 600/min cap
+        (600, ("60", "59", "6"), 60 / 600),
+        # Exotel advertising 300/min: the account's budget goes at 300, above the 50 cap
+        (50, ("300", "299", "60"), 60 / 300),
+        # nothing but a limit: that limit, though the cap is looser
+        (600, ("120", None, None), 60 / 120),
+    ],
+)
+def test_the_shared_budget_never_runs_ahead_of_its_limit_or_the_cap(
+    cap: float, advertised: tuple[str, str | None, str | None], interval: float
+) -> None:
+    pacer = Pacer.configured(cap, None, 1.0, 120.0)
+    limit, remaining, reset = advertised
+    told = {"X-RateLimit-Limit": limit}
+    if remaining is not None and reset is not None:
+        told = headers(limit, remaining, reset)
+    pacer.heard("GET", 200, told)
+    assert pacer.shared is not None
+    assert pacer.shared.interval == pytest.approx(interval)

@@ -413,3 +413,26 @@ def test_min_idle_days_defaults_to_30_and_stands_without_a_quarantine(
     manifest = load_manifest(str(path))
     assert manifest.min_idle_days == expected
     assert (manifest.releases is not None) is quarantine
+
+
+def test_account_credentials_name_the_variables_and_default_to_exotels(tmp_path: Path) -> None:
+    plain = load_manifest(str(FIXTURES / "good-minimal.yaml")).account
+    assert (plain.key_env, plain.token_env) == ("EXOTEL_API_KEY", "EXOTEL_API_TOKEN")
+    text = (
+        "version: 1\naccount:\n  sid: acme1\n  credentials:\n"
+        "    key_env: ACME_KEY\n    token_env: ACME_TOKEN\nnumbers: []\n"
+    )
+    account = load_manifest(str(write_manifest(tmp_path, text))).account
+    assert (account.key_env, account.token_env) == ("ACME_KEY", "ACME_TOKEN")
+
+
+def test_a_secret_pasted_as_a_credentials_variable_is_refused_without_echoing_it(
+    tmp_path: Path,
+) -> None:
+    secret = "9f8e7d6c5b4a-secret-token"
+    text = f"version: 1\naccount:\n  sid: acme1\n  credentials:\n    token_env: {secret}\nnumbers: []\n"
+    path = write_manifest(tmp_path, text)
+    [(where, message)] = problems_of(str(path))
+    assert where == f"{path}:5:16"
+    assert "account.credentials.token_env must name an environment variable" in message
+    assert secret not in message

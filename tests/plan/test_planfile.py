@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -188,3 +189,11 @@ def test_a_bad_plan_file_is_an_error_naming_it(
     with pytest.raises(StateError) as raised:
         load_plan(str(path))
     assert str(raised.value).startswith(message.format(path=path))
+
+
+def test_a_saved_plan_keeps_the_names_of_the_credentials_variables() -> None:
+    plan = dataclasses.replace(sample_plan(), key_env="ACME_KEY", token_env="ACME_TOKEN")
+    data = plan_to_data(plan)
+    assert data["account"]["credentials"] == {"key_env": "ACME_KEY", "token_env": "ACME_TOKEN"}
+    again = plan_from_data(data)
+    assert (again.key_env, again.token_env) == ("ACME_KEY", "ACME_TOKEN")

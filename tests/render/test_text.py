@@ -185,5 +185,8 @@ def test_the_rental_line_never_shows_a_negative_zero(
     assert "-0.00" not in shown
 
 
-def test_money_never_shows_a_negative_zero() -> None:
-    assert money("-0.001", "INR") == "0.00 INR"
+def test_money_never_rounds_a_price_below_zero_into_one() -> None:
+    # Below zero is no price (plan/cost.py): shown as Exotel gave it, never as "-0.00"
+    # or "0.00", which would read as a real, free rental.
+    assert money("-0.001", "INR") == "-0.001 INR"
+    assert money("0.001", "INR") == "0.00 INR"

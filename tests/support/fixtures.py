@@ -72,6 +72,10 @@ BAD_MANIFESTS: dict[str, list[tuple[int, int, str]]] = {
     "bad-region.yaml": [
         (4, 11, "account.region must be one of: singapore, mumbai (not 'delhi')"),
     ],
+    "bad-credentials.yaml": [
+        (5, 14, "account.credentials.key_env must name an environment variable"),
+        (6, 5, "unknown key 'token' in account.credentials: allowed keys are key_env, token_env"),
+    ],
     "bad-version.yaml": [(1, 10, "version must be 1, not 2")],
     "bad-ignore-changes.yaml": [
         (
