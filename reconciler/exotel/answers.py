@@ -38,10 +38,24 @@ class Purchased(NamedTuple):
 
 
 def decode(content: bytes) -> Any:
+    """The JSON of an answer, or None. A number that is not finite (NaN, Infinity, which
+    JSON does not have, or one too large for a float) is read as null, an unknown value:
+    it must not reach a journal or a state, whose readers refuse one."""
     try:
-        return json.loads(content) if content.strip() else None
+        if not content.strip():
+            return None
+        return json.loads(content, parse_constant=_unknown, parse_float=_finite_or_none)
     except ValueError:
         return None
+
+
+def _unknown(word: str) -> None:
+    return None
+
+
+def _finite_or_none(word: str) -> float | None:
+    value = float(word)
+    return value if math.isfinite(value) else None
 
 
 def snippet(text: str) -> str:

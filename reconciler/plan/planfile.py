@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from reconciler.errors import StateError, shorten
+from reconciler.manifest import strictjson
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.model import (
     DEFAULT_KEY_ENV,
@@ -225,8 +226,13 @@ def plan_bytes(plan: Plan) -> bytes:
 def load_plan(path: str) -> Plan:
     """Read and check a saved plan file; raises StateError naming the file."""
     try:
-        data = json.loads(read_bounded(path, MAX_PLAN_BYTES))
+        data = strictjson.loads(read_bounded(path, MAX_PLAN_BYTES))
         _validate(data, path)
+    except strictjson.NonFiniteNumber as exc:
+        raise StateError(
+            f"{path}: damaged plan file at {exc.where}: {exc.word} is not a finite number "
+            "(exoplan never writes one); make a new plan"
+        ) from None
     except FileNotFoundError:
         raise StateError(
             f"{path}: plan file not found; create one with `exoplan plan --out {path}`"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import StateError
+from reconciler.manifest import strictjson
 from reconciler.manifest.bounded import RefusedFile, read_bounded
 from reconciler.state.serialise import MAX_SERIAL, MAX_STATE_BYTES
 
@@ -151,7 +152,11 @@ def _records(lines: list[str], path: str) -> list[dict[str, Any]]:
     records = []
     for number, line in enumerate(lines, start=1):
         try:
-            record = json.loads(line)
+            record = strictjson.loads(line)
+        except strictjson.NonFiniteNumber as exc:  # a whole line, never torn: not ours
+            raise StateError(
+                f"{path}:{number}: the apply journal is damaged ({exc}); {_KEEP}"
+            ) from None
         except (ValueError, RecursionError):
             if number == len(lines):
                 break  # a record torn by a crash mid-write: it was never acted on

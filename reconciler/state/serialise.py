@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from reconciler.errors import StateError, shorten
+from reconciler.manifest import strictjson
 from reconciler.model import State
 
 FORMAT = "exoplan-state"
@@ -28,7 +29,9 @@ MAX_SERIAL = 2**53
 def parse_state(raw: bytes, path: str) -> State:
     """Turn the bytes of a state file into a State, or raise StateError naming ``path``."""
     try:
-        data = json.loads(raw)
+        data = strictjson.loads(raw)
+    except strictjson.NonFiniteNumber as exc:
+        raise StateError(f"{path}: the state file is damaged ({exc}); {_RESTORE}") from None
     except UnicodeDecodeError:
         raise StateError(f"{path}: the state file is not UTF-8 text; {_RESTORE}") from None
     except json.JSONDecodeError as exc:

@@ -41,7 +41,7 @@ def junk(rng: random.Random, depth: int = 0) -> Any:
     if kind == 2:
         return rng.choice([0, -1, 2**63, 10**400, rng.randrange(-(10**9), 10**9)])
     if kind == 3:
-        return rng.choice([1e308, -0.0, 3.5, 1e-300])
+        return rng.choice([1e308, -0.0, 3.5, 1e-300, float("nan"), float("inf"), -float("inf")])
     if kind in (4, 5):
         alphabet = 'ab+9\x1b\x9b\u202e\r\n"\\<!--é€'
         return "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 3, 40, 5000])))
@@ -84,7 +84,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-def check_refused(capsys: pytest.CaptureFixture[str], folder: Path, name: str, *argv: str) -> None:
+def check_refused(capsys: pytest.CaptureFixture[str], folder: Path, name: str, *argv: str) -> str:
+    """Run ``argv``: refused naming ``name``, every file left alone; the error line."""
     before = snapshot(folder)
     code, err = run(capsys, *argv)
     assert "Traceback" not in err and code == 1, err
@@ -92,6 +93,7 @@ def check_refused(capsys: pytest.CaptureFixture[str], folder: Path, name: str, *
     assert last.startswith("error: ") and name in last, err
     assert all(ch.isprintable() for ch in last) and len(last) < 2000
     assert snapshot(folder) == before
+    return last
 
 
 def project(folder: Path) -> dict[str, Any]:
@@ -191,6 +193,51 @@ def tampered_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixtur
     check_refused(capsys, folder, "p.json", "apply", str(path), "--auto-approve", "--allow-release")
 
 
+NON_FINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": -float("inf")}
+#: Where a tampered plan may put a number that is not finite (Python's json reads NaN,
+#: Infinity and -Infinity, and json.dumps writes them): the budget, a price, a threshold.
+NON_FINITE_TAMPERINGS: list[Callable[[dict[str, Any], float], None]] = [
+    lambda data, value: data["cost"].update(max_monthly_increase=value),
+    lambda data, value: data["actions"][0].update(rental={"price": value, "currency": "INR"}),
+    lambda data, value: data.update(
+        breaches=[{"kind": "update", "count": 1, "managed": 1, "limit": value}]
+    ),
+    lambda data, value: data["summary"].update(unchanged=value),
+    lambda data, value: data["actions"][0]["changes"].append(
+        {"field": "protect", "before": value, "after": True}
+    ),
+]
+
+
+def non_finite_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A saved plan given a NaN or an infinity, in a field or anywhere: refused, naming
+    the file and the place, nothing sent."""
+    project(folder)
+    path = folder / "p.json"
+    run(capsys, "plan", "-f", str(folder / "numbers.yaml"), "--out", str(path))
+    data = json.loads(path.read_text())
+    word = rng.choice(sorted(NON_FINITE))
+    value = NON_FINITE[word]
+    if rng.random() < 0.5:
+        rng.choice(NON_FINITE_TAMPERINGS)(data, value)
+    else:
+        data = put_anywhere(rng, data, value)
+    path.write_text(json.dumps(data, indent=2))
+    last = check_refused(capsys, folder, "p.json", "apply", str(path), "--auto-approve")
+    assert f": {word} is not a finite number" in last, last
+
+
+def put_anywhere(rng: random.Random, data: Any, value: float) -> Any:
+    """``data`` with ``value`` in place of one of its values, at any depth."""
+    if not isinstance(data, (dict, list)) or not data or rng.random() < 0.3:
+        return value
+    if isinstance(data, dict):
+        key = rng.choice(sorted(data))
+        return {**data, key: put_anywhere(rng, data[key], value)}
+    index = rng.randrange(len(data))
+    return [*data[:index], put_anywhere(rng, data[index], value), *data[index + 1 :]]
+
+
 def lock_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project(folder)
     hold_lock(folder, content=damaged(rng, {"pid": 1, "host": "h", "time": "t", "command": "c"}))
@@ -210,7 +257,8 @@ def link_case(rng: random.Random, folder: Path, capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.parametrize(
-    "case", [state_case, journal_case, plan_case, tampered_case, lock_case, link_case]
+    "case",
+    [state_case, journal_case, plan_case, tampered_case, non_finite_case, lock_case, link_case],
 )
 def test_damaged_files_are_refused_naming_them_and_left_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, case: Case

@@ -5,6 +5,8 @@ no control character in anything printed."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 
 from reconciler.cli.main import main
 from reconciler.exotel import listing
+from reconciler.state.journal import read_journal
 from tests.support.hostile import ROOT, Hostile, Reply, Request, page, page_asked
 from tests.support.project import (
     JOURNAL,
@@ -176,3 +179,27 @@ def test_a_429_with_an_absurd_retry_after_fails_fast(tmp_path: Path, asked: str)
     assert result.code == 1 and "HTTP 429" in result.stderr
     assert {r.path for r in server.requests} == {ROOT}
     assert snapshot(tmp_path) == before
+
+
+def test_numbers_that_are_not_finite_in_answers_are_read_as_unknown(tmp_path: Path) -> None:
+    # Python's json reads NaN, Infinity and 1e999 (which JSON does not have) as floats; a
+    # journal that kept one would be refused by the next command. The second purchase
+    # is never answered and the account cannot be listed, so the journal is kept.
+    write_manifest(tmp_path, [WANTED, number(14)])
+    odd = b', "capabilities": {"voice": NaN, "sms": Infinity}, "rental_price": 1e999}'
+
+    def script(request: Request) -> Reply:
+        if request.method == "POST" and request.form.get("PhoneNumber") == WANTED:
+            return Reply(body=json.dumps(record(WANTED, "SID13")).encode()[:-1] + odd)
+        return Reply(503, {})
+
+    with Hostile(script) as server:
+        result = run(server, tmp_path, "apply", "--auto-approve", *FAST, "--parallelism", "1")
+    assert result.code == 1, result.output
+    kept = (tmp_path / JOURNAL).read_text(encoding="utf-8")
+    assert "SID13" in kept and not {"NaN", "Infinity"} & set(re.findall(r"\w+", kept))
+    contents = read_journal(str(tmp_path / JOURNAL))
+    assert contents is not None
+    done = contents.done[0]["record"]
+    assert done["capabilities"] == {"voice": None, "sms": None}
+    assert done["rental_price"] is None

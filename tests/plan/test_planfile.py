@@ -197,3 +197,48 @@ def test_a_saved_plan_keeps_the_names_of_the_credentials_variables() -> None:
     assert data["account"]["credentials"] == {"key_env": "ACME_KEY", "token_env": "ACME_TOKEN"}
     again = plan_from_data(data)
     assert (again.key_env, again.token_env) == ("ACME_KEY", "ACME_TOKEN")
+
+
+def _set(where: str, value: Any) -> Any:
+    """A change of ``mutate`` putting ``value`` at the slash-separated path ``where``."""
+
+    def change(data: Any) -> None:
+        *parents, last = where.split("/")
+        for key in parents:
+            data = data[int(key)] if isinstance(data, list) else data[key]
+        data[int(last) if isinstance(data, list) else last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("where", "word"),
+    [
+        ("cost/max_monthly_increase", "NaN"),
+        ("actions/2/rental/price", "NaN"),
+        ("actions/2/rental", "Infinity"),
+        ("breaches", "-Infinity"),
+        ("actions/0/changes/1/after/app_id", "NaN"),
+        ("actions/0/marks", "Infinity"),
+        ("unmanaged", "NaN"),
+        ("state/serial", "-Infinity"),
+        ("breaches", "1e999"),
+    ],
+)
+def test_a_non_finite_number_in_a_plan_file_is_refused_naming_where(
+    tmp_path: Path, where: str, word: str
+) -> None:
+    # json.dumps writes float("nan") as the bare word NaN (and so on): what an edit puts
+    # in a plan file, and what Python's json would read back as a number.
+    # A number too large for a float is read as infinity: refused as well.
+    value = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+    path = tmp_path / "plan.json"
+    text = json.dumps(mutate(_set(where, value.get(word, "huge"))), indent=2)
+    path.write_text(text.replace('"huge"', word))
+    assert f": {word}" in path.read_text()
+    with pytest.raises(StateError) as raised:
+        load_plan(str(path))
+    assert str(raised.value) == (
+        f"{path}: damaged plan file at {where}: {word} is not a finite number (exoplan never "
+        "writes one); make a new plan"
+    )

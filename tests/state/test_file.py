@@ -330,3 +330,27 @@ def test_a_damaged_state_of_any_shape_is_an_error_naming_it(tmp_path: Path, raw:
     with pytest.raises(StateError, match=f"^{path}"):
         load_state(str(path))
     assert path.read_bytes() == raw
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        (b"NaN", "numbers/+918030240001/capabilities/voice"),
+        (b"-Infinity", "numbers/+918030240001/capabilities/voice"),
+        (b"1e999", "numbers/+918030240001/capabilities/voice"),
+    ],
+)
+def test_a_number_that_is_not_finite_is_refused_not_written_back_as_null(
+    tmp_path: Path, value: bytes, where: str
+) -> None:
+    path = tmp_path / "numbers.state.json"
+    raw = write_state(path, {"+918030240001": {"capabilities": {"voice": 1, "sms": True}}})
+    raw = raw.replace(b'"voice": 1', b'"voice": ' + value)
+    path.write_bytes(raw)
+    with pytest.raises(StateError) as raised:
+        load_state(str(path))
+    assert str(raised.value) == (
+        f"{path}: the state file is damaged ({value.decode()} at {where} is not a finite "
+        f"number); {RESTORE}"
+    )
+    assert path.read_bytes() == raw

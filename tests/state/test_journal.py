@@ -214,3 +214,25 @@ def test_an_unreadable_journal_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(StateError) as raised:
         read_journal(str(path))
     assert str(raised.value).startswith(f"{path}: the apply journal is not a regular file (")
+
+
+@pytest.mark.parametrize("last", [False, True], ids=["within", "last-line"])
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "1e999"])
+def test_a_number_that_is_not_finite_is_an_error_naming_the_line(
+    tmp_path: Path, word: str, last: bool
+) -> None:
+    # A whole record holding one was not torn by a crash but written by someone else:
+    # refused wherever it is, the last line too, never folded into the state as null.
+    path = tmp_path / "j"
+    done = journal_record("done", record={"sid": "S1", "rental_price": "R"})
+    bad = json.dumps(done).replace('"R"', word)
+    lines = [json.dumps(journal_record("intent")), bad]
+    if not last:
+        lines.append(json.dumps(journal_record("intent", "+918030240002")))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(StateError) as raised:
+        read_journal(str(path))
+    assert str(raised.value) == (
+        f"{path}:2: the apply journal is damaged ({word} at record/rental_price is not a "
+        "finite number); keep it, and check the account's numbers by hand before removing it"
+    )
