@@ -12,7 +12,7 @@ from typing import Any
 from reconciler.apply.fold import adopt
 from reconciler.apply.recovery import ListedOnce
 from reconciler.apply.transaction import StateTransaction
-from reconciler.cli.io import note, say, use_color, warn, write_file
+from reconciler.cli.io import note, say, still_waiting, use_color, warn, write_file
 from reconciler.cli.options import open_state
 from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ClientFactory
@@ -37,8 +37,10 @@ def _settled_and_listed(
     with StateTransaction(store, command, args.lock_timeout, note) as tx, factory:
         safety.check_account(manifest, tx.state)
         reader = ListedOnce(factory.client)
-        tx.settle(lambda: reader)
-        yield tx, reader.owned_index()
+        with still_waiting(factory):
+            tx.settle(lambda: reader)
+            owned = reader.owned_index()
+        yield tx, owned
 
 
 def run_refresh(args: argparse.Namespace) -> int:
@@ -156,7 +158,7 @@ def run_export(args: argparse.Namespace) -> int:
         read_rate_limit=args.read_rate_limit,
         timeout=args.timeout,
     )
-    with factory:
+    with factory, still_waiting(factory):
         owned = factory.client().owned_index()
     text = manifest_text(account_sid, region, owned, quarantine_app)
     if args.output:

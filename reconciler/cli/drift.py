@@ -12,7 +12,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from reconciler.cli.io import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, error_lines, use_color
+from reconciler.cli.io import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    error_lines,
+    still_waiting,
+    use_color,
+)
 from reconciler.cli.manifests import for_manifest, state_for
 from reconciler.cli.options import open_state
 from reconciler.cli.plan import warn_about_journal
@@ -77,7 +84,7 @@ def _listings(
         if key in listings:
             continue
         try:
-            with ClientFactory.from_args(args, manifest) as factory:
+            with ClientFactory.from_args(args, manifest) as factory, still_waiting(factory):
                 listings[key] = factory.client().owned_index()
         except ExoplanError as exc:  # the other accounts are still checked
             error_lines(exc, use_color(args, sys.stderr))

@@ -11,11 +11,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TextIO
 
 from reconciler.errors import ExoplanError, StateError
 from reconciler.model import Plan
 from reconciler.render.escape import terminal, terminal_lines
+
+if TYPE_CHECKING:
+    from reconciler.exotel.factory import ClientFactory
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -60,6 +65,26 @@ def use_color(args: argparse.Namespace, stream: TextIO) -> bool:
     if os.environ.get("TERM") == "dumb":
         return False
     return hasattr(stream, "isatty") and stream.isatty()
+
+
+@contextmanager
+def still_waiting(factory: ClientFactory) -> Iterator[None]:
+    """While the account is read: without a terminal, a line on stderr whenever nothing
+    was printed for 30 s, saying what the reads wait for and how long they have taken
+    (apply's progress, without its count; stdout may be a plan in JSON). On a terminal,
+    nothing: apply's status line counts actions, and a listing has none."""
+    if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+        yield
+        return
+    from reconciler.render.progress import Progress
+
+    label = f"reading account {factory.account_sid}"
+    progress = Progress(0, sys.stderr, live=False, waiting=factory.waiting, label=label)
+    progress.start()
+    try:
+        yield
+    finally:
+        progress.finish()
 
 
 def write_plan(plan: Plan, fmt: str, out: TextIO, color: bool) -> None:

@@ -10,7 +10,16 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from reconciler.cli import guard
-from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, note, save_plan, use_color, warn, write_plan
+from reconciler.cli.io import (
+    EXIT_CHANGES,
+    EXIT_OK,
+    note,
+    save_plan,
+    still_waiting,
+    use_color,
+    warn,
+    write_plan,
+)
 from reconciler.cli.options import open_state
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest import numbers
@@ -72,7 +81,7 @@ def refreshed_plan(
     args: argparse.Namespace, manifest: Manifest, state: State, taken: frozenset[str] = frozenset()
 ) -> Plan:
     """plan --refresh: read the account, plan against that view; the state is not written."""
-    with ClientFactory.from_args(args, manifest) as factory:
+    with ClientFactory.from_args(args, manifest) as factory, still_waiting(factory):
         owned = factory.client().owned_index()
         found = drift.detect(state, owned, manifest)
         current = drift.refreshed(state, owned)

@@ -125,6 +125,11 @@ class ClientFactory:
             )
         return self._calls
 
+    def waiting(self) -> tuple[float, str] | None:
+        """What the client waits for now (see ExotelClient.waiting); None before it is built."""
+        client = self._client  # read once: another thread may be asking
+        return client.waiting() if client is not None else None
+
     def __enter__(self) -> ClientFactory:
         return self
 

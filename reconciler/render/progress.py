@@ -8,7 +8,9 @@ limit"). The status line always fits the terminal's width: the least useful part
 dropped first. rich is imported only when that display starts, so other commands never
 load it. Without a terminal, a run that has printed nothing for 30 s says what it is
 waiting for and for how long (``Still waiting: ... [30s elapsed]``), so a CI log never
-goes quiet for minutes.
+goes quiet for minutes. Commands that only read the account (refresh, import, drift,
+``plan --refresh``) use that alone, with a ``label`` for what they do in place of the
+count (``[reading account acme1] Still waiting: ...``).
 
 What Exotel answered (sids, error messages) is shown through
 :func:`reconciler.render.escape.terminal`.
@@ -45,7 +47,8 @@ class Progress:
     """Called with each Outcome as it completes; ``finish`` when the run ends.
 
     ``waiting`` tells what the client waits for now; ``eta`` (the client's pacing) and
-    ``calls`` (API calls the plan needs) give the ETA, else the pace so far does."""
+    ``calls`` (API calls the plan needs) give the ETA, else the pace so far does;
+    ``label`` names the run in the lines without a terminal, in place of done/total."""
 
     def __init__(
         self,
@@ -58,8 +61,10 @@ class Progress:
         waiting: Waiting | None = None,
         eta: Eta | None = None,
         calls: int | None = None,
+        label: str | None = None,
     ) -> None:
         self.total = total
+        self.label = label
         self.out = out
         self.live = live
         self.color = color
@@ -137,7 +142,8 @@ class Progress:
             what = f": {terminal(wait[1])}, next request in {_span(wait[0])}"
         else:
             what = " for Exotel's answers"
-        self.show(f"[{done}/{self.total}] Still waiting{what} [{_span(since)} elapsed]")
+        head = terminal(self.label) if self.label is not None else f"{done}/{self.total}"
+        self.show(f"[{head}] Still waiting{what} [{_span(since)} elapsed]")
 
     def _look(self) -> None:
         while not self._finished.wait(LOOK_EVERY):

@@ -162,6 +162,23 @@ def test_without_a_terminal_a_slow_answer_is_waited_for_aloud() -> None:
     assert out.getvalue() == "[0/3] Still waiting for Exotel's answers [1h2m5s elapsed]\n"
 
 
+def test_a_labelled_run_names_itself_in_place_of_the_count() -> None:
+    clock, out, waits = Clock(), io.StringIO(), [(8.0, "pacing reads to the rate limit (5.7/min)")]
+    progress = Progress(
+        0, out, live=False, clock=clock, waiting=lambda: waits[-1], label="read\x1b"
+    )
+    clock.now += 30.0
+    progress.tick()
+    waits.append((0.0, "pacing reads to the rate limit (5.7/min)"))
+    clock.now += 45.0
+    progress.tick()
+    assert out.getvalue().splitlines() == [
+        "[read\\x1b] Still waiting: pacing reads to the rate limit (5.7/min), next request in "
+        "8s [30s elapsed]",
+        "[read\\x1b] Still waiting for Exotel's answers [1m15s elapsed]",
+    ]
+
+
 def test_on_a_terminal_the_status_line_says_it_and_tick_prints_nothing() -> None:
     clock, out = Clock(), io.StringIO()
     progress = Progress(3, out, live=True, clock=clock, waiting=lambda: (90.0, REASON))
