@@ -24,7 +24,7 @@ from reconciler.apply.transaction import StateTransaction
 from reconciler.cli.apply import check_same_state, checked_plan, confirm, failure_advice
 from reconciler.cli.io import EXIT_ERROR, EXIT_OK, note, say, use_color
 from reconciler.cli.manifests import error_text, for_manifest, state_for
-from reconciler.cli.options import open_state
+from reconciler.cli.options import api_options, open_state
 from reconciler.cli.signals import GracefulStop
 from reconciler.errors import ExoplanError, StateError
 from reconciler.exotel.factory import ClientFactory
@@ -159,7 +159,8 @@ def _prepare(
         store = open_state(one, manifest)  # as plan chooses it, never by the plan file
         if saved is not None:
             check_same_state(saved, store.where, args.planfile)
-        job.factory = held.enter_context(ClientFactory.from_args(one, manifest, saved))
+        factory = ClientFactory.for_account(api_options(one), manifest, saved)
+        job.factory = held.enter_context(factory)
         job.tx = held.enter_context(
             StateTransaction(store, "exoplan apply", args.lock_timeout, note)
         )

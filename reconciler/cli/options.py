@@ -11,6 +11,8 @@ import os
 import re
 from typing import TYPE_CHECKING
 
+from reconciler.api.options import DEFAULT_MANIFEST as DEFAULT_MANIFEST
+from reconciler.exotel.factory import ApiOptions
 from reconciler.model import (
     DEFAULT_RATE_LIMIT,
     DEFAULT_READ_RATE_LIMIT,
@@ -24,8 +26,6 @@ if TYPE_CHECKING:
 
 #: The environment variable naming the state (a path or a URL), after --state.
 STATE_ENV = "EXOPLAN_STATE"
-#: The manifest read when -f is not given (apply of a saved plan reads the plan's own).
-DEFAULT_MANIFEST = "numbers.yaml"
 
 
 class Manifests(argparse.Action):
@@ -223,9 +223,9 @@ def state_choice(args: argparse.Namespace, manifest: Manifest | None = None) -> 
     """
     from reconciler.state.file import default_state_path
 
-    chosen = args.state or os.environ.get(STATE_ENV)
+    chosen = given_state(args)
     if chosen:
-        return str(chosen), False
+        return chosen, False
     if manifest is None and os.path.exists(args.manifest):
         from reconciler.manifest.load import load_manifest
 
@@ -331,4 +331,21 @@ def add_usage_option(cmd: argparse.ArgumentParser) -> None:
             "release NUMBER even if it was called within releases.min_idle_days "
             "(repeatable; recorded in a saved plan)"
         ),
+    )
+
+
+def given_state(args: argparse.Namespace) -> str | None:
+    """The state --state or EXOPLAN_STATE names (None: the manifest says, or the default)."""
+    chosen = getattr(args, "state", None) or os.environ.get(STATE_ENV)
+    return str(chosen) if chosen else None
+
+
+def api_options(args: argparse.Namespace) -> ApiOptions:
+    """The API flags a command was given (commands without some keep their defaults)."""
+    defaults = ApiOptions()
+    return ApiOptions(
+        rate_limit=float(getattr(args, "rate_limit", defaults.rate_limit)),
+        read_rate_limit=getattr(args, "read_rate_limit", defaults.read_rate_limit),
+        timeout=float(getattr(args, "timeout", defaults.timeout)),
+        parallelism=int(getattr(args, "parallelism", defaults.parallelism)),
     )

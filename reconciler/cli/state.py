@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 
 from reconciler.cli.io import EXIT_CHANGES, EXIT_OK, ask_yes, note, say
-from reconciler.cli.options import open_state, state_path_for
+from reconciler.cli.options import api_options, open_state, state_path_for
 from reconciler.errors import ExoplanError, StateError, UsageError
 from reconciler.exotel.factory import ClientFactory
 from reconciler.manifest.flows import STATE_KEYS, app_id_of
@@ -123,7 +123,7 @@ def _factory(
 ) -> ClientFactory:
     """The account client settling needs: the manifest's account, else the state's."""
     if manifest is not None:
-        return ClientFactory.from_args(args, manifest)
+        return ClientFactory.for_account(api_options(args), manifest)
     return ClientFactory(account_sid or "", "singapore")
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reconciler import api
 from reconciler.cli.io import EXIT_ERROR, EXIT_OK, error_lines, say, use_color
 from reconciler.errors import ExoplanError
-from reconciler.manifest.load import load_manifest
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -15,7 +15,7 @@ def run_validate(args: argparse.Namespace) -> int:
     failed = False
     for path in args.files or [args.manifest]:
         try:
-            manifest = load_manifest(path)
+            manifest = api.validate(path)
         except ExoplanError as exc:
             failed = True
             error_lines(exc, use_color(args, sys.stderr))

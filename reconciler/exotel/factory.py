@@ -6,9 +6,9 @@ requests or ask for credentials.
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reconciler.model import (
@@ -33,6 +33,18 @@ if TYPE_CHECKING:
 #: advertises in X-RateLimit-Remaining and -Reset is paced to as it is: it already
 #: counts what was sent.)
 PACING_HEADROOM = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOptions:
+    """How a command talks to Exotel: writes and reads per minute (0: no cap; reads
+    ``None``: as Exotel advertises), seconds to wait for an answer, and actions in
+    flight at once (the connection pool holds at least four)."""
+
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    read_rate_limit: float | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    parallelism: int = DEFAULT_PARALLELISM
 
 
 class ClientFactory:
@@ -66,9 +78,10 @@ class ClientFactory:
         self._calls: CallsClient | None = None
 
     @classmethod
-    def from_args(
-        cls, args: argparse.Namespace, manifest: Manifest | None, plan: Plan | None = None
+    def for_account(
+        cls, options: ApiOptions, manifest: Manifest | None, plan: Plan | None = None
     ) -> ClientFactory:
+        """The factory for the account of ``manifest`` (or of a saved ``plan``)."""
         if manifest is not None:
             account = manifest.account
             sid, region, country = account.sid, account.region, account.default_country
@@ -83,10 +96,10 @@ class ClientFactory:
             default_country=country,
             key_env=key_env,
             token_env=token_env,
-            rate_limit=float(getattr(args, "rate_limit", DEFAULT_RATE_LIMIT)),
-            read_rate_limit=getattr(args, "read_rate_limit", None),
-            timeout=float(getattr(args, "timeout", DEFAULT_TIMEOUT)),
-            pool_size=max(4, int(getattr(args, "parallelism", DEFAULT_PARALLELISM))),
+            rate_limit=options.rate_limit,
+            read_rate_limit=options.read_rate_limit,
+            timeout=options.timeout,
+            pool_size=max(4, options.parallelism),
         )
 
     def client(self) -> ExotelClient:

@@ -7,6 +7,8 @@ Pure checks on a Plan and a State; each raises with what to do, nothing is print
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from reconciler.errors import StateError, UnsafePlanError, shorten
@@ -216,3 +218,34 @@ def check_unlisted_protected(manifest: Manifest, state: State, gone: list[str]) 
             "so the plan would release them. Put them back; to release one on purpose, first "
             "set protect: false on its entry and apply, then remove it."
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyChecks:
+    """What apply allows: ``planfile`` names a saved plan (None for one made now),
+    ``replan`` the command that makes a new one. For a saved plan, ``manifest`` is its
+    manifest and ``differences`` names what the plan made again from it does not share
+    (called last, once every other check has passed)."""
+
+    planfile: str | None = None
+    allow_release: bool = False
+    allow_mass_change: bool = False
+    replan: str = ""
+    manifest: Manifest | None = None
+    differences: Callable[[], list[str]] | None = None
+
+
+def check_apply(plan: Plan, state: State, checks: ApplyChecks) -> None:
+    """Every refusal of ``plan`` before apply sends anything, in order: stale, not the
+    state's (a saved plan), pool members unchosen (a saved plan), a release not allowed
+    or protected, a mass change, over budget, and last (the specific refusals say more)
+    a saved plan that is not the plan its manifest, state and recorded answers give."""
+    check_fresh(plan, state, checks.planfile, checks.replan)
+    if checks.planfile is not None:
+        check_matches_state(plan, state, checks.planfile)
+        check_pinned(plan, checks.planfile)
+    check_release(plan, state, checks.allow_release)
+    check_mass_change(plan, checks.allow_mass_change)
+    check_budget(plan)
+    if checks.differences is not None and checks.manifest is not None:
+        check_replayed(checks.differences(), checks.planfile, checks.manifest, state)

@@ -4,12 +4,14 @@ one account, ``ignore_changes`` in plan, apply and drift, and hostile values esc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from reconciler.cli.drift import check_drift
+from reconciler import api
+from reconciler.cli.drift import drift_options
 from reconciler.cli.parser import build_parser
 from reconciler.sandbox.server import Sandbox
 from tests.support.project import STATE, read_state, snapshot, write_state
@@ -137,8 +139,9 @@ def test_two_manifests_of_one_account_report_no_false_unmanaged(
         for name, value in sb.env().items():
             monkeypatch.setenv(name, value)
         args = build_parser(["drift"]).parse_args(["drift", *FAST])
-        both = check_drift(args, [str(first), str(second)])
-        alone = check_drift(args, [str(first)])
+        options = drift_options(args)
+        both = api.drift(dataclasses.replace(options, manifests=(str(first), str(second))))
+        alone = api.drift(dataclasses.replace(options, manifests=(str(first),)))
     assert [m.drifts for m in both.manifests] == [(), ()]
     assert [u.number for u in both.unmanaged] == [SPARE]  # neither ONE nor TWO
     assert [u.number for u in alone.unmanaged] == [TWO, SPARE]

@@ -11,8 +11,10 @@ import pytest
 import responses
 from jsonschema import Draft202012Validator
 
+from reconciler.api.inputs import read_inputs
+from reconciler.api.planning import refreshed_plan
 from reconciler.cli.main import main
-from reconciler.cli.plan import read_inputs, refreshed_plan
+from reconciler.cli.plan import plan_options
 from reconciler.manifest.schema import schema
 from reconciler.sandbox.shapes import listed
 from tests.support.paging import LAST, account, pages_asked, parse, project, serve
@@ -211,10 +213,10 @@ def test_plan_refresh_reads_every_page_in_memory(
     serve(api, account({LAST: {"voice_url": live_url(234567)}}))
     manifest = project(tmp_path)
     before = snapshot(tmp_path)
-    args = parse("plan", "--refresh", "-f", str(manifest))
-    loaded, reading = read_inputs(args)
+    options = plan_options(parse("plan", "--refresh", "-f", str(manifest)))
+    loaded, reading = read_inputs(options.manifest, options.state, print)
     state = reading.state
-    plan = refreshed_plan(args, loaded, state)
+    plan = refreshed_plan(options.api, loaded, state)
     assert pages_asked(api) == [0, 1, 2, 3, 4]
     assert plan.unmanaged == 247
     assert [(d.number, [c.field for c in d.changes]) for d in plan.drift] == [

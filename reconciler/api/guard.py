@@ -1,5 +1,6 @@
-"""The usage guard on the command line: ``--ignore-usage``, the check that ``plan
---refresh`` shows and the refusal ``apply`` makes before any change is sent.
+"""The usage guard in the library calls: the numbers ``ignore_usage`` names, the check
+that ``plan`` with ``refresh`` shows, and the refusal ``apply`` makes before any change
+is sent.
 
 The decision is :mod:`reconciler.plan.usage`; the call history comes from the Calls
 client the factory builds (:mod:`reconciler.exotel.calls`).
@@ -7,26 +8,26 @@ client the factory builds (:mod:`reconciler.exotel.calls`).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from datetime import datetime, timezone
 
 from reconciler.errors import UsageError
-from reconciler.exotel.factory import ClientFactory
+from reconciler.exotel.factory import ApiOptions, ClientFactory
 from reconciler.manifest import numbers
 from reconciler.model import Manifest, Plan
 from reconciler.plan import usage
 
 
-def configured(args: argparse.Namespace, plan: Plan, manifest: Manifest, saved: bool) -> Plan:
-    """``plan`` with the manifest's window and --ignore-usage's numbers; a ``saved`` plan
-    keeps what it recorded."""
-    given = getattr(args, "ignore_usage", None) or []
-    if saved:
+def configured(
+    plan: Plan, manifest: Manifest, given: tuple[str, ...], planfile: str | None = None
+) -> Plan:
+    """``plan`` with the manifest's window and the numbers ``given`` (--ignore-usage);
+    a saved plan (``planfile``) keeps what it recorded."""
+    if planfile:
         if given:
             raise UsageError(
-                f"--ignore-usage cannot change a saved plan ({args.planfile} records its own): "
-                f"make a new one with `exoplan plan --ignore-usage ... --out {args.planfile}`"
+                f"--ignore-usage cannot change a saved plan ({planfile} records its own): "
+                f"make a new one with `exoplan plan --ignore-usage ... --out {planfile}`"
             )
         return plan
     country = manifest.account.default_country
@@ -57,7 +58,7 @@ def refuse_used(plan: Plan, factory: ClientFactory) -> Plan:
     return checked
 
 
-def refreshed(args: argparse.Namespace, plan: Plan, manifest: Manifest) -> Plan:
-    """plan --refresh: the usage of each release, shown but not refused."""
-    with ClientFactory.from_args(args, manifest) as factory:
+def refreshed(api: ApiOptions, plan: Plan, manifest: Manifest) -> Plan:
+    """plan with refresh: the usage of each release, shown but not refused."""
+    with ClientFactory.for_account(api, manifest) as factory:
         return asked(plan, factory)
