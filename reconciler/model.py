@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypedDict
 
 #: The country assumed for numbers written without a country code.
 DEFAULT_COUNTRY = "IN"
@@ -173,6 +173,55 @@ class Manifest:
     min_idle_days: int = DEFAULT_MIN_IDLE_DAYS
 
 
+class NumberRecord(TypedDict, total=False):
+    """A number's record: what Exotel lists for an ExoPhone (its text fields cleaned to
+    text or None), and, in the state, exoplan's own fields beside them. Exotel's other
+    fields (``date_created``, ``capabilities``, ...) are kept as they came."""
+
+    sid: str | None
+    phone_number: str | None
+    friendly_name: str | None
+    voice_url: str | None
+    sms_url: str | None
+    rental_price: str | None
+    currency: str | None
+    country: str | None
+    region: str | None
+    number_type: str | None
+    #: exoplan's own: never release it (the state's copy of the manifest's flag).
+    protect: bool
+    #: exoplan's own: the pool a member was bought for, and its 1-based index there.
+    pool: str
+    pool_index: int
+    #: exoplan's own: the ISO date a quarantine began, and the flow URLs it replaced.
+    quarantined_at: str
+    quarantine_previous: dict[str, str | None]
+
+
+#: The record's text fields, the one list: answers are cleaned to text (or None) in
+#: these, and a state whose entry holds anything else there is refused as damaged.
+TEXT_FIELDS = (
+    "sid",
+    "phone_number",
+    "friendly_name",
+    "voice_url",
+    "sms_url",
+    "rental_price",
+    "currency",
+    "country",
+    "region",
+    "number_type",
+)
+
+#: E.164 -> the record of each number an account owns (a listing), or a state manages.
+Owned = dict[str, NumberRecord]
+
+
+#: A release Exotel accepted (202) that it may list a while yet: the sid released.
+class Releasing(TypedDict):
+    sid: str | None
+
+
 @dataclass(slots=True)
 class State:
     """What exoplan manages; lineage is None until the file is first written.
@@ -185,11 +234,11 @@ class State:
     lineage: str | None = None
     serial: int = 0
     account_sid: str | None = None
-    numbers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    numbers: dict[str, NumberRecord] = field(default_factory=dict)
     journal_id: str | None = None
     journal_folded: int = 0
     #: number -> {"sid": ...} of releases Exotel answered 202 and may still list.
-    releasing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    releasing: dict[str, Releasing] = field(default_factory=dict)
 
     @property
     def exists(self) -> bool:
@@ -271,7 +320,7 @@ class Drift:
 
     number: str
     changes: tuple[Change, ...]
-    live: dict[str, Any] | None
+    live: NumberRecord | None
 
     @property
     def gone(self) -> bool:
@@ -365,7 +414,7 @@ class Outcome:
     ok: bool
     detail: str = ""
     error: str = ""
-    record: dict[str, Any] | None = None  # what Exotel answered, for the state
+    record: NumberRecord | None = None  # what Exotel answered, for the state
     unknown: bool = False
     adopted: bool = False  # a purchase found already owned by the account
 
