@@ -13,10 +13,10 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from reconciler.manifest import numbers
-from reconciler.model import CURRENCIES, DEFAULT_COUNTRY, Available
+from reconciler.model import CURRENCIES, DEFAULT_COUNTRY, TEXT_FIELDS, Available, NumberRecord
 
 #: The variable that points exoplan at another API host (named in redirect hints).
 URL_VARIABLE = "EXOTEL_API_URL"
@@ -34,7 +34,7 @@ class Answer(NamedTuple):
 class Purchased(NamedTuple):
     """A bought number's record, as Exotel's purchase answer gives it."""
 
-    record: dict[str, Any]
+    record: NumberRecord
 
 
 def decode(content: bytes) -> Any:
@@ -112,26 +112,12 @@ def error_message(
     return (f"{message} ({hint})" if hint else message), code
 
 
-def identity(record: dict[str, Any]) -> str:
+def identity(record: Mapping[str, Any]) -> str:
     return text(record.get("sid")) or json.dumps(record, sort_keys=True, default=str)
 
 
 #: The largest answer read: a page of 50 numbers is a few tens of KiB.
 MAX_BODY_BYTES = 16 << 20
-#: Record fields that are text; numbers are kept as their decimal text, anything else
-#: (objects, lists, booleans) is dropped: the state keeps text there.
-TEXT_FIELDS = (
-    "sid",
-    "phone_number",
-    "friendly_name",
-    "voice_url",
-    "sms_url",
-    "rental_price",
-    "currency",
-    "country",
-    "region",
-    "number_type",
-)
 
 
 class BodyTooLarge(Exception):
@@ -150,8 +136,10 @@ def read_body(chunks: Iterable[bytes], limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(parts)
 
 
-def clean_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A number's record with its text fields as text (or None), whatever was sent."""
+def clean_record(record: Mapping[str, Any]) -> NumberRecord:
+    """A number's record with its text fields (:data:`~reconciler.model.TEXT_FIELDS`)
+    as text, whatever was sent: numbers as their decimal text, anything else (objects,
+    lists, booleans) None. Exotel's other fields are kept as they came."""
     cleaned = dict(record)
     for key in TEXT_FIELDS:
         if key not in cleaned:
@@ -161,10 +149,10 @@ def clean_record(record: dict[str, Any]) -> dict[str, Any]:
             cleaned[key] = str(value) if math.isfinite(value) else None
         elif not isinstance(value, str):
             cleaned[key] = None
-    return cleaned
+    return cast(NumberRecord, cleaned)
 
 
-def available_items(body: Any) -> list[dict[str, Any]] | None:
+def available_items(body: Any) -> list[NumberRecord] | None:
     """The records of an AvailablePhoneNumbers answer (a bare array), or None when the
     body is not one: each record needs a phone_number."""
     if isinstance(body, dict) and isinstance(body.get("available_phone_numbers"), list):
@@ -176,7 +164,7 @@ def available_items(body: Any) -> list[dict[str, Any]] | None:
     return [clean_record(item) for item in body]
 
 
-def available(record: dict[str, Any], country: str) -> Available | None:
+def available(record: Mapping[str, Any], country: str) -> Available | None:
     """A search result as an :class:`Available` (None when its number is not one); the
     currency is the market's, as Exotel's search answers name none."""
     market = (text(record.get("country")) or country).upper()
@@ -197,7 +185,11 @@ def available(record: dict[str, Any], country: str) -> Available | None:
 
 
 def misfit(
-    record: dict[str, Any], *, sid: str | None = None, number: str | None = None, country: str = ""
+    record: Mapping[str, Any],
+    *,
+    sid: str | None = None,
+    number: str | None = None,
+    country: str = "",
 ) -> str:
     """Why ``record`` is not the answer about the number asked for ("" when it is).
 

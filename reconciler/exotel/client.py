@@ -116,7 +116,7 @@ class ExotelClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def list_numbers(self, page_size: int = 50) -> list[dict[str, Any]]:
+    def list_numbers(self, page_size: int = 50) -> list[model.NumberRecord]:
         """Every number the account owns, page by page, always on our own host; raises
         ApiStatusError for a listing that cannot be read in full (see ``listing``)."""
         read = listing.Listing(page_size, self._country)
@@ -131,9 +131,9 @@ class ExotelClient:
         odd = f"pages that never end ({listing.MAX_PAGES} read; listing refused)"
         raise self._error("GET", self._root, answer, odd)
 
-    def owned_index(self) -> dict[str, dict[str, Any]]:
+    def owned_index(self) -> model.Owned:
         """Every owned number's record keyed by its E.164 form."""
-        index: dict[str, dict[str, Any]] = {}
+        index: model.Owned = {}
         for record in self.list_numbers():
             e164 = numbers.try_normalise(str(record.get("phone_number") or ""), self._country)
             if e164 is not None:  # always: list_numbers refuses a number it cannot read
@@ -151,7 +151,7 @@ class ExotelClient:
         found = (answers.available(item, criteria.country) for item in items)
         return [item for item in found if item is not None]
 
-    def get_number(self, sid: str) -> dict[str, Any]:
+    def get_number(self, sid: str) -> model.NumberRecord:
         """One owned number's record."""
         path = self._number_path(sid)
         answer = self._call("GET", path)
@@ -161,7 +161,7 @@ class ExotelClient:
             raise self._error("GET", path, answer, odd)
         return answers.clean_record(record)
 
-    def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]:
+    def update(self, sid: str, params: dict[str, str]) -> model.NumberRecord:
         """Change only the given fields (VoiceUrl, SMSUrl, FriendlyName); the new record."""
         path = self._number_path(sid)
         try:

@@ -10,10 +10,12 @@ in all, and any record whose sid or number cannot be read. Pure: the client fetc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.exotel.answers import clean_record, identity
 from reconciler.manifest import numbers
+from reconciler.model import Owned
 
 #: The most pages one listing reads (50 numbers each, 200,000 in all): a listing longer
 #: than this is a server that never says "last page", not an account.
@@ -29,7 +31,7 @@ class Untrusted(Exception):
     """The listing is not complete and readable; the message says what is wrong."""
 
 
-def records_of(body: Any) -> list[dict[str, Any]] | None:
+def records_of(body: Any) -> list[Mapping[str, Any]] | None:
     """The records of a listing page, or None when the body is not a page of numbers:
     a page without its ``incoming_phone_numbers`` array never means "owns nothing"."""
     items = body.get("incoming_phone_numbers") if isinstance(body, dict) else None
@@ -38,7 +40,7 @@ def records_of(body: Any) -> list[dict[str, Any]] | None:
     return items
 
 
-def unreadable(record: dict[str, Any], country: str) -> str:
+def unreadable(record: Mapping[str, Any], country: str) -> str:
     """Why exoplan cannot read ``record`` as an owned number ("" when it can): its sid
     must be text and its phone_number a phone number (read in ``country``)."""
     sid, phone = record.get("sid"), record.get("phone_number")
@@ -68,7 +70,7 @@ class Listing:
     """The records read so far; :meth:`read` takes one page at a time."""
 
     def __init__(self, page_size: int, country: str) -> None:
-        self.records: dict[str, dict[str, Any]] = {}
+        self.records: Owned = {}  # by identity (the sid)
         self._page_size = page_size
         self._country = country
         self._links: set[str] = set()
@@ -90,7 +92,7 @@ class Listing:
             self._check_empty(items)
         return more
 
-    def _check_records(self, page: int, items: list[dict[str, Any]]) -> None:
+    def _check_records(self, page: int, items: list[Mapping[str, Any]]) -> None:
         for index, item in enumerate(items):
             why = unreadable(item, self._country)
             if why:
@@ -108,7 +110,7 @@ class Listing:
             )
         self._links.add(link)
 
-    def _check_empty(self, items: list[dict[str, Any]]) -> None:
+    def _check_empty(self, items: list[Mapping[str, Any]]) -> None:
         self._empty_run = 0 if items else self._empty_run + 1
         if self._empty_run >= MAX_EMPTY_PAGES:
             raise Untrusted(
