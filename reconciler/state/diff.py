@@ -7,8 +7,6 @@ The serial is left out (it differs between any two versions) and shown with each
 
 from __future__ import annotations
 
-from typing import Any
-
 from reconciler.model import State
 from reconciler.reports import StateDelta, StateDiff, StateRef
 from reconciler.state.serialise import to_data
@@ -43,10 +41,9 @@ def diff_states(before: State, after: State) -> StateDiff:
     return StateDiff(_ref(before), _ref(after), tuple(deltas))
 
 
-def _comparable(state: State) -> dict[str, Any]:
-    data = to_data(state)
-    del data["serial"]
-    return data
+def _comparable(state: State) -> dict[str, object]:
+    """The state document without its serial (which every write changes)."""
+    return {key: value for key, value in to_data(state).items() if key != "serial"}
 
 
 def _ref(state: State) -> StateRef:
