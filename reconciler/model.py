@@ -213,6 +213,17 @@ TEXT_FIELDS = (
     "number_type",
 )
 
+class FlowValue(TypedDict):
+    """A flow as plans and drift show it: its manifest name (when known), app id, URL."""
+
+    flow: str | None
+    app_id: str | None
+    url: str | None
+
+
+#: exoplan's own fields an action sets on a state entry afterwards (None removes one).
+Marks = dict[str, object]
+
 #: E.164 -> the record of each number an account owns (a listing), or a state manages.
 Owned = dict[str, NumberRecord]
 
@@ -304,7 +315,7 @@ class Action:
     protect: bool = False
     rental_price: str | None = None
     currency: str | None = None
-    marks: dict[str, Any] = field(default_factory=dict)
+    marks: Marks = field(default_factory=dict)
     release_after: str | None = None
     usage: Usage | None = None  # a release's call history, once asked (plan --refresh, apply)
 

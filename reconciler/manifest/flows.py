@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from reconciler.model import NumberRecord
+
 # Exotel answers with several shapes of one flow URL: other hosts, schemes, with or
 # without the account segment, start_voice/start_sms or plain start. Only the app id
 # identifies the flow, so URLs are compared through it.
@@ -13,6 +15,11 @@ _APP_ID = re.compile(r"/exoml/(?:start_voice|start_sms|start)/([A-Za-z0-9_-]+)/?
 KINDS = {"voice_flow": "start_voice", "sms_flow": "start_sms"}
 PARAMS = {"voice_flow": "VoiceUrl", "sms_flow": "SMSUrl"}
 STATE_KEYS = {"voice_flow": "voice_url", "sms_flow": "sms_url"}
+
+
+def held_url(record: NumberRecord, field: str) -> str | None:
+    """The flow URL ``record`` holds for ``field`` (voice_flow or sms_flow)."""
+    return record.get("voice_url") if field == "voice_flow" else record.get("sms_url")
 
 
 #: Where flow URLs point unless the manifest's ``account.flow_host`` says otherwise.

@@ -11,21 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
-from typing import Any
-
-from reconciler.manifest.flows import STATE_KEYS, app_id_of, flow_key
-from reconciler.model import Change, Drift, Manifest, State
+from reconciler.manifest.flows import STATE_KEYS, app_id_of, flow_key, held_url
+from reconciler.model import Change, Drift, FlowValue, Manifest, NumberRecord, Owned, State
 from reconciler.plan.pools import POOL
 from reconciler.reports import DriftReport, ManifestDrift, Unmanaged
 
-#: E.164 -> the record Exotel lists for it.
-Owned = dict[str, dict[str, Any]]
 #: An account as the API client reaches it: (sid, region).
 AccountKey = tuple[str, str]
 
 
 def detect(
-    state: State, owned: dict[str, dict[str, Any]], manifest: Manifest | None
+    state: State, owned: Owned, manifest: Manifest | None
 ) -> list[Drift]:
     """One Drift per managed number that was changed or released outside exoplan."""
     by_app = {f.app_id: f.name for f in manifest.flows.values()} if manifest else {}
@@ -43,7 +39,7 @@ def detect(
     return drifts
 
 
-def ignored_fields(manifest: Manifest | None, number: str, entry: dict[str, Any]) -> frozenset[str]:
+def ignored_fields(manifest: Manifest | None, number: str, entry: NumberRecord) -> frozenset[str]:
     """The fields ``ignore_changes`` names for ``number``: its own, or its pool's."""
     if manifest is None:
         return frozenset()
@@ -54,18 +50,18 @@ def ignored_fields(manifest: Manifest | None, number: str, entry: dict[str, Any]
     return pool.ignore_changes if pool is not None else frozenset()
 
 
-def _changes(entry: dict[str, Any], live: dict[str, Any], by_app: dict[str, str]) -> list[Change]:
+def _changes(entry: NumberRecord, live: NumberRecord, by_app: dict[str, str]) -> list[Change]:
     changes = []
     if "friendly_name" in live and live["friendly_name"] != entry.get("friendly_name"):
         changes.append(Change("friendly_name", entry.get("friendly_name"), live["friendly_name"]))
     for field, key in STATE_KEYS.items():
-        if key in live and flow_key(live[key]) != flow_key(entry.get(key)):
-            before, after = entry.get(key), live[key]
+        before, after = held_url(entry, field), held_url(live, field)
+        if key in live and flow_key(after) != flow_key(before):
             changes.append(Change(field, flow_value(before, by_app), flow_value(after, by_app)))
     return changes
 
 
-def flow_value(url: str | None, by_app: dict[str, str]) -> dict[str, Any] | None:
+def flow_value(url: str | None, by_app: dict[str, str]) -> FlowValue | None:
     """A flow URL as plans show flows: {flow, app_id, url}; None when there is none."""
     if not url:
         return None
@@ -73,17 +69,17 @@ def flow_value(url: str | None, by_app: dict[str, str]) -> dict[str, Any] | None
     return {"flow": by_app.get(app_id) if app_id else None, "app_id": app_id, "url": url}
 
 
-def unmanaged(state: State, owned: dict[str, dict[str, Any]]) -> list[str]:
+def unmanaged(state: State, owned: Owned) -> list[str]:
     """Owned numbers the state does not manage, sorted."""
     return sorted(number for number in owned if number not in state.numbers)
 
 
-def refreshed(state: State, owned: dict[str, dict[str, Any]]) -> State:
+def refreshed(state: State, owned: Owned) -> State:
     """A copy of ``state`` with every managed entry as Exotel reports it now.
 
     Numbers no longer owned are dropped; exoplan's own ``protect`` flag is kept.
     """
-    numbers: dict[str, dict[str, Any]] = {}
+    numbers: Owned = {}
     for number, entry in state.numbers.items():
         live = owned.get(number)
         if live is not None:
@@ -91,9 +87,12 @@ def refreshed(state: State, owned: dict[str, dict[str, Any]]) -> State:
     return State(state.path, state.lineage, state.serial, state.account_sid, numbers)
 
 
-def _as_reported(number: str, entry: dict[str, Any], live: dict[str, Any]) -> dict[str, Any]:
+def _as_reported(number: str, entry: NumberRecord, live: NumberRecord) -> NumberRecord:
     """A state entry updated with what Exotel reports, keeping exoplan's protect flag."""
-    return {**entry, **live, "phone_number": number, "protect": entry.get("protect", False)}
+    reported: NumberRecord = {**entry, **live}
+    reported["phone_number"] = number
+    reported["protect"] = entry.get("protect", False)
+    return reported
 
 
 def fold_drift(state: State, drifts: tuple[Drift, ...]) -> None:

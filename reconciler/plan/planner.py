@@ -12,15 +12,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
-from typing import Any
 
-from reconciler.manifest.flows import PARAMS, STATE_KEYS, app_id_of, flow_key, flow_url
+from reconciler.manifest.flows import PARAMS, app_id_of, flow_key, flow_url, held_url
 from reconciler.model import (
     Action,
     ActionKind,
     Available,
     Change,
+    FlowValue,
     Manifest,
+    Marks,
+    NumberRecord,
     NumberSpec,
     Plan,
     State,
@@ -28,6 +30,10 @@ from reconciler.model import (
 from reconciler.plan import pools, quarantine, safety
 
 _FLOW_FIELDS = ("voice_flow", "sms_flow")
+#: A number's managed fields as compared: a name, an app id, the protect flag.
+Fields = dict[str, str | bool | None]
+#: A managed number that differs: its spec, its state entry, what it has, what it wants.
+Differing = tuple[NumberSpec, NumberRecord, Fields, Fields]
 
 
 def make_plan(
@@ -91,9 +97,9 @@ def _order(action: Action) -> tuple[int, str]:
 
 def _purchases_and_updates(
     manifest: Manifest, state: State
-) -> tuple[list[Action], list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]]]:
+) -> tuple[list[Action], list[Differing]]:
     actions: list[Action] = []
-    differing: list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]] = []
+    differing: list[Differing] = []
     for number, spec in manifest.numbers.items():
         current = state.numbers.get(number)
         if current is None:
@@ -108,7 +114,7 @@ def _purchases_and_updates(
 
 
 def _pinned(
-    manifest: Manifest, pinned: list[tuple[NumberSpec, Available, dict[str, Any]]]
+    manifest: Manifest, pinned: list[tuple[NumberSpec, Available, Marks]]
 ) -> list[Action]:
     """Purchases of the numbers chosen for pools, with their rental and pool marks."""
     return [
@@ -126,10 +132,10 @@ def _count(actions: list[Action], kind: ActionKind) -> int:
     return sum(1 for action in actions if action.kind is kind)
 
 
-def _wanted(spec: NumberSpec, manifest: Manifest) -> dict[str, Any]:
+def _wanted(spec: NumberSpec, manifest: Manifest) -> Fields:
     """The managed fields of ``spec`` as comparable values (flows by app id); a field
     under ``ignore_changes`` is not managed once the number is bought."""
-    want: dict[str, Any] = {"protect": spec.protect}
+    want: Fields = {"protect": spec.protect}
     if spec.friendly_name is not None and "friendly_name" not in spec.ignore_changes:
         want["friendly_name"] = spec.friendly_name
     for field in _FLOW_FIELDS:
@@ -139,14 +145,14 @@ def _wanted(spec: NumberSpec, manifest: Manifest) -> dict[str, Any]:
     return want
 
 
-def _held(current: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
+def _held(current: NumberRecord, want: Fields) -> Fields:
     """The same fields as ``want``, read from a state entry."""
-    have: dict[str, Any] = {"protect": bool(current.get("protect", False))}
+    have: Fields = {"protect": bool(current.get("protect", False))}
     if "friendly_name" in want:
         have["friendly_name"] = current.get("friendly_name")
     for field in _FLOW_FIELDS:
         if field in want:
-            have[field] = flow_key(current.get(STATE_KEYS[field]))
+            have[field] = flow_key(held_url(current, field))
     return have
 
 
@@ -176,7 +182,7 @@ def _purchase(spec: NumberSpec, manifest: Manifest) -> Action:
 
 
 def _updates(
-    differing: list[tuple[NumberSpec, dict[str, Any], dict[str, Any], dict[str, Any]]],
+    differing: list[Differing],
     manifest: Manifest,
 ) -> list[Action]:
     if not differing:
@@ -194,7 +200,7 @@ def _updates(
 _FIELD_ORDER = ["friendly_name", "voice_flow", "sms_flow", "protect"]
 
 
-def changed_fields(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
+def changed_fields(have: Mapping[str, object], want: Mapping[str, object]) -> list[str]:
     """The keys whose flat values differ (``1`` and ``True`` differ: their types do)."""
     missing = object()
     changed = []
@@ -207,7 +213,7 @@ def changed_fields(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
 
 def _update(
     spec: NumberSpec,
-    current: dict[str, Any],
+    current: NumberRecord,
     fields: list[str],
     manifest: Manifest,
     by_app: dict[str, str],
@@ -216,7 +222,7 @@ def _update(
     for field in fields:
         if field == "friendly_name":
             params["FriendlyName"] = spec.friendly_name or ""
-            changes.append(Change(field, current.get(field), spec.friendly_name))
+            changes.append(Change(field, current.get("friendly_name"), spec.friendly_name))
         elif field == "protect":
             changes.append(Change(field, bool(current.get("protect", False)), spec.protect))
         else:
@@ -224,7 +230,7 @@ def _update(
             app_id = manifest.flows[name].app_id
             url = flow_url(manifest.account.sid, field, app_id, manifest.account.flow_host)
             params[PARAMS[field]] = url
-            old_url = current.get(STATE_KEYS[field])
+            old_url = held_url(current, field)
             old_id = app_id_of(old_url)
             before = _flow_value(by_app.get(old_id) if old_id else None, old_id, old_url)
             changes.append(Change(field, before, _flow_value(name, app_id, url)))
@@ -240,15 +246,15 @@ def _update(
     )
 
 
-def _shown_name(spec: NumberSpec, current: dict[str, Any]) -> str | None:
+def _shown_name(spec: NumberSpec, current: NumberRecord) -> str | None:
     if "friendly_name" in spec.ignore_changes:
         return current.get("friendly_name")
     return spec.friendly_name or current.get("friendly_name")
 
 
 def _restore(
-    spec: NumberSpec, current: dict[str, Any], fields: list[str]
-) -> tuple[dict[str, str], list[Change], dict[str, Any], list[str]]:
+    spec: NumberSpec, current: NumberRecord, fields: list[str]
+) -> tuple[dict[str, str], list[Change], Marks, list[str]]:
     """For a number back from quarantine: its old flows where the manifest does not say,
     every managed flow re-sent, and the quarantine marks cleared. Else nothing."""
     if not quarantine.is_quarantined(current):
@@ -259,5 +265,5 @@ def _restore(
     return params, [quarantine.restore_change(current)], dict(quarantine.CLEARED), fields
 
 
-def _flow_value(name: str | None, app_id: str | None, url: str | None) -> dict[str, Any]:
+def _flow_value(name: str | None, app_id: str | None, url: str | None) -> FlowValue:
     return {"flow": name, "app_id": app_id, "url": url}

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Final
 
 from reconciler.errors import ExoplanError
 from reconciler.manifest import numbers
-from reconciler.model import Available, Manifest, NumberSpec, PoolNeed, PoolSpec, State
+from reconciler.model import (
+    Available,
+    Manifest,
+    Marks,
+    NumberRecord,
+    NumberSpec,
+    PoolNeed,
+    PoolSpec,
+    State,
+)
 from reconciler.plan.cost import price_value
 
-POOL, INDEX = "pool", "pool_index"
+POOL: Final = "pool"
+INDEX: Final = "pool_index"
 
 
 def members(state: State, pool: str) -> list[tuple[str, int]]:
@@ -39,11 +49,11 @@ def expand(manifest: Manifest, state: State) -> tuple[dict[str, NumberSpec], lis
     specs: dict[str, NumberSpec] = {}
     needs = []
     for number in manifest.numbers:
-        pool = state.numbers.get(number, {}).get(POOL)
-        if pool:
+        member_of = state.numbers.get(number, {}).get(POOL)
+        if member_of:
             raise ExoplanError(
                 f"{manifest.path}: {number} is listed under numbers but is a member of pool "
-                f"{pool}: remove it from one of the two"
+                f"{member_of}: remove it from one of the two"
             )
     for pool in manifest.pools.values():
         kept = _kept(manifest, pool, members(state, pool.name))
@@ -86,7 +96,7 @@ def pin(
     state: State,
     needs: Sequence[PoolNeed],
     candidates: Mapping[str, Sequence[Available]],
-) -> list[tuple[NumberSpec, Available, dict[str, Any]]]:
+) -> list[tuple[NumberSpec, Available, Marks]]:
     """Concrete, distinct numbers for every need: never one managed, listed or picked for
     another pool, never outside the pool's country, never dearer than ``max_rental``;
     too few is an error naming the pool. (Numbers the account owns are left out of
@@ -106,7 +116,7 @@ def pin(
         free = (i for i in range(1, pool.count + len(used) + 1) if i not in used)
         for candidate, index in zip(usable[: need.missing], free, strict=False):
             taken.add(candidate.number)
-            marks = {POOL: pool.name, INDEX: index}
+            marks: Marks = {POOL: pool.name, INDEX: index}
             pinned.append((member_spec(pool, candidate.number, index), candidate, marks))
     return pinned
 
@@ -128,6 +138,6 @@ def _usable(candidate: Available, pool: PoolSpec, taken: set[str]) -> bool:
     return price is not None and price <= Decimal(pool.max_rental)
 
 
-def _index(entry: dict[str, Any]) -> int:
+def _index(entry: NumberRecord) -> int:
     value = entry.get(INDEX)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -8,18 +8,29 @@ State entries of quarantined numbers carry ``quarantined_at`` (an ISO date) and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Final
 
 from reconciler.manifest.flows import app_id_of, flow_url
-from reconciler.model import Action, ActionKind, Change, Manifest, Quarantined, State
+from reconciler.model import (
+    Action,
+    ActionKind,
+    Change,
+    Manifest,
+    Marks,
+    NumberRecord,
+    Quarantined,
+    State,
+)
 
-SINCE, PREVIOUS = "quarantined_at", "quarantine_previous"
+SINCE: Final = "quarantined_at"
+PREVIOUS: Final = "quarantine_previous"
 #: What a restore (or a release) clears from the state entry.
-CLEARED = {SINCE: None, PREVIOUS: None}
+CLEARED: Marks = {SINCE: None, PREVIOUS: None}
 
 
-def is_quarantined(entry: dict[str, Any]) -> bool:
+def is_quarantined(entry: NumberRecord) -> bool:
     return bool(entry.get(SINCE))
 
 
@@ -47,7 +58,7 @@ def leaving(
     return actions, waiting
 
 
-def start(number: str, entry: dict[str, Any], manifest: Manifest, today: date) -> Action:
+def start(number: str, entry: NumberRecord, manifest: Manifest, today: date) -> Action:
     """Re-point ``number`` to the quarantine flow (and SMS too when it had an SMS flow)."""
     assert manifest.releases is not None
     flow = manifest.flows[manifest.releases.quarantine_flow]
@@ -75,7 +86,7 @@ def start(number: str, entry: dict[str, Any], manifest: Manifest, today: date) -
     )
 
 
-def release(number: str, entry: dict[str, Any]) -> Action:
+def release(number: str, entry: NumberRecord) -> Action:
     return Action(
         ActionKind.RELEASE,
         number,
@@ -86,11 +97,11 @@ def release(number: str, entry: dict[str, Any]) -> Action:
     )
 
 
-def restore_params(entry: dict[str, Any], managed: set[str]) -> dict[str, str]:
+def restore_params(entry: NumberRecord, managed: set[str]) -> dict[str, str]:
     """The flows to put back on a number returning from quarantine, for the flow
     fields the manifest does not manage (those it manages are planned as usual)."""
     stored = entry.get(PREVIOUS)
-    previous: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    previous: Mapping[str, object] = stored if isinstance(stored, dict) else {}
     params = {}
     for field, key, param in (
         ("voice_flow", "voice_url", "VoiceUrl"),
@@ -102,7 +113,7 @@ def restore_params(entry: dict[str, Any], managed: set[str]) -> dict[str, str]:
     return params
 
 
-def restore_change(entry: dict[str, Any]) -> Change:
+def restore_change(entry: NumberRecord) -> Change:
     return Change("quarantine", f"since {entry.get(SINCE)}", None)
 
 
