@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 #: The country assumed for numbers written without a country code.
 DEFAULT_COUNTRY = "IN"
@@ -223,6 +223,35 @@ class FlowValue(TypedDict):
 
 #: exoplan's own fields an action sets on a state entry afterwards (None removes one).
 Marks = dict[str, object]
+
+#: The form fields Exotel echoes in a number's record: (form field, record key).
+ECHOED: tuple[tuple[str, Literal["friendly_name", "voice_url", "sms_url"]], ...] = (
+    ("FriendlyName", "friendly_name"),
+    ("VoiceUrl", "voice_url"),
+    ("SMSUrl", "sms_url"),
+)
+
+
+class JournalRecord(TypedDict, total=False):
+    """One line of an apply journal: ``begin`` (``id``, the state's ``lineage`` and
+    ``serial``), then per action an ``intent`` and its outcome (``done`` with the
+    ``record`` Exotel answered, ``failed`` or ``unknown`` with an ``error``)."""
+
+    op: str
+    seq: int
+    id: str | None
+    lineage: str | None
+    serial: int | None
+    action: str
+    number: str
+    sid: str | None
+    params: dict[str, str]
+    protect: bool
+    marks: Marks
+    record: NumberRecord
+    detail: str
+    error: str
+
 
 #: E.164 -> the record of each number an account owns (a listing), or a state manages.
 Owned = dict[str, NumberRecord]

@@ -30,6 +30,7 @@ from typing import Any
 from reconciler.errors import StateError
 from reconciler.manifest import strictjson
 from reconciler.manifest.bounded import RefusedFile, read_bounded
+from reconciler.model import JournalRecord
 from reconciler.state.serialise import MAX_SERIAL, MAX_STATE_BYTES
 
 _OUTCOMES = ("done", "failed", "unknown")
@@ -43,8 +44,8 @@ class JournalContents:
     base_lineage: str | None = None
     base_serial: int | None = None
     count: int = 0
-    done: list[dict[str, Any]] = field(default_factory=list)
-    pending: list[dict[str, Any]] = field(default_factory=list)
+    done: list[JournalRecord] = field(default_factory=list)
+    pending: list[JournalRecord] = field(default_factory=list)
 
 
 def journal_path(state_path: str) -> str:
@@ -84,7 +85,7 @@ class Journal:
         except OSError as exc:
             raise self._failure(exc) from None
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: JournalRecord) -> None:
         """Append one record and fsync it; StateError when the disk refuses (full, gone):
         the request it announces must then not be sent."""
         with self._lock:
@@ -148,7 +149,7 @@ def read_journal(path: str) -> JournalContents | None:
 _KEEP = "keep it, and check the account's numbers by hand before removing it"
 
 
-def _records(lines: list[str], path: str) -> list[dict[str, Any]]:
+def _records(lines: list[str], path: str) -> list[JournalRecord]:
     records = []
     for number, line in enumerate(lines, start=1):
         try:
@@ -207,10 +208,10 @@ def _form(params: Any) -> bool:
     return isinstance(params, dict) and all(isinstance(v, str) for v in params.values())
 
 
-def group_records(records: list[dict[str, Any]]) -> JournalContents:
+def group_records(records: list[JournalRecord]) -> JournalContents:
     """Journal records, in order, grouped into what was confirmed and what is pending."""
     contents = JournalContents(count=len(records))
-    open_intents: dict[tuple[str, str], dict[str, Any]] = {}
+    open_intents: dict[tuple[str, str], JournalRecord] = {}
     for seq, record in enumerate(records, start=1):
         record.setdefault("seq", seq)
         op = record["op"]
@@ -227,8 +228,8 @@ def group_records(records: list[dict[str, Any]]) -> JournalContents:
 
 
 def _close(
-    open_intents: dict[tuple[str, str], dict[str, Any]],
-    record: dict[str, Any],
+    open_intents: dict[tuple[str, str], JournalRecord],
+    record: JournalRecord,
     contents: JournalContents,
 ) -> None:
     """An outcome closes its intent; an unknown purchase stays open until settled."""

@@ -31,7 +31,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
 
 from reconciler.errors import StateError
-from reconciler.model import State
+from reconciler.model import JournalRecord, State
 from reconciler.state.journal import JournalContents, group_records, well_formed
 from reconciler.state.location import PgLocation
 from reconciler.state.lock import describe_holder, waited
@@ -376,7 +376,7 @@ class TableJournal:
     def reopen(self, contents: JournalContents) -> None:
         self.id, self.count = contents.id, contents.count
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: JournalRecord) -> None:
         query = sql.SQL("INSERT INTO {} (name, apply_id, seq, record) VALUES (%s, %s, %s, %s)")
         with self._lock:
             self.count += 1

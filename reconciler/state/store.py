@@ -13,10 +13,10 @@ import dataclasses
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from reconciler.errors import StateError
-from reconciler.model import State
+from reconciler.model import JournalRecord, State
 from reconciler.state.file import backup_path, load_state, refuse_link, save_state, write_state
 from reconciler.state.journal import Journal, JournalContents, journal_path, read_journal
 from reconciler.state.lock import StateLock
@@ -59,7 +59,7 @@ class JournalWriter(Protocol):
 
     def open(self, lineage: str | None, serial: int) -> None: ...
     def reopen(self, contents: JournalContents) -> None: ...
-    def write(self, record: dict[str, Any]) -> None: ...
+    def write(self, record: JournalRecord) -> None: ...
     def close(self) -> None: ...
     def remove(self) -> None: ...
 
