@@ -23,7 +23,15 @@ from reconciler.apply import lookup
 from reconciler.apply.lookup import Look, intent_of
 from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown, ApiStatusError
 from reconciler.exotel import retry
-from reconciler.model import Action, ActionKind, ApplyResult, Outcome
+from reconciler.model import (
+    Action,
+    ActionKind,
+    ApplyResult,
+    JournalRecord,
+    NumberRecord,
+    Outcome,
+    Owned,
+)
 from reconciler.state.store import JournalWriter
 
 #: How often one purchase is sent at most while its answers are lost and each listing
@@ -35,10 +43,10 @@ class Client(Protocol):
     """The part of the API client apply uses (see exotel.client.ExotelClient)."""
 
     def purchase(self, phone_number: str, params: dict[str, str]) -> Any: ...
-    def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]: ...
+    def update(self, sid: str, params: dict[str, str]) -> NumberRecord: ...
     def release(self, sid: str) -> None: ...
-    def get_number(self, sid: str) -> dict[str, Any]: ...
-    def owned_index(self) -> dict[str, dict[str, Any]]: ...
+    def get_number(self, sid: str) -> NumberRecord: ...
+    def owned_index(self) -> Owned: ...
 
 
 OnOutcome = Callable[[Outcome], None]
@@ -240,11 +248,11 @@ def _already_owned(action: Action, exc: ApiError, journal: JournalWriter) -> Out
     return Outcome(action, ok=False, error=error)
 
 
-def _record(op: str, action: Action) -> dict[str, Any]:
+def _record(op: str, action: Action) -> JournalRecord:
     return {"op": op, **intent_of(action)}
 
 
-def _perform(action: Action, client: Client) -> tuple[dict[str, Any], str]:
+def _perform(action: Action, client: Client) -> tuple[NumberRecord, str]:
     if action.kind is ActionKind.PURCHASE:
         return _purchase(action, client)
     if action.kind is ActionKind.UPDATE:
@@ -257,12 +265,13 @@ def _perform(action: Action, client: Client) -> tuple[dict[str, Any], str]:
     return _release(action, client)
 
 
-def _purchase(action: Action, client: Client) -> tuple[dict[str, Any], str]:
+def _purchase(action: Action, client: Client) -> tuple[NumberRecord, str]:
     bought = client.purchase(action.number, action.params)
-    return dict(bought.record), f"purchased (sid {bought.record.get('sid')})"
+    record: NumberRecord = bought.record.copy()
+    return record, f"purchased (sid {record.get('sid')})"
 
 
-def _release(action: Action, client: Client) -> tuple[dict[str, Any], str]:
+def _release(action: Action, client: Client) -> tuple[NumberRecord, str]:
     try:
         client.release(_sid(action))
     except ApiStatusError as exc:

@@ -7,23 +7,19 @@ Pure: works on the in-memory State only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import cast
 
-from reconciler.model import ActionKind, State
-
-# Form field sent -> state key, for answers that do not echo what was set
-# (Exotel's purchase answer has no voice_url, for one).
-_ECHO = (("FriendlyName", "friendly_name"), ("VoiceUrl", "voice_url"), ("SMSUrl", "sms_url"))
+from reconciler.model import ECHOED, ActionKind, NumberRecord, State
 
 
 def fold(
     state: State,
     kind: ActionKind,
     number: str,
-    record: dict[str, Any],
+    record: NumberRecord,
     params: dict[str, str],
     protect: bool,
-    marks: Mapping[str, Any] | None = None,
+    marks: Mapping[str, object] | None = None,
 ) -> None:
     """Record in ``state`` that ``kind`` happened to ``number``; ``marks`` are exoplan's
     own fields to set on the entry (None removes one)."""
@@ -33,22 +29,26 @@ def fold(
             state.releasing[number] = {"sid": released.get("sid")}
         return
     changes_entry = kind in (ActionKind.UPDATE, ActionKind.QUARANTINE)
-    base = state.numbers.get(number, {}) if changes_entry else {}
-    entry = {**base, **record}
-    for param, key in _ECHO:
+    base: NumberRecord = state.numbers.get(number, {}) if changes_entry else {}
+    entry: NumberRecord = {**base, **record}
+    # What the answer does not echo was set as sent (Exotel's purchase answer has no
+    # voice_url, for one).
+    for param, key in ECHOED:
         if param in params and key not in record:
             entry[key] = params[param]
-    for key, value in (marks or {}).items():
+    own = cast(dict[str, object], entry)  # exoplan's own fields, named by the action
+    for mark, value in (marks or {}).items():
         if value is None:
-            entry.pop(key, None)
+            own.pop(mark, None)
         else:
-            entry[key] = value
+            own[mark] = value
     entry["phone_number"] = number
     entry["protect"] = protect
     state.numbers[number] = entry
 
 
-def adopt(state: State, number: str, record: dict[str, Any], protect: bool = False) -> None:
+def adopt(state: State, number: str, record: NumberRecord, protect: bool = False) -> None:
     """Take an owned number's record into the state as it is (import, recovery)."""
-    entry = {**record, "phone_number": number, "protect": protect}
+    entry: NumberRecord = {**record}
+    entry["phone_number"], entry["protect"] = number, protect
     state.numbers[number] = entry

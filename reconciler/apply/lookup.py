@@ -11,23 +11,20 @@ whose answer was lost is sent again when that may help.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown
 from reconciler.manifest.flows import flow_key
-from reconciler.model import Action, Outcome
+from reconciler.model import ECHOED, Action, JournalRecord, NumberRecord, Outcome, Owned
 from reconciler.state.store import JournalWriter
-
-# Form field sent -> the record key Exotel reports it under.
-_ECHOED = (("FriendlyName", "friendly_name"), ("VoiceUrl", "voice_url"), ("SMSUrl", "sms_url"))
 
 
 class Client(Protocol):
     """The part of the API client a look in the account uses."""
 
-    def owned_index(self) -> dict[str, dict[str, Any]]: ...
-    def get_number(self, sid: str) -> dict[str, Any]: ...
-    def update(self, sid: str, params: dict[str, str]) -> dict[str, Any]: ...
+    def owned_index(self) -> Owned: ...
+    def get_number(self, sid: str) -> NumberRecord: ...
+    def update(self, sid: str, params: dict[str, str]) -> NumberRecord: ...
 
 
 class Look(NamedTuple):
@@ -47,7 +44,7 @@ class Look(NamedTuple):
         return self.lost and (self.error.status is None or self.error.status >= 500)
 
 
-def list_owned(client: Client, stopping: bool) -> dict[str, dict[str, Any]]:
+def list_owned(client: Client, stopping: bool) -> Owned:
     """What the account owns now, keyed by E.164: the one listing of the looks."""
     if stopping:
         raise ApiNotSent("not sent: exoplan is stopping")
@@ -62,8 +59,8 @@ def unsettled(look: Look, failure: ApiError) -> Outcome:
 
 def not_bought(look: Look, journal: JournalWriter) -> None:
     """Journal that the listing does not show the number: the purchase did not happen."""
-    failed = {"op": "failed", "error": "not owned by the account: not bought"}
-    journal.write({**intent_of(look.action), **failed})
+    error = "not owned by the account: not bought"
+    journal.write({**intent_of(look.action), "op": "failed", "error": error})
 
 
 def not_owned(look: Look, journal: JournalWriter) -> Outcome:
@@ -75,7 +72,7 @@ def not_owned(look: Look, journal: JournalWriter) -> Outcome:
     return Outcome(look.action, ok=False, error=str(look.error))
 
 
-def owned(look: Look, found: dict[str, Any], client: Client, journal: JournalWriter) -> Outcome:
+def owned(look: Look, found: NumberRecord, client: Client, journal: JournalWriter) -> Outcome:
     """The outcome of a purchase the listing shows: the number is the account's.
 
     A purchase answered about another number was sent with the manifest's fields, so
@@ -96,9 +93,10 @@ def owned(look: Look, found: dict[str, Any], client: Client, journal: JournalWri
     return Outcome(action, ok=True, detail=detail, record=record, adopted=adopted)
 
 
-def adopt(action: Action, found: dict[str, Any], client: Client) -> tuple[dict[str, Any], str]:
+def adopt(action: Action, found: NumberRecord, client: Client) -> tuple[NumberRecord, str]:
     """A number the account owns already, as the purchase would have left it."""
-    record, sid = dict(found), found.get("sid")
+    record: NumberRecord = {**found}
+    sid = found.get("sid")
     if sid:
         try:
             record = {**record, **client.get_number(str(sid))}
@@ -112,10 +110,10 @@ def adopt(action: Action, found: dict[str, Any], client: Client) -> tuple[dict[s
     return record, detail
 
 
-def _unmet(record: dict[str, Any], params: dict[str, str]) -> dict[str, str]:
+def _unmet(record: NumberRecord, params: dict[str, str]) -> dict[str, str]:
     """The purchase's fields that an owned number's record does not already have."""
     unmet = {}
-    for param, key in _ECHOED:
+    for param, key in ECHOED:
         if param not in params:
             continue
         have, want = record.get(key), params[param]
@@ -125,13 +123,15 @@ def _unmet(record: dict[str, Any], params: dict[str, str]) -> dict[str, str]:
     return unmet
 
 
-def intent_of(action: Action) -> dict[str, Any]:
+def intent_of(action: Action) -> JournalRecord:
     """The journal fields that name ``action`` (its intent, without ``op``)."""
-    return {
+    intent: JournalRecord = {
         "action": action.kind.value,
         "number": action.number,
         "sid": action.sid,
         "params": action.params,
         "protect": action.protect,
-        **({"marks": action.marks} if action.marks else {}),
     }
+    if action.marks:
+        intent["marks"] = action.marks
+    return intent

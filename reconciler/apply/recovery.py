@@ -10,21 +10,21 @@ to the journal before the state is saved, so a crash in between repeats nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol, cast
 
 from reconciler.apply.fold import fold
 from reconciler.errors import ApiStatusError
-from reconciler.model import ActionKind, State
+from reconciler.model import ActionKind, JournalRecord, NumberRecord, Owned, State
 from reconciler.state.journal import JournalContents
 
-Write = Callable[[dict[str, Any]], None]
+Write = Callable[[JournalRecord], None]
 
 
 class Reader(Protocol):
     """The read-only part of the API client recovery needs."""
 
-    def owned_index(self) -> dict[str, dict[str, Any]]: ...
-    def get_number(self, sid: str) -> dict[str, Any]: ...
+    def owned_index(self) -> Owned: ...
+    def get_number(self, sid: str) -> NumberRecord: ...
 
 
 class ListedOnce:
@@ -34,18 +34,18 @@ class ListedOnce:
 
     def __init__(self, client: Callable[[], Reader]) -> None:
         self._client = client
-        self._owned: dict[str, dict[str, Any]] | None = None
+        self._owned: Owned | None = None
 
-    def owned_index(self) -> dict[str, dict[str, Any]]:
+    def owned_index(self) -> Owned:
         if self._owned is None:
             self._owned = self._client().owned_index()
         return self._owned
 
-    def get_number(self, sid: str) -> dict[str, Any]:
+    def get_number(self, sid: str) -> NumberRecord:
         return self._client().get_number(sid)
 
 
-def _forget(record: dict[str, Any]) -> None:
+def _forget(record: JournalRecord) -> None:
     """The default ``write``: keep no record of what was learnt."""
 
 
@@ -93,7 +93,7 @@ def settle_pending(
     """Check every unsettled intent against the account; ``write`` journals each answer."""
     write = write or _forget
     messages: list[str] = []
-    owned: dict[str, dict[str, Any]] | None = None
+    owned: Owned | None = None
     for record in contents.pending:
         kind = ActionKind(record["action"])
         if kind is ActionKind.PURCHASE:
@@ -106,11 +106,11 @@ def settle_pending(
 
 
 def settle_purchase(
-    record: dict[str, Any], found: dict[str, Any] | None, state: State, write: Write
+    record: JournalRecord, found: NumberRecord | None, state: State, write: Write
 ) -> str:
     """Record a purchase whose answer was lost, by whether the account owns the number."""
     number = record["number"]
-    outcome = {key: record.get(key) for key in ("action", "number", "sid", "params", "protect")}
+    outcome = _intent(record)
     marks = record.get("marks") if isinstance(record.get("marks"), dict) else None
     if marks:
         outcome["marks"] = marks
@@ -124,10 +124,10 @@ def settle_purchase(
 
 
 def _settle_by_reading(
-    record: dict[str, Any], kind: ActionKind, state: State, client: Reader, write: Write
+    record: JournalRecord, kind: ActionKind, state: State, client: Reader, write: Write
 ) -> str:
     number, sid = record["number"], record.get("sid")
-    outcome = {key: record.get(key) for key in ("action", "number", "sid", "params", "protect")}
+    outcome = _intent(record)
     if not sid:
         write({**outcome, "op": "unknown", "error": "no sid to read back"})
         return f"{number}: no sid to check; run `exoplan refresh`"
@@ -145,3 +145,10 @@ def _settle_by_reading(
     write({**outcome, "op": "done", "record": live, "detail": "read back"})
     fold(state, ActionKind.UPDATE, number, live, {}, bool(record.get("protect")))
     return f"{number}: read back from Exotel after the interrupted update"
+
+
+def _intent(record: JournalRecord) -> JournalRecord:
+    """The fields of ``record`` that name its action, for the outcome journalled (each
+    one, None when the record has none)."""
+    keys = ("action", "number", "sid", "params", "protect")
+    return cast(JournalRecord, {key: record.get(key) for key in keys})
