@@ -12,13 +12,14 @@ from collections import defaultdict
 from typing import Any
 
 from reconciler.manifest.flows import STATE_KEYS, app_id_of
+from reconciler.model import Owned
 from reconciler.render.escape import terminal
 
 
 def manifest_text(
     account_sid: str,
     region: str,
-    owned: dict[str, dict[str, Any]],
+    owned: Owned,
     quarantine_app: str | None = None,
 ) -> str:
     """The manifest text; numbers pointing at ``quarantine_app`` (the quarantine flow of
@@ -53,7 +54,7 @@ def _numeric_app_id(url: Any) -> str | None:
     return app_id if app_id and app_id.isdigit() else None
 
 
-def _flow_names(owned: dict[str, dict[str, Any]]) -> dict[str, str]:
+def _flow_names(owned: Owned) -> dict[str, str]:
     """app id -> generated name: voice-ID, sms-ID, or flow-ID when used for both."""
     uses: dict[str, set[str]] = defaultdict(set)
     for record in owned.values():
@@ -65,7 +66,7 @@ def _flow_names(owned: dict[str, dict[str, Any]]) -> dict[str, str]:
     return {app: f"{prefix.get(frozenset(kinds), 'flow')}-{app}" for app, kinds in uses.items()}
 
 
-def _flow_lines(names: dict[str, str], owned: dict[str, dict[str, Any]]) -> list[str]:
+def _flow_lines(names: dict[str, str], owned: Owned) -> list[str]:
     if not names:
         return ["flows: {}"]
     counts: dict[str, int] = defaultdict(int)
@@ -83,7 +84,7 @@ def _flow_lines(names: dict[str, str], owned: dict[str, dict[str, Any]]) -> list
     return lines
 
 
-def _number_lines(names: dict[str, str], owned: dict[str, dict[str, Any]]) -> list[str]:
+def _number_lines(names: dict[str, str], owned: Owned) -> list[str]:
     if not owned:
         return ["numbers: []"]
     lines = ["numbers:"]
