@@ -213,6 +213,7 @@ TEXT_FIELDS = (
     "number_type",
 )
 
+
 class FlowValue(TypedDict):
     """A flow as plans and drift show it: its manifest name (when known), app id, URL."""
 

@@ -13,7 +13,7 @@ from reconciler.api.inputs import read_inputs
 from reconciler.api.options import DriftOptions, Report, Watch, raise_error, silent, unwatched
 from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ApiOptions, ClientFactory
-from reconciler.model import Manifest, State
+from reconciler.model import Manifest, Owned, State
 from reconciler.plan import drift as drifts
 from reconciler.plan import safety
 from reconciler.reports import DriftReport
@@ -51,9 +51,9 @@ def _read(path: str, state: str | None, warn: Report) -> Pair:
 
 def _listings(
     api: ApiOptions, pairs: Sequence[Pair], on_error: OnError, watch: Watch
-) -> dict[drifts.AccountKey, drifts.Owned | str]:
+) -> dict[drifts.AccountKey, Owned | str]:
     """What each account owns (one listing per account), or why it could not be read."""
-    listings: dict[drifts.AccountKey, drifts.Owned | str] = {}
+    listings: dict[drifts.AccountKey, Owned | str] = {}
     for manifest, _ in pairs:
         key = drifts.account_key(manifest)
         if key in listings:

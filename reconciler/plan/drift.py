@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
+
 from reconciler.manifest.flows import STATE_KEYS, app_id_of, flow_key, held_url
 from reconciler.model import Change, Drift, FlowValue, Manifest, NumberRecord, Owned, State
 from reconciler.plan.pools import POOL
@@ -20,9 +21,7 @@ from reconciler.reports import DriftReport, ManifestDrift, Unmanaged
 AccountKey = tuple[str, str]
 
 
-def detect(
-    state: State, owned: Owned, manifest: Manifest | None
-) -> list[Drift]:
+def detect(state: State, owned: Owned, manifest: Manifest | None) -> list[Drift]:
     """One Drift per managed number that was changed or released outside exoplan."""
     by_app = {f.app_id: f.name for f in manifest.flows.values()} if manifest else {}
     drifts = []

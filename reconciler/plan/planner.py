@@ -113,9 +113,7 @@ def _purchases_and_updates(
     return actions, differing
 
 
-def _pinned(
-    manifest: Manifest, pinned: list[tuple[NumberSpec, Available, Marks]]
-) -> list[Action]:
+def _pinned(manifest: Manifest, pinned: list[tuple[NumberSpec, Available, Marks]]) -> list[Action]:
     """Purchases of the numbers chosen for pools, with their rental and pool marks."""
     return [
         dataclasses.replace(
