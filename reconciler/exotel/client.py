@@ -322,7 +322,7 @@ class ExotelClient:
     def _number_path(self, sid: str) -> str:
         return f"{self._root}/{quote(sid, safe='')}"
 
-    def _expect_object(self, method: str, path: str, answer: answers.Answer) -> dict[str, Any]:
+    def _expect_object(self, method: str, path: str, answer: answers.Answer) -> Mapping[str, Any]:
         if isinstance(answer.body, dict):
             return answer.body
         raise self._error(method, path, answer, "a body that is not a JSON object")

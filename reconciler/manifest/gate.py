@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: Keywords that annotate and never reject.
@@ -24,16 +24,18 @@ ANNOTATIONS = frozenset(
 )
 
 Schema = Any  # a mapping, or True / False
-Check = Callable[[Any, Any, dict[str, Any], dict[str, Any]], bool]
+#: A schema that is a mapping (a node, or the root its ``$ref``s point into): only read.
+Node = Mapping[str, Any]
+Check = Callable[[Any, Any, Node, Node], bool]
 
 
-def conforms(instance: Any, schema: Schema, root: dict[str, Any] | None = None) -> bool:
+def conforms(instance: Any, schema: Schema, root: Node | None = None) -> bool:
     """True when ``instance`` surely conforms to ``schema`` (resolving ``$ref`` in
     ``root``, by default ``schema`` itself); False when it does not, or may not."""
     return _conforms(instance, schema, schema if root is None else root)
 
 
-def _conforms(instance: Any, node: Schema, root: dict[str, Any]) -> bool:
+def _conforms(instance: Any, node: Schema, root: Node) -> bool:
     if node is True:
         return True
     if not isinstance(node, dict):
@@ -64,7 +66,7 @@ def _json_type(instance: Any) -> str | None:
     return "null" if instance is None else None
 
 
-def _type(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _type(instance: Any, value: Any, node: Node, root: Node) -> bool:
     wanted = value if isinstance(value, list) else [value]
     kind = _json_type(instance)
     # A float is never vouched for as an integer (jsonschema takes 1.0 for one).
@@ -78,19 +80,19 @@ def _same(instance: Any, value: Any) -> bool:
     return False
 
 
-def _const(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _const(instance: Any, value: Any, node: Node, root: Node) -> bool:
     return _same(instance, value)
 
 
-def _enum(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _enum(instance: Any, value: Any, node: Node, root: Node) -> bool:
     return isinstance(value, list) and any(_same(instance, v) for v in value)
 
 
-def _pattern(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _pattern(instance: Any, value: Any, node: Node, root: Node) -> bool:
     return not isinstance(instance, str) or re.search(value, instance) is not None
 
 
-def _min_length(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _min_length(instance: Any, value: Any, node: Node, root: Node) -> bool:
     return not isinstance(instance, str) or len(instance) >= value
 
 
@@ -98,44 +100,44 @@ def _is_number(instance: Any) -> bool:
     return isinstance(instance, (int, float)) and not isinstance(instance, bool)
 
 
-def _minimum(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _minimum(instance: Any, value: Any, node: Node, root: Node) -> bool:
     return not _is_number(instance) or bool(instance >= value)
 
 
-def _maximum(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _maximum(instance: Any, value: Any, node: Node, root: Node) -> bool:
     return not _is_number(instance) or bool(instance <= value)
 
 
-def _required(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _required(instance: Any, value: Any, node: Node, root: Node) -> bool:
     return not isinstance(instance, dict) or all(key in instance for key in value)
 
 
-def _dependent(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _dependent(instance: Any, value: Any, node: Node, root: Node) -> bool:
     if not isinstance(instance, dict):
         return True
     return all(all(d in instance for d in deps) for k, deps in value.items() if k in instance)
 
 
-def _properties(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _properties(instance: Any, value: Any, node: Node, root: Node) -> bool:
     if not isinstance(instance, dict):
         return True
     return all(_conforms(instance[key], sub, root) for key, sub in value.items() if key in instance)
 
 
-def _additional(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _additional(instance: Any, value: Any, node: Node, root: Node) -> bool:
     if not isinstance(instance, dict):
         return True
     known = node.get("properties", {})
     return all(_conforms(v, value, root) for k, v in instance.items() if k not in known)
 
 
-def _items(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _items(instance: Any, value: Any, node: Node, root: Node) -> bool:
     if not isinstance(instance, list):
         return True
     return all(_conforms(item, value, root) for item in instance)
 
 
-def _ref(instance: Any, value: Any, node: dict[str, Any], root: dict[str, Any]) -> bool:
+def _ref(instance: Any, value: Any, node: Node, root: Node) -> bool:
     prefix = "#/$defs/"
     if not isinstance(value, str) or not value.startswith(prefix):
         return False  # anything but a name under $defs: jsonschema resolves it

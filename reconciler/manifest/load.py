@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -129,7 +130,7 @@ def _check(data: Any) -> tuple[list[Finding], list[str | None]]:
     return findings, e164s
 
 
-def ignore_problems(data: dict[str, Any]) -> list[tuple[tuple[PathItem, ...], str]]:
+def ignore_problems(data: Mapping[str, Any]) -> list[tuple[tuple[PathItem, ...], str]]:
     """Every ``ignore_changes`` entry of a number or a pool that names no ignorable field
     (the schema checks only that it is a list; the message here says what it takes)."""
     places: list[tuple[tuple[PathItem, ...], Any]] = []
@@ -187,7 +188,7 @@ def _written_as_number(text: str) -> bool:
     return _NUMBER_SHAPE.search(text) is not None
 
 
-def _default_country(data: dict[str, Any], findings: list[Finding]) -> str:
+def _default_country(data: Mapping[str, Any], findings: list[Finding]) -> str:
     account = data.get("account")
     country = (
         account.get("default_country", DEFAULT_COUNTRY)
@@ -288,7 +289,7 @@ def _shape_message(written: str) -> str:
 
 
 def _check_flow_refs(
-    entry: dict[str, Any], index: int, flows: set[str], findings: list[Finding]
+    entry: Mapping[str, Any], index: int, flows: set[str], findings: list[Finding]
 ) -> None:
     for field in ("voice_flow", "sms_flow"):
         name = entry.get(field)
@@ -309,7 +310,7 @@ def _duplicate(entries: list[Any], first: int, second: int, e164: str) -> Findin
     return Finding(("numbers", second, "number"), message, also=("numbers", first, "number"))
 
 
-def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str) -> Manifest:
+def _build(data: Mapping[str, Any], e164s: list[str | None], path: str, sha256: str) -> Manifest:
     account_data = data["account"]
     country = str(account_data.get("default_country", DEFAULT_COUNTRY)).upper()
     credentials = account_data.get("credentials") or {}
@@ -353,14 +354,14 @@ def _build(data: dict[str, Any], e164s: list[str | None], path: str, sha256: str
     )
 
 
-def _releases(data: dict[str, Any]) -> ReleasePolicy | None:
+def _releases(data: Mapping[str, Any]) -> ReleasePolicy | None:
     block = data.get("releases")
     if not block or "quarantine_flow" not in block:
         return None
     return ReleasePolicy(str(block["quarantine_flow"]), int(block["quarantine_days"]))
 
 
-def _safety(data: dict[str, Any]) -> SafetyLimits:
+def _safety(data: Mapping[str, Any]) -> SafetyLimits:
     block = data.get("safety") or {}
     defaults = SafetyLimits()
     return SafetyLimits(

@@ -10,6 +10,7 @@ JSON is :mod:`reconciler.render.json`; Markdown (for pull-request comments) is
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -247,7 +248,7 @@ def quoted(text: str) -> str:
     return terminal(json.dumps(text, ensure_ascii=False))
 
 
-def flow_text(value: dict[str, Any]) -> str:
+def flow_text(value: Mapping[str, Any]) -> str:
     name, app_id, url = value.get("flow"), value.get("app_id"), value.get("url")
     if name and app_id:
         return terminal(f"{name} (app {app_id})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from reconciler.errors import StateError, shorten
@@ -97,7 +98,7 @@ def _check_format(data: Any, path: str) -> None:
         raise StateError(f"{path}: the state file is damaged ({'; '.join(problems)}); {_RESTORE}")
 
 
-def _shape_problems(data: dict[str, Any]) -> list[str]:
+def _shape_problems(data: Mapping[str, Any]) -> list[str]:
     problems = []
     if not isinstance(data.get("lineage"), str) or not data["lineage"]:
         problems.append("lineage must be a non-empty string")
@@ -131,7 +132,7 @@ _E164 = re.compile(r"\+[1-9][0-9]{4,15}")
 _TEXT_TYPES = frozenset({str, type(None)})  # JSON gives these exactly, never subclasses
 
 
-def _entry_problems(numbers: dict[str, Any]) -> list[str]:
+def _entry_problems(numbers: Mapping[str, Any]) -> list[str]:
     """The first entry that planning could not read, if any (keys, field types)."""
     is_e164, text = _E164.fullmatch, _TEXT_TYPES
     for key, entry in numbers.items():
