@@ -1,7 +1,8 @@
 """The plain data passed between stages (manifest, state, plan, apply outcomes), and the
 defaults every stage shares.
 
-Nothing here does I/O or imports anything else from the package.
+Nothing here does I/O or imports anything from the package but its typed records
+(:mod:`reconciler.records`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, TypedDict
+from typing import Any
+
+from reconciler.records import Marks, NumberRecord, Releasing
 
 #: The country assumed for numbers written without a country code.
 DEFAULT_COUNTRY = "IN"
@@ -171,96 +174,6 @@ class Manifest:
     unmanaged_ignore: tuple[str, ...] = ()
     #: ``releases.min_idle_days``: the usage guard's window (0 turns it off).
     min_idle_days: int = DEFAULT_MIN_IDLE_DAYS
-
-
-class NumberRecord(TypedDict, total=False):
-    """A number's record: what Exotel lists for an ExoPhone (its text fields cleaned to
-    text or None), and, in the state, exoplan's own fields beside them. Exotel's other
-    fields (``date_created``, ``capabilities``, ...) are kept as they came."""
-
-    sid: str | None
-    phone_number: str | None
-    friendly_name: str | None
-    voice_url: str | None
-    sms_url: str | None
-    rental_price: str | None
-    currency: str | None
-    country: str | None
-    region: str | None
-    number_type: str | None
-    #: exoplan's own: never release it (the state's copy of the manifest's flag).
-    protect: bool
-    #: exoplan's own: the pool a member was bought for, and its 1-based index there.
-    pool: str
-    pool_index: int
-    #: exoplan's own: the ISO date a quarantine began, and the flow URLs it replaced.
-    quarantined_at: str
-    quarantine_previous: dict[str, str | None]
-
-
-#: The record's text fields, the one list: answers are cleaned to text (or None) in
-#: these, and a state whose entry holds anything else there is refused as damaged.
-TEXT_FIELDS = (
-    "sid",
-    "phone_number",
-    "friendly_name",
-    "voice_url",
-    "sms_url",
-    "rental_price",
-    "currency",
-    "country",
-    "region",
-    "number_type",
-)
-
-
-class FlowValue(TypedDict):
-    """A flow as plans and drift show it: its manifest name (when known), app id, URL."""
-
-    flow: str | None
-    app_id: str | None
-    url: str | None
-
-
-#: exoplan's own fields an action sets on a state entry afterwards (None removes one).
-Marks = dict[str, object]
-
-#: The form fields Exotel echoes in a number's record: (form field, record key).
-ECHOED: tuple[tuple[str, Literal["friendly_name", "voice_url", "sms_url"]], ...] = (
-    ("FriendlyName", "friendly_name"),
-    ("VoiceUrl", "voice_url"),
-    ("SMSUrl", "sms_url"),
-)
-
-
-class JournalRecord(TypedDict, total=False):
-    """One line of an apply journal: ``begin`` (``id``, the state's ``lineage`` and
-    ``serial``), then per action an ``intent`` and its outcome (``done`` with the
-    ``record`` Exotel answered, ``failed`` or ``unknown`` with an ``error``)."""
-
-    op: str
-    seq: int
-    id: str | None
-    lineage: str | None
-    serial: int | None
-    action: str
-    number: str
-    sid: str | None
-    params: dict[str, str]
-    protect: bool
-    marks: Marks
-    record: NumberRecord
-    detail: str
-    error: str
-
-
-#: E.164 -> the record of each number an account owns (a listing), or a state manages.
-Owned = dict[str, NumberRecord]
-
-
-#: A release Exotel accepted (202) that it may list a while yet: the sid released.
-class Releasing(TypedDict):
-    sid: str | None
 
 
 @dataclass(slots=True)

@@ -24,9 +24,10 @@ from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ApiOptions, ClientFactory
 from reconciler.manifest.load import load_manifest
 from reconciler.manifest.numbers import InvalidNumber, normalise
-from reconciler.model import Manifest, Owned, State
+from reconciler.model import Manifest, State
 from reconciler.plan import drift as drifts
 from reconciler.plan import safety
+from reconciler.records import Owned
 from reconciler.render.export import manifest_text
 from reconciler.state.file import new_state
 

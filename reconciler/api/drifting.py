@@ -13,9 +13,10 @@ from reconciler.api.inputs import read_inputs
 from reconciler.api.options import DriftOptions, Report, Watch, raise_error, silent, unwatched
 from reconciler.errors import ExoplanError, UsageError
 from reconciler.exotel.factory import ApiOptions, ClientFactory
-from reconciler.model import Manifest, Owned, State
+from reconciler.model import Manifest, State
 from reconciler.plan import drift as drifts
 from reconciler.plan import safety
+from reconciler.records import Owned
 from reconciler.reports import DriftReport
 
 Pair = tuple[Manifest, State]

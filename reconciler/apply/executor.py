@@ -23,15 +23,8 @@ from reconciler.apply import lookup
 from reconciler.apply.lookup import Look, intent_of
 from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown, ApiStatusError
 from reconciler.exotel import retry
-from reconciler.model import (
-    Action,
-    ActionKind,
-    ApplyResult,
-    JournalRecord,
-    NumberRecord,
-    Outcome,
-    Owned,
-)
+from reconciler.model import Action, ActionKind, ApplyResult, Outcome
+from reconciler.records import JournalRecord, NumberRecord, Owned
 from reconciler.state.store import JournalWriter
 
 #: How often one purchase is sent at most while its answers are lost and each listing

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from reconciler.model import ECHOED, ActionKind, NumberRecord, State
+from reconciler.model import ActionKind, State
+from reconciler.records import ECHOED, NumberRecord
 
 
 def fold(

@@ -15,7 +15,8 @@ from typing import NamedTuple, Protocol
 
 from reconciler.errors import ApiError, ApiNotSent, ApiOutcomeUnknown
 from reconciler.manifest.flows import flow_key
-from reconciler.model import ECHOED, Action, JournalRecord, NumberRecord, Outcome, Owned
+from reconciler.model import Action, Outcome
+from reconciler.records import ECHOED, JournalRecord, NumberRecord, Owned
 from reconciler.state.store import JournalWriter
 
 

@@ -14,7 +14,8 @@ from typing import Protocol, cast
 
 from reconciler.apply.fold import fold
 from reconciler.errors import ApiStatusError
-from reconciler.model import ActionKind, JournalRecord, NumberRecord, Owned, State
+from reconciler.model import ActionKind, State
+from reconciler.records import JournalRecord, NumberRecord, Owned
 from reconciler.state.journal import JournalContents
 
 Write = Callable[[JournalRecord], None]

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, cast
 
 from reconciler.manifest import numbers
-from reconciler.model import CURRENCIES, DEFAULT_COUNTRY, TEXT_FIELDS, Available, NumberRecord
+from reconciler.model import CURRENCIES, DEFAULT_COUNTRY, Available
+from reconciler.records import TEXT_FIELDS, NumberRecord
 
 #: The variable that points exoplan at another API host (named in redirect hints).
 URL_VARIABLE = "EXOTEL_API_URL"

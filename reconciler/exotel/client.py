@@ -44,6 +44,7 @@ from reconciler.exotel.settings import (
 )
 from reconciler.manifest import numbers
 from reconciler.model import DEFAULT_COUNTRY, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT
+from reconciler.records import NumberRecord, Owned
 
 __all__ = ["REGION_HOSTS", "Credentials", "ExotelClient", "base_url_for", "credentials_from_env"]
 
@@ -116,7 +117,7 @@ class ExotelClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def list_numbers(self, page_size: int = 50) -> list[model.NumberRecord]:
+    def list_numbers(self, page_size: int = 50) -> list[NumberRecord]:
         """Every number the account owns, page by page, always on our own host; raises
         ApiStatusError for a listing that cannot be read in full (see ``listing``)."""
         read = listing.Listing(page_size, self._country)
@@ -131,9 +132,9 @@ class ExotelClient:
         odd = f"pages that never end ({listing.MAX_PAGES} read; listing refused)"
         raise self._error("GET", self._root, answer, odd)
 
-    def owned_index(self) -> model.Owned:
+    def owned_index(self) -> Owned:
         """Every owned number's record keyed by its E.164 form."""
-        index: model.Owned = {}
+        index: Owned = {}
         for record in self.list_numbers():
             e164 = numbers.try_normalise(str(record.get("phone_number") or ""), self._country)
             if e164 is not None:  # always: list_numbers refuses a number it cannot read
@@ -151,7 +152,7 @@ class ExotelClient:
         found = (answers.available(item, criteria.country) for item in items)
         return [item for item in found if item is not None]
 
-    def get_number(self, sid: str) -> model.NumberRecord:
+    def get_number(self, sid: str) -> NumberRecord:
         """One owned number's record."""
         path = self._number_path(sid)
         answer = self._call("GET", path)
@@ -161,7 +162,7 @@ class ExotelClient:
             raise self._error("GET", path, answer, odd)
         return answers.clean_record(record)
 
-    def update(self, sid: str, params: dict[str, str]) -> model.NumberRecord:
+    def update(self, sid: str, params: dict[str, str]) -> NumberRecord:
         """Change only the given fields (VoiceUrl, SMSUrl, FriendlyName); the new record."""
         path = self._number_path(sid)
         try:

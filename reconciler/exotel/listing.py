@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.exotel.answers import clean_record, identity
 from reconciler.manifest import numbers
-from reconciler.model import Owned
+from reconciler.records import Owned
 
 #: The most pages one listing reads (50 numbers each, 200,000 in all): a listing longer
 #: than this is a server that never says "last page", not an account.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from reconciler.model import NumberRecord
+from reconciler.records import NumberRecord
 
 # Exotel answers with several shapes of one flow URL: other hosts, schemes, with or
 # without the account segment, start_voice/start_sms or plain start. Only the app id

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 
 from reconciler.manifest.flows import STATE_KEYS, app_id_of, flow_key, held_url
-from reconciler.model import Change, Drift, FlowValue, Manifest, NumberRecord, Owned, State
+from reconciler.model import Change, Drift, Manifest, State
 from reconciler.plan.pools import POOL
+from reconciler.records import FlowValue, NumberRecord, Owned
 from reconciler.reports import DriftReport, ManifestDrift, Unmanaged
 
 #: An account as the API client reaches it: (sid, region).

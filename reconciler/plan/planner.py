@@ -19,15 +19,13 @@ from reconciler.model import (
     ActionKind,
     Available,
     Change,
-    FlowValue,
     Manifest,
-    Marks,
-    NumberRecord,
     NumberSpec,
     Plan,
     State,
 )
 from reconciler.plan import pools, quarantine, safety
+from reconciler.records import FlowValue, Marks, NumberRecord
 
 _FLOW_FIELDS = ("voice_flow", "sms_flow")
 #: A number's managed fields as compared: a name, an app id, the protect flag.

@@ -14,17 +14,9 @@ from typing import Final
 
 from reconciler.errors import ExoplanError
 from reconciler.manifest import numbers
-from reconciler.model import (
-    Available,
-    Manifest,
-    Marks,
-    NumberRecord,
-    NumberSpec,
-    PoolNeed,
-    PoolSpec,
-    State,
-)
+from reconciler.model import Available, Manifest, NumberSpec, PoolNeed, PoolSpec, State
 from reconciler.plan.cost import price_value
+from reconciler.records import Marks, NumberRecord
 
 POOL: Final = "pool"
 INDEX: Final = "pool_index"

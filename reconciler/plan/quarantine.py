@@ -13,16 +13,8 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from reconciler.manifest.flows import app_id_of, flow_url
-from reconciler.model import (
-    Action,
-    ActionKind,
-    Change,
-    Manifest,
-    Marks,
-    NumberRecord,
-    Quarantined,
-    State,
-)
+from reconciler.model import Action, ActionKind, Change, Manifest, Quarantined, State
+from reconciler.records import Marks, NumberRecord
 
 SINCE: Final = "quarantined_at"
 PREVIOUS: Final = "quarantine_previous"

@@ -83,7 +83,8 @@ class _Chooser:
         return wanted and not _picked(self._excludes, number, pool)
 
     def action(self, action: Action) -> bool:
-        return self(action.number, action.marks.get(POOL))
+        pool = action.marks.get(POOL)
+        return self(action.number, pool if isinstance(pool, str) else None)
 
     def need(self, need: PoolNeed) -> bool:
         """Whether the numbers a pool still needs are in: the pool is (a number is not)."""

@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from reconciler.manifest.flows import STATE_KEYS, app_id_of
-from reconciler.model import Owned
+from reconciler.records import Owned
 from reconciler.render.escape import terminal
 
 

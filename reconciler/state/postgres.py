@@ -31,7 +31,8 @@ from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
 
 from reconciler.errors import StateError
-from reconciler.model import JournalRecord, State
+from reconciler.model import State
+from reconciler.records import JournalRecord
 from reconciler.state.journal import JournalContents, group_records, well_formed
 from reconciler.state.location import PgLocation
 from reconciler.state.lock import describe_holder, waited

@@ -15,7 +15,8 @@ from typing import Any, TypedDict
 
 from reconciler.errors import StateError, shorten
 from reconciler.manifest import strictjson
-from reconciler.model import TEXT_FIELDS, NumberRecord, Releasing, State
+from reconciler.model import State
+from reconciler.records import TEXT_FIELDS, NumberRecord, Releasing
 
 FORMAT = "exoplan-state"
 VERSION = 1

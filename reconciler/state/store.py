@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from reconciler.errors import StateError
-from reconciler.model import JournalRecord, State
+from reconciler.model import State
+from reconciler.records import JournalRecord
 from reconciler.state.file import backup_path, load_state, refuse_link, save_state, write_state
 from reconciler.state.journal import Journal, JournalContents, journal_path, read_journal
 from reconciler.state.lock import StateLock
