@@ -91,3 +91,18 @@ def test_no_import_cycle() -> None:
         if name not in seen:
             visit(name, [name])
     assert cycles == []
+
+
+def test_nothing_below_the_command_line_sees_argparse() -> None:
+    """The library calls take typed options: argparse stays in ``cli/``."""
+    seeing = []
+    for path in PACKAGE.rglob("*.py"):
+        if part(module_name(path)) in ("cli", "__main__"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            if "argparse" in names:
+                seeing.append(module_name(path))
+    assert seeing == []

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import UnsafePlanError
+from reconciler.errors import StateError, UnsafePlanError
 from reconciler.model import Change, Drift, State
-from reconciler.plan.safety import check_matches_state
+from reconciler.plan.safety import ApplyChecks, check_apply, check_matches_state
 from tests.support.plans import action, plan_of
 from tests.support.project import STATE, number, read_state, snapshot, write_manifest, write_state
 from tests.support.records import make_project, seed
@@ -109,3 +109,36 @@ def test_apply_of_a_refreshed_plan_after_a_number_was_bought_again_outside(
         assert (replanned.code, applied.code) == (0, 0), applied.output
         owned = {r["phone_number"]: r for r in sandbox.owned()}
     assert owned[ONE]["friendly_name"] == "Support line"
+
+
+# --- check_apply: every refusal before apply sends anything, in one call ---------------
+
+
+def test_check_apply_refuses_a_release_unless_allowed() -> None:
+    plan = plan_of(action("release", ONE, sid="SID1"), lineage="l")
+    with pytest.raises(UnsafePlanError, match="allow-release"):
+        check_apply(plan, state(), ApplyChecks())
+    check_apply(plan, state(), ApplyChecks(allow_release=True))
+
+
+def test_check_apply_refuses_a_protected_number_even_when_releases_are_allowed() -> None:
+    plan = plan_of(action("release", TWO, sid="SID2"), lineage="l")
+    with pytest.raises(UnsafePlanError, match="protected"):
+        check_apply(plan, state(), ApplyChecks(allow_release=True))
+
+
+def test_check_apply_checks_a_saved_plan_against_the_state() -> None:
+    stale = dataclasses.replace(plan_of(lineage="l"), state_serial=6)
+    with pytest.raises(StateError, match="stale"):
+        check_apply(stale, state(), ApplyChecks(planfile="saved.json"))
+    misfit = plan_of(action("update", ONE, sid="SID9"), lineage="l")
+    check_apply(misfit, state(), ApplyChecks())  # a plan made now is not a saved one
+    with pytest.raises(UnsafePlanError, match="does not match"):
+        check_apply(misfit, state(), ApplyChecks(planfile="saved.json"))
+
+
+def test_check_apply_refuses_a_plan_over_its_budget() -> None:
+    bought = dataclasses.replace(action("purchase", number(3)), rental_price="500", currency="INR")
+    plan = dataclasses.replace(plan_of(bought, lineage="l"), max_monthly_increase="100")
+    with pytest.raises(UnsafePlanError, match="over budget"):
+        check_apply(plan, state(), ApplyChecks())
