@@ -27,7 +27,6 @@ from reconciler.api.options import (
     unwatched,
 )
 from reconciler.api.results import Applied, ApplyHooks, Execution, Exported, Imported, Refreshed
-from reconciler.plan.safety import check_budget
 
 if TYPE_CHECKING:
     from reconciler.api.drifting import OnError
@@ -77,6 +76,13 @@ def plan(
     from reconciler.api.planning import plan as call
 
     return call(options, warn, manifest, watch)
+
+
+def check_budget(plan: Plan) -> None:
+    """Refuse (UnsafePlanError) a plan over its ``max_monthly_increase``."""
+    from reconciler.plan.safety import check_budget as call
+
+    call(plan)
 
 
 def apply(options: ApplyOptions, hooks: ApplyHooks | None = None) -> Applied:
