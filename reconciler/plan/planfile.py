@@ -17,7 +17,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from reconciler.errors import StateError, shorten
 from reconciler.manifest import strictjson
@@ -43,14 +43,84 @@ from reconciler.plan.safety import budget_problem
 FORMAT = "exoplan-plan"
 VERSION = 2  # 2: the usage guard (min_idle_days, ignore_usage, usage)
 
+#: What a plan's parts are written as: a mapping the encoder goes on into.
+Written = dict[str, object]
 
-def plan_to_data(plan: Plan) -> dict[str, Any]:
+
+class ChangeData(TypedDict):
+    field: str
+    before: Any
+    after: Any
+
+
+class DriftData(TypedDict):
+    number: str
+    gone: bool
+    changes: list[ChangeData]
+    live: NumberRecord | None
+
+
+class RentalData(TypedDict, total=False):
+    price: str
+    currency: str | None
+
+
+class _ActionCore(TypedDict):
+    action: str
+    number: str
+    name: str | None
+    sid: str | None
+    protect: bool
+    params: dict[str, str]
+    changes: list[ChangeData]
+
+
+class ActionData(_ActionCore, total=False):
+    """An action as a plan document holds it."""
+
+    rental: RentalData
+    marks: Marks
+    release_after: str
+
+
+class ScopeData(TypedDict):
+    targets: list[str]
+    excludes: list[str]
+    selected: int
+    total: int
+
+
+class _PlanCore(TypedDict):
+    format: str
+    version: int
+    account: dict[str, Any]
+    manifest: dict[str, str]
+    state: dict[str, Any]
+    summary: dict[str, int]
+    actions: list[ActionData]
+
+
+class PlanData(_PlanCore, total=False):
+    """A plan document as read back (``schemas/plan.schema.json`` checked it first);
+    the keys after ``actions`` may be missing from an older plan."""
+
+    made_on: str | None
+    drift: list[DriftData]
+    unmanaged: int | None
+    waiting: list[dict[str, Any]]
+    breaches: list[dict[str, Any]]
+    scope: ScopeData | None
+    needs: list[dict[str, Any]]
+    cost: Written
+
+
+def plan_to_data(plan: Plan) -> PlanData:
     """The plan as JSON data (what :func:`plan_bytes` writes, read back)."""
-    result: dict[str, Any] = json.loads(plan_bytes(plan))
+    result: PlanData = json.loads(plan_bytes(plan))
     return result
 
 
-def _plan_fields(plan: Plan) -> dict[str, Any]:
+def _plan_fields(plan: Plan) -> Written:
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -76,15 +146,15 @@ def _plan_fields(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _account_to_data(plan: Plan) -> dict[str, Any]:
+def _account_to_data(plan: Plan) -> Written:
     """The account; the credentials' variables only when the manifest named its own."""
-    data: dict[str, Any] = {"sid": plan.account_sid, "region": plan.region}
+    data: Written = {"sid": plan.account_sid, "region": plan.region}
     if (plan.key_env, plan.token_env) != (DEFAULT_KEY_ENV, DEFAULT_TOKEN_ENV):
         data["credentials"] = {"key_env": plan.key_env, "token_env": plan.token_env}
     return data
 
 
-def _cost_to_data(plan: Plan) -> dict[str, Any]:
+def _cost_to_data(plan: Plan) -> Written:
     return {
         **monthly_cost(plan).to_data(),
         "max_monthly_increase": plan.max_monthly_increase,
@@ -92,22 +162,22 @@ def _cost_to_data(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _scope_from_data(data: dict[str, Any] | None) -> Scope | None:
+def _scope_from_data(data: ScopeData | None) -> Scope | None:
     if data is None:
         return None
     targets, excludes = tuple(data["targets"]), tuple(data["excludes"])
     return Scope(targets, excludes, data["selected"], data["total"])
 
 
-def _change_to_data(change: Change) -> dict[str, Any]:
+def _change_to_data(change: Change) -> Written:
     return {"field": change.field, "before": change.before, "after": change.after}
 
 
-def _changes_from_data(items: list[dict[str, Any]]) -> tuple[Change, ...]:
+def _changes_from_data(items: list[ChangeData]) -> tuple[Change, ...]:
     return tuple(Change(c["field"], c["before"], c["after"]) for c in items)
 
 
-def _drift_to_data(drift: Drift) -> dict[str, Any]:
+def _drift_to_data(drift: Drift) -> Written:
     return {
         "number": drift.number,
         "gone": drift.gone,
@@ -116,8 +186,8 @@ def _drift_to_data(drift: Drift) -> dict[str, Any]:
     }
 
 
-def _action_to_data(action: Action) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def _action_to_data(action: Action) -> Written:
+    data: Written = {
         "action": action.kind.value,
         "number": action.number,
         "name": action.name,
@@ -137,7 +207,7 @@ def _action_to_data(action: Action) -> dict[str, Any]:
     return data
 
 
-def plan_from_data(data: dict[str, Any]) -> Plan:
+def plan_from_data(data: PlanData) -> Plan:
     """The inverse of :func:`plan_to_data`; ``data`` must already match the schema."""
     actions = tuple(_action_from_data(item) for item in data["actions"])
     return Plan(
@@ -159,7 +229,7 @@ def plan_from_data(data: dict[str, Any]) -> Plan:
         breaches=tuple(Breach(**item) for item in data.get("breaches", [])),
         scope=_scope_from_data(data.get("scope")),
         needs=tuple(PoolNeed(**item) for item in data.get("needs", [])),
-        max_monthly_increase=(data.get("cost") or {}).get("max_monthly_increase"),
+        max_monthly_increase=_budget(data),
         made_on=data.get("made_on"),
         min_idle_days=data.get("min_idle_days", DEFAULT_MIN_IDLE_DAYS),
         ignore_usage=tuple(data.get("ignore_usage", ())),
@@ -173,8 +243,14 @@ def _credentials_from_data(data: dict[str, str] | None) -> dict[str, str]:
     return {} if data is None else {"key_env": data["key_env"], "token_env": data["token_env"]}
 
 
-def _action_from_data(item: dict[str, Any]) -> Action:
-    rental = item.get("rental") or {}
+def _budget(data: PlanData) -> str | None:
+    """The --max-monthly-increase a plan was made with (a decimal string), if any."""
+    limit = (data.get("cost") or {}).get("max_monthly_increase")
+    return limit if isinstance(limit, str) else None
+
+
+def _action_from_data(item: ActionData) -> Action:
+    rental: RentalData = item.get("rental") or {}
     return Action(
         kind=ActionKind(item["action"]),
         number=item["number"],
@@ -191,14 +267,14 @@ def _action_from_data(item: dict[str, Any]) -> Action:
     )
 
 
-def _fields(item: Any) -> dict[str, Any]:
+def _fields(item: Any) -> Written:
     """Any other dataclass of a plan (waiting, breaches, scope, needs), field by field."""
     if not dataclasses.is_dataclass(item) or isinstance(item, type):
         raise TypeError(f"{type(item).__name__} is not part of a plan")
     return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
 
 
-_ENCODERS: dict[type, Callable[[Any], dict[str, Any]]] = {
+_ENCODERS: dict[type, Callable[[Any], Written]] = {
     Plan: _plan_fields,
     Action: _action_to_data,
     Change: _change_to_data,
@@ -249,7 +325,7 @@ def load_plan(path: str) -> Plan:
     return plan
 
 
-def _check_figures(data: dict[str, Any], plan: Plan, path: str) -> None:
+def _check_figures(data: PlanData, plan: Plan, path: str) -> None:
     """Refuse a plan whose summary or cost (the budget's verdict included) is not what
     its actions and budget give: it was edited after it was made."""
     wrong = [] if data["summary"] == plan.counts() else ["summary"]
