@@ -30,7 +30,7 @@ from typing import Any
 from reconciler.errors import StateError
 from reconciler.manifest import strictjson
 from reconciler.manifest.bounded import RefusedFile, read_bounded
-from reconciler.records import JournalRecord
+from reconciler.records import JournalRecord as JournalRecord  # the records it keeps
 from reconciler.state.serialise import MAX_SERIAL, MAX_STATE_BYTES
 
 _OUTCOMES = ("done", "failed", "unknown")

@@ -32,8 +32,7 @@ from psycopg.types.json import Jsonb
 
 from reconciler.errors import StateError
 from reconciler.model import State
-from reconciler.records import JournalRecord
-from reconciler.state.journal import JournalContents, group_records, well_formed
+from reconciler.state.journal import JournalContents, JournalRecord, group_records, well_formed
 from reconciler.state.location import PgLocation
 from reconciler.state.lock import describe_holder, waited
 from reconciler.state.serialise import state_from_data, to_data
