@@ -50,3 +50,14 @@ def test_each_example_prints_what_the_page_shows(index: int) -> None:
 
 def test_the_readme_links_the_page() -> None:
     assert "(docs/python-api.md)" in README.read_text(encoding="utf-8")
+
+
+def test_the_readme_example_runs() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert blocks
+    for code in blocks:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        ran = subprocess.run(
+            [sys.executable, "-"], input=code, cwd=REPO, env=env, capture_output=True, text=True
+        )
+        assert ran.returncode == 0 and "'purchase': 7" in ran.stdout, ran.stderr
