@@ -39,6 +39,7 @@ from reconciler.model import (
 )
 from reconciler.plan.cost import monthly_cost
 from reconciler.plan.safety import budget_problem
+from reconciler.records import Marks, NumberRecord
 
 FORMAT = "exoplan-plan"
 VERSION = 2  # 2: the usage guard (min_idle_days, ignore_usage, usage)
