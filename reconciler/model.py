@@ -1,8 +1,7 @@
 """The plain data passed between stages (manifest, state, plan, apply outcomes), and the
 defaults every stage shares.
 
-Nothing here does I/O or imports anything from the package but its typed records
-(:mod:`reconciler.records`).
+Nothing here does I/O or imports from the package but its typed records (``records``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypedDict
+from typing import Any
 
 from reconciler.errors import StateError, shorten
 from reconciler.manifest import strictjson
@@ -38,81 +38,18 @@ from reconciler.model import (
     Usage,
 )
 from reconciler.plan.cost import monthly_cost
+from reconciler.plan.plandata import (
+    ActionData,
+    ChangeData,
+    PlanData,
+    RentalData,
+    ScopeData,
+    Written,
+)
 from reconciler.plan.safety import budget_problem
-from reconciler.records import Marks, NumberRecord
 
 FORMAT = "exoplan-plan"
 VERSION = 2  # 2: the usage guard (min_idle_days, ignore_usage, usage)
-
-#: What a plan's parts are written as: a mapping the encoder goes on into.
-Written = dict[str, object]
-
-
-class ChangeData(TypedDict):
-    field: str
-    before: Any
-    after: Any
-
-
-class DriftData(TypedDict):
-    number: str
-    gone: bool
-    changes: list[ChangeData]
-    live: NumberRecord | None
-
-
-class RentalData(TypedDict, total=False):
-    price: str
-    currency: str | None
-
-
-class _ActionCore(TypedDict):
-    action: str
-    number: str
-    name: str | None
-    sid: str | None
-    protect: bool
-    params: dict[str, str]
-    changes: list[ChangeData]
-
-
-class ActionData(_ActionCore, total=False):
-    """An action as a plan document holds it."""
-
-    rental: RentalData
-    marks: Marks
-    release_after: str
-
-
-class ScopeData(TypedDict):
-    targets: list[str]
-    excludes: list[str]
-    selected: int
-    total: int
-
-
-class _PlanCore(TypedDict):
-    format: str
-    version: int
-    account: dict[str, Any]
-    manifest: dict[str, str]
-    state: dict[str, Any]
-    summary: dict[str, int]
-    actions: list[ActionData]
-
-
-class PlanData(_PlanCore, total=False):
-    """A plan document as read back (``schemas/plan.schema.json`` checked it first);
-    the keys after ``actions`` may be missing from an older plan."""
-
-    made_on: str | None
-    drift: list[DriftData]
-    unmanaged: int | None
-    waiting: list[dict[str, Any]]
-    breaches: list[dict[str, Any]]
-    scope: ScopeData | None
-    needs: list[dict[str, Any]]
-    cost: Written
 
 
 def plan_to_data(plan: Plan) -> PlanData:
