@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from report import Section
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = ["plan", "-f", "examples/numbers.yaml"]
 #: Floors for a regular install: what a plain `exoplan plan` imports of other people's
@@ -131,19 +133,20 @@ def rows(venv: Path | None) -> list[Row]:
     return found
 
 
-def startup_table(folder: Path, venv: Path | None, runs: int = 21) -> None:
-    """Print the table: median CPU of ``runs`` runs of every command, all in turn."""
+def startup_table(folder: Path, venv: Path | None, out: Section, runs: int = 21) -> None:
+    """The table, into ``out``: median CPU of ``runs`` runs of every command, in turn."""
     table = rows(venv)
     commands = list({" ".join(c): c for row in table for c in (row.measured, row.bare)}.values())
     samples = alternated(commands, process_env(folder), runs)
     median = {" ".join(c): statistics.median(s) for c, s in zip(commands, samples, strict=True)}
-    print(
-        f"\n| start-up, median of {runs} ({os.cpu_count()} cores) | measured (ms CPU) "
+    out.line()
+    out.line(
+        f"| start-up, median of {runs} ({os.cpu_count()} cores) | measured (ms CPU) "
         "| `python -c pass` (ms CPU) | ratio | target |"
     )
-    print("| --- | ---: | ---: | ---: | ---: |")
+    out.line("| --- | ---: | ---: | ---: | ---: |")
     for row in table:
         ours, idle = median[" ".join(row.measured)], median[" ".join(row.bare)]
-        print(
+        out.line(
             f"| {row.label} | {ours * 1000:.1f} | {idle * 1000:.1f} | {ours / idle:.2f} | {row.target} |"
         )
