@@ -24,7 +24,7 @@ octoDNS 1.22's ``octodns-sync`` (a dry run: plan and log it) of N records, from 
 YAML source and a YAML target holding a current state of the same shape (90% the
 same, 5% changed, 5% new; see ``versus_octodns.py``), CPU time, best of ``--repeat``,
 in turn. octoDNS is installed into an environment of its own (``--no-octodns`` skips
-it: at 100k one octoDNS run takes about a minute). Every whole-process run starts
+it: octoDNS is slow at 100k). Every whole-process run starts
 with its bytecode cached, as an installed program does, and no run is given other
 settings than its defaults (the cycle collector included: exoplan's entry pauses its
 own for the whole command, as it always does, and the in-process plan and validate

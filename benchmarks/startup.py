@@ -1,7 +1,7 @@
 """Start-up: the CPU time of a whole ``exoplan plan -f examples/numbers.yaml`` process
 against a whole ``python -c pass`` of the same environment, for ``plan_bench.py``.
 
-It is measured in two setups, because the bare interpreter costs twice as much in one:
+It is measured in two setups, because the bare interpreter costs more in one:
 
 - **This checkout, in the benchmark's environment** (``python -m reconciler``), the way
   issue 15 measured it. A development environment has exoplan installed editable
@@ -11,8 +11,8 @@ It is measured in two setups, because the bare interpreter costs twice as much i
   an environment of its own kept in a cache folder (``--installed-venv`` names
   another): made with the benchmark's interpreter and the dependencies from the package
   index on the first run, exoplan reinstalled from this checkout on every run. There
-  ``python -c pass`` starts with nothing extra, and the same ratio is about twice the
-  checkout's.
+  ``python -c pass`` starts with nothing extra, so the same process shows a larger
+  ratio than in the checkout.
 
 The regular install's last rows are floors for it: the same interpreter importing only
 the libraries a plain ``exoplan plan`` imports (PyYAML, dataclasses, argparse, ...),
