@@ -14,7 +14,6 @@ from tests.support.postgres import PgServer, require_server, start_server, stop_
 from tests.support.project import release_held_locks
 from tests.support.run import Result, Runner
 
-
 E2E = Path(__file__).resolve().parent / "e2e"
 
 

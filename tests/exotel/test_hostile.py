@@ -123,6 +123,7 @@ def test_pages_that_never_end_are_an_error(
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.slow
 def test_a_dribbled_answer_is_cut_at_the_timeout_and_settled(tmp_path: Path) -> None:
     write_manifest(tmp_path, [WANTED])
 
