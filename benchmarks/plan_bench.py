@@ -331,7 +331,7 @@ def main() -> int:
 
 def run(args: argparse.Namespace, folder: Path) -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
-    out = Section("plan", "Plan, validate, the state write, start-up, and octoDNS")
+    out = Section("plan", "Plan, validate, the state write, big plans, start-up, and octoDNS")
     out.line(
         "| numbers | spellings | yaml.load floor (s) | plan (s) | plan / floor | target "
         "| peak memory (MiB) | plan |"
@@ -367,13 +367,14 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         f"state write of {STATE_WRITE_SIZE:,} numbers: {whole:.3f} s in all, of which "
         f"serialising {serialise:.3f} s (best of {args.repeat}; target <= 0.1 s)"
     )
-    whole_processes(args, folder)
+    whole_processes(args, folder, out)
 
 
-def whole_processes(args: argparse.Namespace, folder: Path) -> None:
-    """The tables of whole processes: big plans, start-up, octoDNS."""
+def whole_processes(args: argparse.Namespace, folder: Path, out: Section) -> None:
+    """The tables of whole processes (big plans, start-up, octoDNS), then the README."""
     if args.big:
-        big_plans.big_plan_table(args.big, folder, args.repeat, startup.process_env(folder))
+        env = startup.process_env(folder)
+        big_plans.big_plan_table(args.big, folder, args.repeat, env, out)
     installed = args.installed_venv or startup.default_venv()
     startup.startup_table(folder, installed if args.installed else None, out)
     if args.octodns:

@@ -28,7 +28,8 @@ machine it ran. The targets each table checks are in the script's docstring. Abs
 times depend on the machine and its load; the ratios compare runs taken side by side.
 
 - `python benchmarks/plan_bench.py`: plan against parsing its manifest, validate,
-  writing the state, start-up, and plan against octoDNS.
+  writing the state, big plans (every output of a plan buying many numbers), start-up,
+  and plan against octoDNS.
 - `python benchmarks/apply_bench.py`: apply and the commands that read the account,
   against the sandbox.
 - `python benchmarks/state_bench.py`: the JSON file against PostgreSQL.
