@@ -97,21 +97,31 @@ def run_exoplan(argv: list[str], stream: bool = False) -> tuple[int, str, str]:
     SIGINT or SIGTERM sent to this step (a cancelled job) is passed on to it once, so an
     apply can finish what is in flight and record it before the job ends.
     """
-    child = subprocess.Popen(
-        ["exoplan", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT if stream else subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        start_new_session=True,
-    )
+    # The handlers go in before the child starts: a signal in between is kept and passed
+    # on as soon as there is a child to receive it, never lost.
+    started: list[subprocess.Popen[str]] = []
+    pending: list[int] = []
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        child.send_signal(signum)
+        if started:
+            started[0].send_signal(signum)
+        else:
+            pending.append(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        child = subprocess.Popen(
+            ["exoplan", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if stream else subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
+        started.append(child)
+        for signum in pending:
+            child.send_signal(signum)
         if stream:
             assert child.stdout is not None
             lines = []

@@ -48,6 +48,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from report import Section  # noqa: E402
 from sandbox_run import Run, run_exoplan  # noqa: E402
 
 from reconciler.sandbox.server import Sandbox  # noqa: E402
@@ -282,8 +283,9 @@ def main() -> int:
     import accounts_rows  # beside this file; it imports this module's helpers
 
     header = ["", "scenario", "requests", "achieved", "ratio", "target", "result"]
-    print("| " + " | ".join(header) + " |")
-    print("| " + " | ".join("---" for _ in header) + " |")
+    out = Section("apply", "Apply and the account's reads, against the sandbox")
+    out.line("| " + " | ".join(header) + " |")
+    out.line("| " + " | ".join("---" for _ in header) + " |")
     verdicts = []
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -301,8 +303,8 @@ def main() -> int:
         for scenario in scenarios:
             row = scenario()
             verdicts.append(row[-1])
-            print("| " + " | ".join(row) + " |", flush=True)
-    print(f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}")
+            out.line("| " + " | ".join(row) + " |")
+    out.write()
     return 0 if all(verdict == "pass" for verdict in verdicts) else 1
 
 

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from report import Section
+
 REPO = Path(__file__).resolve().parent.parent
 FLOOR = (
     "import gc, sys, yaml\n"
@@ -87,8 +89,9 @@ def commands(manifest: Path, folder: Path) -> dict[str, list[str]]:
     return found
 
 
-def big_plan_table(size: int, folder: Path, repeat: int, env: dict[str, str]) -> None:
-    """Print the table: each output's best CPU time against the floor's, peak memory."""
+def big_plan_table(size: int, folder: Path, repeat: int, env: dict[str, str], out: Section) -> None:
+    """The table, into ``out``: each output's best CPU time against the floor's, peak
+    memory."""
     manifest = write_purchases(size, folder)
     runs = commands(manifest, folder)
     for command in runs.values():  # warm-up: bytecode cached, files in the page cache
@@ -99,19 +102,20 @@ def big_plan_table(size: int, folder: Path, repeat: int, env: dict[str, str]) ->
             taken[label].append(usage_of(command, env))
     floor = min(u.cpu for u in taken["floor"])
     floor_peak = max(u.peak_mib for u in taken["floor"])
-    print(
-        f"\n| plan of {size:,} new numbers, best of {repeat} | s CPU | / floor "
+    out.line()
+    out.line(
+        f"| plan of {size:,} new numbers, best of {repeat} | s CPU | / floor "
         f"| target | peak memory (MiB) | target |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    print(
+    out.line("| --- | ---: | ---: | ---: | ---: | ---: |")
+    out.line(
         f"| floor: yaml.load (C loader, collector paused) | {floor:.2f} | 1.00 | | "
         f"{floor_peak:.0f} | |"
     )
     for label in OUTPUTS:
         cpu = min(u.cpu for u in taken[label])
         peak = max(u.peak_mib for u in taken[label])
-        print(
+        out.line(
             f"| {label} | {cpu:.2f} | {cpu / floor:.2f} | <= {TARGET_RATIO} | {peak:.0f} "
             f"| <= {TARGET_MIB} |"
         )

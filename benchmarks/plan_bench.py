@@ -24,7 +24,7 @@ octoDNS 1.22's ``octodns-sync`` (a dry run: plan and log it) of N records, from 
 YAML source and a YAML target holding a current state of the same shape (90% the
 same, 5% changed, 5% new; see ``versus_octodns.py``), CPU time, best of ``--repeat``,
 in turn. octoDNS is installed into an environment of its own (``--no-octodns`` skips
-it: at 100k one octoDNS run takes about a minute). Every whole-process run starts
+it: octoDNS is slow at 100k). Every whole-process run starts
 with its bytecode cached, as an installed program does, and no run is given other
 settings than its defaults (the cycle collector included: exoplan's entry pauses its
 own for the whole command, as it always does, and the in-process plan and validate
@@ -62,6 +62,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import big_plans  # noqa: E402
 import startup  # noqa: E402
 import versus_octodns  # noqa: E402
+from report import Section  # noqa: E402
 
 FLOWS = {"support": 123456, "sales": 234567, "night": 345678}
 
@@ -269,7 +270,7 @@ def bench_validate(size: int, folder: Path, repeat: int) -> dict[str, float]:
     return {bad or "valid": min(samples) for bad, samples in times.items()}
 
 
-def octodns_table(sizes: list[int], folder: Path, repeat: int, venv: Path) -> None:
+def octodns_table(sizes: list[int], folder: Path, repeat: int, venv: Path, out: Section) -> None:
     """Whole process against whole process: exoplan planning N numbers, octoDNS 1.22
     planning N records, from inputs of the same shape; best of ``repeat``, in turn."""
     sync = versus_octodns.octodns_sync(venv)
@@ -279,8 +280,9 @@ def octodns_table(sizes: list[int], folder: Path, repeat: int, venv: Path) -> No
     small = [str(sync), "--config-file", str(versus_octodns.write_inputs(40, folder))]
     logged = subprocess.run(small, env=env, capture_output=True, text=True, check=True).stderr
     assert "Summary: Creates=2, Updates=2, Deletes=0, Existing=38" in logged, logged[-500:]
-    print("\n| records | exoplan plan (s CPU) | octodns-sync 1.22 (s CPU) | exoplan / octoDNS |")
-    print("| ---: | ---: | ---: | ---: |")
+    out.line()
+    out.line("| records | exoplan plan (s CPU) | octodns-sync 1.22 (s CPU) | exoplan / octoDNS |")
+    out.line("| ---: | ---: | ---: | ---: |")
     for size in sizes:
         manifest, state_path = write_inputs(size, folder)
         config = versus_octodns.write_inputs(size, folder)
@@ -289,7 +291,7 @@ def octodns_table(sizes: list[int], folder: Path, repeat: int, venv: Path) -> No
         ours, theirs = startup.alternated(
             [[*exoplan, "--state", str(state_path)], octodns], env, repeat
         )
-        print(
+        out.line(
             f"| {size:,} | {min(ours):.2f} | {min(theirs):.2f} | "
             f"{min(ours) / min(theirs):.3f} (target <= 0.25) |"
         )
@@ -329,28 +331,30 @@ def main() -> int:
 
 def run(args: argparse.Namespace, folder: Path) -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
-    print(
+    out = Section("plan", "Plan, validate, the state write, big plans, start-up, and octoDNS")
+    out.line(
         "| numbers | spellings | yaml.load floor (s) | plan (s) | plan / floor | target "
         "| peak memory (MiB) | plan |"
     )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    out.line("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
     runs = [(size, True) for size in sizes] + [(size, False) for size in sizes if size >= 10_000]
     for size, mixed in runs:
         r = bench_size(size, folder, args.repeat, mixed)
         c = r["counts"]
         summary = f"{c['purchase']} new, {c['update']} changed, {c['unchanged']} unchanged"  # type: ignore[index]
-        print(
+        out.line(
             f"| {size:,} | {'three' if mixed else 'all E.164'} | {r['floor']:.3f} | "
             f"{r['plan']:.3f} | {r['ratio']:.2f} | {'1.5' if mixed else '1.3'} | "
             f"{r['peak']:.0f} | {summary} |"
         )
-    print(
-        "\n| numbers | validate, valid (s) | one bad number (s) | ratio "
+    out.line()
+    out.line(
+        "| numbers | validate, valid (s) | one bad number (s) | ratio "
         "| one unknown key (s) | ratio |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    out.line("| ---: | ---: | ---: | ---: | ---: | ---: |")
     v = bench_validate(max(sizes), folder, args.repeat)
-    print(
+    out.line(
         f"| {max(sizes):,} | {v['valid']:.3f} | {v['number']:.3f} | "
         f"{v['number'] / v['valid']:.2f} | {v['key']:.3f} | {v['key'] / v['valid']:.2f} |"
     )
@@ -358,23 +362,26 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     writes = [measure("write", big_state, big_state) for _ in range(args.repeat)]
     whole = min(float(w["seconds"]) for w in writes)  # type: ignore[arg-type]
     serialise = min(float(w["serialise"]) for w in writes)  # type: ignore[arg-type]
-    print(
-        f"\nstate write of {STATE_WRITE_SIZE:,} numbers: {whole:.3f} s in all, of which "
+    out.line()
+    out.line(
+        f"state write of {STATE_WRITE_SIZE:,} numbers: {whole:.3f} s in all, of which "
         f"serialising {serialise:.3f} s (best of {args.repeat}; target <= 0.1 s)"
     )
-    whole_processes(args, folder)
+    whole_processes(args, folder, out)
 
 
-def whole_processes(args: argparse.Namespace, folder: Path) -> None:
-    """The tables of whole processes: big plans, start-up, octoDNS."""
+def whole_processes(args: argparse.Namespace, folder: Path, out: Section) -> None:
+    """The tables of whole processes (big plans, start-up, octoDNS), then the README."""
     if args.big:
-        big_plans.big_plan_table(args.big, folder, args.repeat, startup.process_env(folder))
+        env = startup.process_env(folder)
+        big_plans.big_plan_table(args.big, folder, args.repeat, env, out)
     installed = args.installed_venv or startup.default_venv()
-    startup.startup_table(folder, installed if args.installed else None)
+    startup.startup_table(folder, installed if args.installed else None, out)
     if args.octodns:
         sizes = [int(s) for s in args.octodns_sizes.split(",")]
         venv = args.octodns_venv or versus_octodns.default_venv()
-        octodns_table(sizes, folder, args.repeat, venv)
+        octodns_table(sizes, folder, args.repeat, venv, out)
+    out.write()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Start-up: the CPU time of a whole ``exoplan plan -f examples/numbers.yaml`` process
 against a whole ``python -c pass`` of the same environment, for ``plan_bench.py``.
 
-It is measured in two setups, because the bare interpreter costs twice as much in one:
+It is measured in two setups, because the bare interpreter costs more in one:
 
 - **This checkout, in the benchmark's environment** (``python -m reconciler``), the way
   issue 15 measured it. A development environment has exoplan installed editable
@@ -11,8 +11,8 @@ It is measured in two setups, because the bare interpreter costs twice as much i
   an environment of its own kept in a cache folder (``--installed-venv`` names
   another): made with the benchmark's interpreter and the dependencies from the package
   index on the first run, exoplan reinstalled from this checkout on every run. There
-  ``python -c pass`` starts with nothing extra, and the same ratio is about twice the
-  checkout's.
+  ``python -c pass`` starts with nothing extra, so the same process shows a larger
+  ratio than in the checkout.
 
 The regular install's last rows are floors for it: the same interpreter importing only
 the libraries a plain ``exoplan plan`` imports (PyYAML, dataclasses, argparse, ...),
@@ -27,6 +27,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import NamedTuple
+
+from report import Section
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = ["plan", "-f", "examples/numbers.yaml"]
@@ -131,19 +133,20 @@ def rows(venv: Path | None) -> list[Row]:
     return found
 
 
-def startup_table(folder: Path, venv: Path | None, runs: int = 21) -> None:
-    """Print the table: median CPU of ``runs`` runs of every command, all in turn."""
+def startup_table(folder: Path, venv: Path | None, out: Section, runs: int = 21) -> None:
+    """The table, into ``out``: median CPU of ``runs`` runs of every command, in turn."""
     table = rows(venv)
     commands = list({" ".join(c): c for row in table for c in (row.measured, row.bare)}.values())
     samples = alternated(commands, process_env(folder), runs)
     median = {" ".join(c): statistics.median(s) for c, s in zip(commands, samples, strict=True)}
-    print(
-        f"\n| start-up, median of {runs} ({os.cpu_count()} cores) | measured (ms CPU) "
+    out.line()
+    out.line(
+        f"| start-up, median of {runs} ({os.cpu_count()} cores) | measured (ms CPU) "
         "| `python -c pass` (ms CPU) | ratio | target |"
     )
-    print("| --- | ---: | ---: | ---: | ---: |")
+    out.line("| --- | ---: | ---: | ---: | ---: |")
     for row in table:
         ours, idle = median[" ".join(row.measured)], median[" ".join(row.bare)]
-        print(
+        out.line(
             f"| {row.label} | {ours * 1000:.1f} | {idle * 1000:.1f} | {ours / idle:.2f} | {row.target} |"
         )

@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import apply_bench  # noqa: E402
+from report import Section  # noqa: E402
 
 from reconciler.model import State  # noqa: E402
 from reconciler.state.backends import open_store  # noqa: E402
@@ -165,10 +166,12 @@ def main() -> int:
     finally:
         if server is not None:
             stop_server(server)
-    print("| measure | file | PostgreSQL | ratio | target | result |")
-    print("| --- | ---: | ---: | --- | --- | --- |")
+    out = Section("state", "The state stores: the JSON file and PostgreSQL")
+    out.line("| measure | file | PostgreSQL | ratio | target | result |")
+    out.line("| --- | ---: | ---: | --- | --- | --- |")
     for row in table:
-        print("| " + " | ".join(row) + " |")
+        out.line("| " + " | ".join(row) + " |")
+    out.write()
     return 0 if all(row[-1] == "pass" for row in table) else 1
 
 

@@ -8,10 +8,20 @@ from pathlib import Path
 import pytest
 import responses
 
+from tests.support.inprocess import exoplan as in_process
 from tests.support.paging import HOST, KEY, TOKEN
 from tests.support.postgres import PgServer, require_server, start_server, stop_server
 from tests.support.project import release_held_locks
-from tests.support.run import Result, Runner, exoplan
+from tests.support.run import Result, Runner
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e is marked ``e2e`` (the fast lane leaves it out)."""
+    for item in items:
+        if E2E in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +33,11 @@ def _release_held_locks() -> Iterator[None]:
 
 @pytest.fixture
 def run_exoplan(tmp_path: Path) -> Runner:
-    """``run_exoplan(*args, cwd=tmp_path, env=None)`` runs ``python -m reconciler``."""
+    """``run_exoplan(*args, cwd=tmp_path, env=None)`` runs exoplan's ``main(argv)`` in this
+    process (``tests.support.inprocess``): for tests of exit codes and output."""
 
     def run(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Result:
-        return exoplan(None, cwd or tmp_path, *args, env=env)
+        return in_process(None, cwd or tmp_path, *args, env=env)
 
     return run
 

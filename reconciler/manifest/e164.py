@@ -1,7 +1,8 @@
 """A fast path to the E.164 form of the common spellings of a phone number.
 
-``phonenumbers.parse`` + ``is_valid_number`` cost 15-20 µs a number; a manifest of
-100,000 numbers spends more time there than in its YAML parse. Most numbers are
+``phonenumbers.parse`` + ``is_valid_number`` are slow per number: a large manifest
+would spend more time there than in its YAML parse (``benchmarks/plan_bench.py``
+measures plan against that parse). Most numbers are
 written in one of four plain shapes: ``+<country code><number>``, the default
 country's ``<national prefix><number>`` or its ``<number>`` alone (a toll-free
 1800...), or ``<country code><number>`` without the +.

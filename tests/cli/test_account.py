@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.shapes import listed
+from tests.support.inprocess import exoplan
 from tests.support.project import (
     LINEAGE,
     LOCKED_ERROR,
@@ -31,7 +32,7 @@ from tests.support.records import (
     record,
     seed,
 )
-from tests.support.run import FAST, exoplan
+from tests.support.run import FAST
 from tests.support.sandbox import new_sandbox, only_reads
 
 # --- refresh -----------------------------------------------------------------------

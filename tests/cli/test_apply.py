@@ -509,6 +509,7 @@ def partial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         )
 
 
+@pytest.mark.slow  # the scenario waits out Exotel's Retry-After
 def test_a_failed_action_does_not_stop_the_others(partial: Scenario) -> None:
     failed = partial.failed
     assert failed.code == 1
@@ -526,6 +527,7 @@ def test_a_failed_action_does_not_stop_the_others(partial: Scenario) -> None:
     )
 
 
+@pytest.mark.slow  # the scenario waits out Exotel's Retry-After
 def test_what_succeeded_before_a_failure_is_in_the_state(partial: Scenario) -> None:
     numbers = partial.state_after_failure["numbers"]
     assert isinstance(numbers, dict)
@@ -533,6 +535,7 @@ def test_what_succeeded_before_a_failure_is_in_the_state(partial: Scenario) -> N
     assert all(entry["sid"] for entry in numbers.values())
 
 
+@pytest.mark.slow  # the scenario waits out Exotel's Retry-After
 def test_running_again_finishes_the_rest_and_buys_each_number_once(partial: Scenario) -> None:
     rerun = partial.rerun
     assert rerun.code == 0, rerun.stderr
@@ -547,6 +550,7 @@ def test_running_again_finishes_the_rest_and_buys_each_number_once(partial: Scen
     assert partial.final_plan.stdout == "No changes. 4 numbers match the manifest.\n"
 
 
+@pytest.mark.slow  # the scenario waits out Exotel's Retry-After
 def test_verbose_logs_each_request_and_its_status(partial: Scenario) -> None:
     logged = re.findall(r"^(POST|GET|PUT|DELETE) (\S+) -> (\d+) \(", partial.failed.stderr, re.M)
     seen = partial.sandbox.request_log[: partial.requests_of_failed_run]
@@ -555,6 +559,7 @@ def test_verbose_logs_each_request_and_its_status(partial: Scenario) -> None:
     assert f"POST {COLLECTION} -> 200 (" in partial.rerun.stderr
 
 
+@pytest.mark.slow  # the scenario waits out Exotel's Retry-After
 def test_credentials_appear_in_no_output_and_no_file(partial: Scenario) -> None:
     outputs = [
         text
@@ -655,6 +660,7 @@ KILL_AT: dict[str, Callable[[Path, Sandbox], bool]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", list(KILL_AT))
 def test_sigkill_then_apply_again_buys_every_number_exactly_once(
     tmp_path: Path, moment: str

@@ -11,8 +11,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from reconciler.manifest.schema import schema
+from tests.support.inprocess import apply, exoplan
 from tests.support.project import STATE, number, read_state, snapshot, write_manifest, write_state
-from tests.support.run import FAST, apply, exoplan
+from tests.support.run import FAST
 from tests.support.sandbox import new_sandbox, only_reads
 
 FOR_SALE = "+918047100001"  # in the sandbox's inventory at 499 INR

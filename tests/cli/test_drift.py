@@ -14,6 +14,7 @@ from reconciler import api
 from reconciler.cli.drift import drift_options
 from reconciler.cli.parser import build_parser
 from reconciler.sandbox.server import Sandbox
+from tests.support.inprocess import apply, exoplan
 from tests.support.project import STATE, read_state, snapshot, write_state
 from tests.support.records import (
     ONE,
@@ -29,7 +30,7 @@ from tests.support.records import (
     record,
     seed,
 )
-from tests.support.run import FAST, apply, exoplan
+from tests.support.run import FAST
 from tests.support.sandbox import new_sandbox, only_reads, outside
 
 HEAD = "numbers.yaml (account acme1, state numbers.state.json):\n"

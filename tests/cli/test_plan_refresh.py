@@ -17,6 +17,7 @@ from reconciler.cli.main import main
 from reconciler.cli.plan import plan_options
 from reconciler.manifest.schema import schema
 from reconciler.sandbox.shapes import listed
+from tests.support.inprocess import exoplan
 from tests.support.paging import LAST, account, pages_asked, parse, project, serve
 from tests.support.project import (
     read_state,
@@ -38,7 +39,7 @@ from tests.support.records import (
     record,
     seed,
 )
-from tests.support.run import FAST, exoplan
+from tests.support.run import FAST
 from tests.support.sandbox import new_sandbox, only_reads
 
 # --- against the sandbox -------------------------------------------------------------

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.support.inprocess import apply, exoplan
 from tests.support.project import read_state
-from tests.support.run import FAST, apply, exoplan
+from tests.support.run import FAST
 from tests.support.sandbox import new_sandbox, owned_sids
 
 MANIFEST = """\

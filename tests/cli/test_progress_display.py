@@ -30,6 +30,7 @@ def screen_lines(raw: str) -> list[str]:
     return [part for part in re.split(r"[\r\n]|\x1b\[[0-9]*[ABEFGK]", raw) if part]
 
 
+@pytest.mark.slow
 def test_a_rate_limit_wait_is_shown_and_every_line_fits_the_width(
     tmp_path: Path, tight: Sandbox
 ) -> None:

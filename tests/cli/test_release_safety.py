@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
+from tests.support.inprocess import apply, exoplan
 from tests.support.project import ACCOUNT, STATE, number, numbers, read_state
-from tests.support.run import apply, exoplan
 from tests.support.sandbox import new_sandbox, owned_sids
 
 RETIRED_APP = 999

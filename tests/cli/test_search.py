@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.inprocess import exoplan
 from tests.support.project import write_manifest
-from tests.support.run import FAST, exoplan
+from tests.support.run import FAST
 from tests.support.sandbox import new_sandbox, only_reads
 
 

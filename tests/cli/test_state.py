@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.inprocess import exoplan
 from tests.support.project import (
     HOLDER,
     HOLDER_TEXT,
@@ -28,7 +29,7 @@ from tests.support.records import (
     record,
     seed,
 )
-from tests.support.run import FAST, exoplan, run_on_terminal
+from tests.support.run import FAST, run_on_terminal
 from tests.support.sandbox import new_sandbox
 
 BACKUP = STATE + ".backup"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.support.inprocess import apply, exoplan
 from tests.support.project import STATE, numbers, snapshot, write_state
 from tests.support.records import PROJECT_MANIFEST, TWO, make_project, seed
-from tests.support.run import apply, exoplan
 from tests.support.sandbox import new_sandbox
 
 ONE, TWO_, THREE = numbers(3)

@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from reconciler.sandbox.server import Sandbox
+from tests.support.inprocess import apply, exoplan
 from tests.support.project import ACCOUNT, STATE, number, numbers
-from tests.support.run import FAST, apply, exoplan
+from tests.support.run import FAST
 from tests.support.sandbox import new_sandbox
 
 CALLS_PATH = f"/v1/Accounts/{ACCOUNT}/Calls"

@@ -5,7 +5,7 @@ Each round changes the manifest (purchases, updates and releases in one plan), s
 a randomly chosen length, runs ``refresh``, ``state rm`` or ``import --all`` (or
 nothing), then applies again. After every round: no number was bought twice, every
 owned number is in the state with its sid, and ``plan --refresh --detailed-exitcode``
-finds nothing to do. Seeded, and bounded in rounds and in time.
+finds nothing to do. Seeded, and a fixed number of rounds, whatever the machine's load.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from tests.support.sandbox import new_sandbox, owned_sids
 
 SEED = 20261127
 ROUNDS = 20  # kill points
-TIME_BUDGET = 150.0  # seconds; the loop stops early rather than run on
 POOL = numbers(8)
 APPLY = ("--allow-release", "--parallelism", "2")
 
@@ -84,15 +83,12 @@ def assert_settled(folder: Path, sandbox: Sandbox, wanted: list[str]) -> None:
 
 def test_random_kills_with_other_writers_in_between_never_lose_or_rebuy(tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    started = time.monotonic()
-    rounds = 0
     # Releases finish at once here: a release killed before its journal said "done"
     # and still listed (as Exotel may list it) reads as not sent, which recovery then
     # keeps; that case is not what this test is about.
     with new_sandbox(latency_ms=40, release_lingers=0) as sandbox:
-        while rounds < ROUNDS and time.monotonic() - started < TIME_BUDGET:
-            rounds += 1
-            entries = next_manifest(rng, rounds)
+        for round_ in range(1, ROUNDS + 1):
+            entries = next_manifest(rng, round_)
             wanted = [e["number"] for e in entries]
             write_manifest(tmp_path, entries)
             before = Counter(sandbox.purchases)
@@ -103,14 +99,6 @@ def test_random_kills_with_other_writers_in_between_never_lose_or_rebuy(tmp_path
             rerun = apply(sandbox, tmp_path, *APPLY)
             assert rerun.code == 0, rerun.output
             bought = Counter(sandbox.purchases) - before
-            assert all(count == 1 for count in bought.values()), (rounds, bought)
-            print(
-                "ROUND",
-                rounds,
-                between and between.args if hasattr(between, "args") else between,
-                rerun.output[-1500:],
-                sandbox.request_log[-12:],
-            )
+            assert all(count == 1 for count in bought.values()), (round_, bought)
             assert_settled(tmp_path, sandbox, wanted)
-    assert rounds >= 10, f"only {rounds} rounds fitted in the time budget"
-    assert json.loads((tmp_path / "numbers.state.json").read_text())["serial"] > rounds
+    assert json.loads((tmp_path / "numbers.state.json").read_text())["serial"] > ROUNDS

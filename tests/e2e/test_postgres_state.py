@@ -284,14 +284,14 @@ def test_without_psycopg_a_postgres_url_names_the_install_command(tmp_path: Path
     assert file_plan.code == 0, file_plan.output  # the file store never imports psycopg
 
 
-def readme_setup_sql() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+def documented_setup_sql() -> str:
+    text = (REPO / "docs" / "state.md").read_text(encoding="utf-8")
     after = text.index("**Setup with least privilege.**")
     start = text.index("```sql\n", after) + len("```sql\n")
     return text[start : text.index("```", start)]
 
 
-def test_the_readme_least_privilege_setup_is_enough(pg: PgServer, tmp_path: Path) -> None:
+def test_the_documented_least_privilege_setup_is_enough(pg: PgServer, tmp_path: Path) -> None:
     database = "lp_" + unique_name("db").replace("-", "_")
     with psycopg.connect(
         pg.conninfo().replace("dbname=exoplan", "dbname=postgres"), autocommit=True
@@ -301,7 +301,7 @@ def test_the_readme_least_privilege_setup_is_enough(pg: PgServer, tmp_path: Path
         pg.conninfo().replace("dbname=exoplan", f"dbname={database}"), autocommit=True
     ) as admin:
         exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'exoplan_ci'").fetchall()
-        sql = readme_setup_sql().replace("PASSWORD '...'", "PASSWORD 'lp-pw'")
+        sql = documented_setup_sql().replace("PASSWORD '...'", "PASSWORD 'lp-pw'")
         if exists:  # roles are per server: a second database reuses them
             sql = "\n".join(line for line in sql.splitlines() if not line.startswith("CREATE ROLE"))
         admin.execute(sql.encode())

@@ -561,6 +561,7 @@ def test_a_bad_input_is_an_error_annotation_and_exit_code_1(tmp_path: Path) -> N
     assert outputs(env)["exitcode"] == "1"
 
 
+@pytest.mark.slow
 def test_apply_against_the_sandbox(tmp_path: Path) -> None:
     wanted = numbers(2)
     write_manifest(tmp_path, wanted)
@@ -579,6 +580,7 @@ def test_apply_against_the_sandbox(tmp_path: Path) -> None:
 DRIFT_MARKER = "<!-- exoplan-drift -->"
 
 
+@pytest.mark.slow
 def test_drift_against_the_sandbox(tmp_path: Path) -> None:
     wanted = numbers(2)
     write_manifest(tmp_path, wanted)
@@ -609,6 +611,7 @@ def test_a_failed_drift_reports_why_in_the_issue_body(tmp_path: Path) -> None:
     assert body.startswith(DRIFT_MARKER + "\n### exoplan drift failed\n\n```\nerror: ")
 
 
+@pytest.mark.slow
 def test_apply_refuses_releases_unless_allowed(tmp_path: Path) -> None:
     write_manifest(tmp_path, numbers(1))
     with new_sandbox() as sandbox:
@@ -627,6 +630,7 @@ def test_apply_refuses_releases_unless_allowed(tmp_path: Path) -> None:
         assert read_state(tmp_path)["numbers"] == {}
 
 
+@pytest.mark.slow
 def test_a_cancelled_step_passes_the_signal_on_once_and_still_reports(tmp_path: Path) -> None:
     env = step_env(tmp_path, command="apply")
     seen = tmp_path / "signals"

@@ -26,6 +26,7 @@ import yaml
 
 from reconciler.cli.main import build_parser
 from tests.support.action import exoplan_step
+from tests.support.markdown import relative_links
 from tests.support.project import REPO
 
 ACTION = REPO / "action.yml"
@@ -602,49 +603,13 @@ def test_gitops_guide_covers(topic: str) -> None:
     assert topic.lower() in gitops_text().lower()
 
 
-def headings_slugs(markdown: str) -> set[str]:
-    """GitHub's anchors for the headings of a markdown text (outside code fences)."""
-    slugs, fenced = set(), False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        elif not fenced and (match := re.match(r"#{1,6}\s+(.*)", line)):
-            title = re.sub(r"[`*_]|\[([^]]*)\]\([^)]*\)", r"\1", match[1].strip())
-            slugs.add(re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-"))
-    return slugs
-
-
-def relative_links(markdown: str) -> list[str]:
-    without_code = re.sub(r"```.*?```", "", markdown, flags=re.S)
-    targets = re.findall(r"\]\(([^)\s]+)\)", without_code)
-    return [t for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:", t)]
-
-
 def test_gitops_guide_has_relative_links() -> None:
     links = relative_links(gitops_text())
     assert any(link.startswith("../examples/ci/") for link in links)
     assert "../.pre-commit-hooks.yaml" in links
 
 
-@pytest.mark.parametrize("link", relative_links(gitops_text()) if GITOPS.is_file() else [])
-def test_gitops_link_resolves(link: str) -> None:
-    target, _, fragment = link.partition("#")
-    path = (GITOPS.parent / target).resolve() if target else GITOPS
-    assert path.exists(), f"docs/gitops.md links to {link}, which does not exist"
-    if fragment and path.suffix == ".md":
-        assert fragment in headings_slugs(path.read_text(encoding="utf-8")), link
-
-
 README = REPO / "README.md"
-
-
-@pytest.mark.parametrize("link", relative_links(README.read_text(encoding="utf-8")))
-def test_readme_link_resolves(link: str) -> None:
-    target, _, fragment = link.partition("#")
-    path = (REPO / target).resolve() if target else README
-    assert path.exists(), f"README.md links to {link}, which does not exist"
-    if fragment and path.suffix == ".md":
-        assert fragment in headings_slugs(path.read_text(encoding="utf-8")), link
 
 
 @pytest.mark.parametrize(

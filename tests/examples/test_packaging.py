@@ -18,6 +18,9 @@ import pytest
 
 from tests.support.project import REPO
 
+# Builds the wheel and installs it into a fresh environment: seconds of CPU.
+pytestmark = pytest.mark.slow
+
 tomllib = pytest.importorskip("tomllib", reason="tomllib is in Python 3.11 and later")
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "reconciler", "schemas")
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.hostile import ROOT, Hostile, Reply, Request, page
+from tests.support.inprocess import exoplan
 from tests.support.project import STATE, number, read_state
-from tests.support.run import FAST, Result, exoplan
+from tests.support.run import FAST, Result
 
 MANIFEST = """\
 version: 1
@@ -39,7 +40,7 @@ def theirs() -> dict[str, Any]:
 
 
 def run(server: Hostile, folder: Path, *args: str) -> Result:
-    result = exoplan(None, folder, *args, *FAST, env=server.env(), timeout=60)
+    result = exoplan(None, folder, *args, *FAST, env=server.env())
     assert "Traceback" not in result.stderr
     return result
 

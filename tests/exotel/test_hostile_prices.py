@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.support.hostile import Hostile, Reply, Request, page
+from tests.support.inprocess import exoplan
 from tests.support.project import number, snapshot, write_manifest
-from tests.support.run import FAST, Result, exoplan
+from tests.support.run import FAST, Result
 
 DEAR, ODD = number(31), number(32)
 NOT_PRICES = ["-1900", "-0.01", "NaN", "sNaN", "Infinity", "-Infinity", "1e400", -5]
@@ -42,7 +43,7 @@ def inventory(offers: list[dict[str, Any]]) -> Any:
 
 
 def run(server: Hostile, folder: Path, *args: str) -> Result:
-    result = exoplan(None, folder, *args, *FAST, env=server.env(), timeout=60)
+    result = exoplan(None, folder, *args, *FAST, env=server.env())
     assert "Traceback" not in result.stderr
     return result
 

@@ -95,6 +95,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow  # the client retries the connection before it gives up
 def test_apply_against_a_refused_connection_fails_and_blocks_nothing(tmp_path: Path) -> None:
     write_manifest(tmp_path, [WANTED])
     env = {

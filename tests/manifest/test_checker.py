@@ -205,6 +205,7 @@ _VALUES = st.one_of(
 _ENTRIES = st.one_of(st.dictionaries(_KEYS, _VALUES, max_size=4), _VALUES)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, database=None)
 @given(st.lists(_ENTRIES, max_size=6))
 def test_the_shape_cache_agrees_with_plain_jsonschema(entries: list[Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ def spellings() -> st.SearchStrategy[str]:
     return st.tuples(prefix, body).map("".join)
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None, derandomize=True)
 @given(spellings(), st.sampled_from(REGIONS))
 def test_fast_path_agrees_with_phonenumbers(text: str, region: str) -> None:

@@ -161,6 +161,7 @@ def _has_float(value: Any) -> bool:
     return isinstance(value, float)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("root", [MANIFEST, CHECKED], ids=["shipped", "as-checked"])
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(data=st.data())
@@ -191,6 +192,7 @@ def test_each_value_at_each_limit_gets_the_same_verdict(root: dict[str, Any], pa
         container[key] = kept
 
 
+@pytest.mark.slow
 def test_the_generated_documents_are_often_valid() -> None:
     # The agreement above means little unless both verdicts come up: count them.
     seen = {True: 0, False: 0}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -270,10 +269,8 @@ def test_an_alias_bomb_is_refused_at_once_with_a_location(
     tmp_path: Path, text: str, where: str
 ) -> None:
     path = write_manifest(tmp_path, text)
-    started = time.monotonic()
     with pytest.raises(ManifestError) as raised:
-        load_manifest(str(path))
-    assert time.monotonic() - started < 2
+        load_manifest(str(path))  # without the refusal: billions of nodes, memory exhausted
     [problem] = raised.value.problems
     assert f"{path}{where}" in str(problem) and "YAML aliases" in str(problem)
     assert problem.location.line > 0 and len(str(problem)) < 300

@@ -161,6 +161,7 @@ def _locates_what_it_built(document: Document) -> None:
         assert repr(rebuilt) == repr(value), path
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(documents())
 def test_manifest_like_documents_agree_with_yaml_load(text: str) -> None:

@@ -11,10 +11,11 @@ import pytest
 from reconciler.errors import StateError, UnsafePlanError
 from reconciler.model import Change, Drift, State
 from reconciler.plan.safety import ApplyChecks, check_apply, check_matches_state
+from tests.support.inprocess import exoplan
 from tests.support.plans import action, plan_of
 from tests.support.project import STATE, number, read_state, snapshot, write_manifest, write_state
 from tests.support.records import make_project, seed
-from tests.support.run import FAST, exoplan
+from tests.support.run import FAST
 from tests.support.sandbox import new_sandbox
 
 ONE, TWO = number(1), number(2)

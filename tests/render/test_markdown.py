@@ -159,6 +159,7 @@ def huge_plan() -> Plan:
     return plan_of(*actions)
 
 
+@pytest.mark.slow
 def test_a_huge_plan_leaves_room_under_the_github_limit_for_what_ci_appends() -> None:
     plan = huge_plan()
     text = markdown_text(plan)

@@ -502,14 +502,23 @@ def test_delay_next_does_the_work_but_answers_after_the_client_gave_up(sb: Sandb
     assert sb.purchases == Counter({NUMBER: 1})
 
 
-def test_delay_next_holds_the_answer(sb: Sandbox) -> None:
+def test_delay_next_holds_the_answer(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses: list[float] = []
+    pause = sb._pause
+
+    def recorded(seconds: float) -> None:
+        pauses.append(seconds)
+        pause(seconds)
+
+    monkeypatch.setattr(sb, "_pause", recorded)
     sb.delay_next(1, 0.25)
     started = time.monotonic()
     assert call(sb, "GET").status_code == 200
     assert time.monotonic() - started >= 0.25
-    started = time.monotonic()
-    call(sb, "GET")
-    assert time.monotonic() - started < 0.25
+    assert 0.25 in pauses
+    pauses.clear()
+    assert call(sb, "GET").status_code == 200
+    assert all(seconds == 0 for seconds in pauses), pauses  # only the next one was held
 
 
 def test_latency_delays_every_answer() -> None:
