@@ -110,15 +110,7 @@ def run_exoplan(argv: list[str], stream: bool = False) -> tuple[int, str, str]:
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        child = subprocess.Popen(
-            ["exoplan", *argv],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if stream else subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=True,
-        )
+        child = _start(argv, stream)
         started.append(child)
         for signum in pending:
             child.send_signal(signum)
@@ -136,6 +128,19 @@ def run_exoplan(argv: list[str], stream: bool = False) -> tuple[int, str, str]:
             signal.signal(sig, handler)
     sys.stderr.write(stderr)
     return child.returncode, stdout, stderr
+
+
+def _start(argv: list[str], stream: bool) -> subprocess.Popen[str]:
+    """``exoplan ARGV`` in a session of its own, its output piped back."""
+    return subprocess.Popen(
+        ["exoplan", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if stream else subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,
+    )
 
 
 def annotate(stderr: str) -> None:

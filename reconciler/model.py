@@ -384,15 +384,9 @@ class ApplyResult:
     def counts(self) -> dict[str, int]:
         result = {"purchased": 0, "adopted": 0, "updated": 0, "quarantined": 0}
         result.update({"released": 0, "failed": 0, "unknown": 0})
-        names = {
-            ActionKind.PURCHASE: "purchased",
-            ActionKind.UPDATE: "updated",
-            ActionKind.QUARANTINE: "quarantined",
-            ActionKind.RELEASE: "released",
-        }
         for outcome in self.outcomes:
-            if outcome.ok:
-                result["adopted" if outcome.adopted else names[outcome.action.kind]] += 1
+            if outcome.ok:  # each kind's past tense: purchase -> purchased, ...
+                result["adopted" if outcome.adopted else outcome.action.kind.value + "d"] += 1
             else:
                 result["unknown" if outcome.unknown else "failed"] += 1
         result["not started"] = len(self.not_started)

@@ -82,9 +82,7 @@ def serve(
             rate_limit=rate_limit,
             latency_ms=latency_ms,
             fail_rate=fail_rate,
-            seed=load_seed(seed_path) if seed_path else None,
-            inventory=load_inventory(inventory_path) if inventory_path else None,
-            calls=load_calls(calls_path) if calls_path else None,
+            **_loaded(seed_path, inventory_path, calls_path),
             **options,
         )
         _listen(sandbox, host, port)
@@ -96,6 +94,19 @@ def serve(
     sandbox.start()
     _run_until_interrupted(sandbox, out or sys.stdout, _given(api_key, api_token))
     return 0
+
+
+def _loaded(
+    seed_path: str | os.PathLike[str] | None,
+    inventory_path: str | os.PathLike[str] | None,
+    calls_path: str | os.PathLike[str] | None,
+) -> dict[str, Any]:
+    """What the sandbox's files say: the numbers it owns and sells, and its calls."""
+    return {
+        "seed": load_seed(seed_path) if seed_path else None,
+        "inventory": load_inventory(inventory_path) if inventory_path else None,
+        "calls": load_calls(calls_path) if calls_path else None,
+    }
 
 
 def _listen(sandbox: Sandbox, host: str, port: int) -> None:

@@ -310,18 +310,21 @@ def _duplicate(entries: list[Any], first: int, second: int, e164: str) -> Findin
     return Finding(("numbers", second, "number"), message, also=("numbers", first, "number"))
 
 
-def _build(data: Mapping[str, Any], e164s: list[str | None], path: str, sha256: str) -> Manifest:
-    account_data = data["account"]
-    country = str(account_data.get("default_country", DEFAULT_COUNTRY)).upper()
+def _account(account_data: Mapping[str, Any]) -> Account:
     credentials = account_data.get("credentials") or {}
-    account = Account(
+    return Account(
         sid=account_data["sid"],
         region=account_data.get("region", "singapore"),
-        default_country=country,
+        default_country=str(account_data.get("default_country", DEFAULT_COUNTRY)).upper(),
         flow_host=account_data.get("flow_host", DEFAULT_FLOW_HOST).lower(),
         key_env=credentials.get("key_env", DEFAULT_KEY_ENV),
         token_env=credentials.get("token_env", DEFAULT_TOKEN_ENV),
     )
+
+
+def _build(data: Mapping[str, Any], e164s: list[str | None], path: str, sha256: str) -> Manifest:
+    account = _account(data["account"])
+    country = account.default_country
     flows = {
         str(name): Flow(str(name), str(flow["app_id"]).strip())
         for name, flow in (data.get("flows") or {}).items()

@@ -1,16 +1,12 @@
 """A local stand-in of Exotel's ExoPhone API (v2_beta), for rehearsals and fault tests.
 
-``Sandbox`` serves ``/v2_beta/Accounts/{account_sid}/IncomingPhoneNumbers[/{sid}]`` on a
-real HTTP server with Exotel's codes, error bodies, legacy-host page URIs, rewritten flow
-URLs, Basic auth and rate limits (reads and writes each their own, or with
-``one_budget`` one window for both as Exotel documents; advertised in
-``X-RateLimit-*``), for one account or several under one URL (``accounts``, each with
-its own key, token and numbers: see ``accounts``), plus fault hooks for tests; ``serve``
-runs one in the foreground for ``exoplan sandbox``; and the call history at
-``/v1/Accounts/{account_sid}/Calls`` (``calls``, with hooks of its own). This module owns
-HTTP and the lifecycle; ``store`` holds what the sandbox remembers, ``limits`` its rate
-windows and faults. Standard library only (plus
-``reconciler.manifest.numbers``), so importing it costs little.
+``Sandbox`` serves ``/v2_beta/Accounts/{account_sid}/IncomingPhoneNumbers[/{sid}]`` and
+the call history at ``/v1/Accounts/{account_sid}/Calls`` on a real HTTP server, with
+Exotel's codes, error bodies, legacy-host page URIs, rewritten flow URLs, Basic auth and
+rate limits (advertised in ``X-RateLimit-*``), for one account or several under one URL
+(``accounts``), plus fault hooks for tests. This module owns HTTP and the lifecycle;
+``store`` holds what it remembers, ``limits`` its rate windows and faults, ``calls`` the
+call log. Standard library only (plus ``reconciler.manifest.numbers``).
 """
 
 from __future__ import annotations
@@ -44,11 +40,6 @@ logger = logging.getLogger("exoplan.sandbox")
 
 _MAX_BODY = 64 * 1024
 _POLL_SECONDS = 0.01  # how soon stop() is noticed; select() wakes cost next to nothing
-
-
-def _store_of(default_country: str, release_lingers: float, account_sid: str) -> NumberStore:
-    """A new account's (empty) store of numbers."""
-    return NumberStore(account_sid, default_country, release_lingers)
 
 
 class Sandbox:
@@ -85,16 +76,30 @@ class Sandbox:
         self.host, self.port, self.account_sid = host, port, account_sid
         self.rate_limit, self.read_rate_limit = rate_limit, read_rate_limit
         self.latency_ms = latency_ms
-        store = functools.partial(_store_of, default_country, release_lingers)
-        self._tenants = Tenants.of((account_sid, api_key, api_token), accounts, store)
-        primary = self._tenants[account_sid]
-        self.api_key, self.api_token = primary.api_key, primary.api_token
-        self._store = primary.store
+        self._open_accounts(
+            (account_sid, api_key, api_token), accounts, default_country, release_lingers
+        )
         self._store.seed(seed or [])
         self._inventory = Inventory(inventory)
         #: The call history (Bulk Call Details) the sandbox serves, and its test hooks.
         self.calls = CallLog(read_calls(calls or [], default_country), account_sid, default_country)
         self._start_records()
+
+    def _open_accounts(
+        self,
+        primary: tuple[str, str | None, str | None],
+        others: Sequence[tuple[str, str, str]],
+        default_country: str,
+        release_lingers: float,
+    ) -> None:
+        """The accounts served: ``primary`` (key and token made when None) and ``others``."""
+
+        def store(sid: str) -> NumberStore:  # each account's own, empty at first
+            return NumberStore(sid, default_country, release_lingers)
+
+        self._tenants = Tenants.of(primary, others, store)
+        first = self._tenants[primary[0]]
+        self.api_key, self.api_token, self._store = first.api_key, first.api_token, first.store
 
     def _start_records(self) -> None:
         """No server yet, and nothing answered."""

@@ -47,7 +47,9 @@ def test_a_rate_limit_wait_is_shown_and_every_line_fits_the_width(
     )
     shown = plain(result.stdout)
     assert result.code == 0, shown + result.stderr
-    assert re.search(r"waiting \d+s: Exotel's rate", _CONTROL.sub("", result.stdout)), shown
+    # The wait is shown: Exotel's 429, or the pace exoplan keeps to what the sandbox
+    # advertises, whichever comes first (the reason itself may not fit the width).
+    assert re.search(r"waiting \d+s", _CONTROL.sub("", result.stdout)), shown
     assert re.search(r"\[\d/4\] (· )?\d:\d\d", shown), shown
     drawn = _CONTROL.sub("", result.stdout)
     display = drawn[drawn.index("rate limit is set.") + 18 : drawn.index("Apply finished")]
