@@ -28,6 +28,7 @@ from typing import Any
 
 import requests
 from exoplan_step import workflow_command
+from plan_comment import ApiError, refused
 
 MARKER = "<!-- exoplan-drift -->"
 GITHUB_LIMIT = 65_536  # characters in an issue body
@@ -35,14 +36,6 @@ PER_PAGE = 100
 MAX_PAGES = 50  # 5,000 open issues: a repository with more is not looked through
 DEFAULT_AUTHOR = "github-actions[bot]"
 DEFAULT_TITLE = "exoplan: drift detected"
-
-
-class ApiError(Exception):
-    """GitHub answered with an error, could not be reached, or answered off its host."""
-
-    def __init__(self, message: str, status: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class GitHub:
@@ -167,15 +160,7 @@ def main(argv: list[str], env: Mapping[str, str] = os.environ) -> int:
     try:
         print(keep_issue(github, env["GITHUB_REPOSITORY"], code, body, env))
     except ApiError as exc:
-        if exc.status == 403:
-            message = (
-                f"No drift issue: the token may not write issues ({exc}). Give the job "
-                "`permissions: issues: write`. The report is in the job summary."
-            )
-            print(workflow_command("warning", message))
-            return 0
-        print(workflow_command("error", f"Could not keep the drift issue: {exc}"))
-        return 1
+        return refused(exc, "drift issue", "issues", "issues", "report", "keep")
     return 0
 
 

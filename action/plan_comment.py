@@ -29,7 +29,7 @@ MAX_PAGES = 50  # 5,000 comments: a pull request with more is not looked through
 
 
 class ApiError(Exception):
-    """GitHub answered with an error, or could not be reached."""
+    """GitHub answered with an error, could not be reached, or answered off its host."""
 
     def __init__(self, message: str, status: int = 0) -> None:
         super().__init__(message)
@@ -145,16 +145,22 @@ def main(argv: list[str], env: Mapping[str, str] = os.environ) -> int:
     try:
         print(post(github, env["GITHUB_REPOSITORY"], number, body))
     except ApiError as exc:
-        if exc.status == 403:
-            message = (
-                f"No plan comment: the token may not write comments ({exc}). Give the job "
-                "`permissions: pull-requests: write`. The plan is in the job summary."
-            )
-            print(workflow_command("warning", message))
-            return 0
-        print(workflow_command("error", f"Could not post the plan comment: {exc}"))
-        return 1
+        return refused(exc, "plan comment", "comments", "pull-requests", "plan", "post")
     return 0
+
+
+def refused(exc: ApiError, what: str, writes: str, permission: str, report: str, verb: str) -> int:
+    """The step's exit code when GitHub would not take ``what``: 403 is a warning (the
+    token lacks ``permission``; ``report`` is in the job summary), anything else an error."""
+    if exc.status == 403:
+        message = (
+            f"No {what}: the token may not write {writes} ({exc}). Give the job "
+            f"`permissions: {permission}: write`. The {report} is in the job summary."
+        )
+        print(workflow_command("warning", message))
+        return 0
+    print(workflow_command("error", f"Could not {verb} the {what}: {exc}"))
+    return 1
 
 
 if __name__ == "__main__":
